@@ -1,0 +1,32 @@
+# seqbench: `make bench` runs the benchmark, `make test` runs the tests. Both set up .venv first.
+PYTHON ?= python3
+# The torch build to install. The default is the CPU build; with a GPU, for example:
+#   make bench TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128"
+TORCH ?= torch==2.13.0
+EXTRAS ?= data,report,ray,dev
+VENV := .venv
+BIN := $(VENV)/bin
+SUITE ?= tasks/suites/quick.yaml
+RESULTS ?= results
+WORKERS ?=
+
+.PHONY: bench test perf report clean-venv
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/seqbench sweep $(SUITE) --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
+
+report: $(BIN)/.installed
+	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
+
+clean-venv:
+	rm -rf $(VENV)

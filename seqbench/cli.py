@@ -1,0 +1,140 @@
+"""The `seqbench` command line: list | run | sweep | report | ...
+
+Bad input never produces a traceback: it ends in one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+DEFAULT_RESULTS = Path("results")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + message
+        raise UserError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_results(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results directory (default: results/)")
+
+
+def cmd_list(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .metrics import METRICS
+    from .models import MODELS
+    from .models.model import build_model, count_params
+    from .tasks import get_task, task_names
+
+    console = Console()
+    tasks = [get_task(n) for n in task_names()]
+    table = Table(title="tasks")
+    for col in ("task", "output", "metrics (primary first)", "baseline at first length", "lengths", "version"):
+        table.add_column(col)
+    for t in tasks:
+        base = ", ".join(f"{k} {v:.4g}" for k, v in t.baseline(t.lengths[0]).items())
+        metrics = ", ".join(f"{m} {METRICS.get(m).arrow}" for m in t.metrics)
+        table.add_row(t.name, t.output, metrics, base, " ".join(map(str, t.lengths)), str(t.version))
+    console.print(table)
+    models = Table(title=f"models: parameters per task (budget excludes the embedding table; ±5%)")
+    models.add_column("model")
+    models.add_column("description")
+    for t in tasks:
+        models.add_column(t.name, justify="right")
+    for name in MODELS.names():
+        cells = []
+        for t in tasks:
+            try:
+                cfg = t.resolve(name, t.lengths[0], 0).model
+                m = build_model(cfg, t)
+                cells.append(f"{count_params(m)['params']:,} (w={m.width})")
+            except UserError as exc:
+                cells.append(f"n/a: {exc}"[:40])
+        models.add_row(name, MODELS.meta(name).get("description", MODELS.meta(name).get("plugin", "")), *cells)
+    console.print(models)
+    return 0
+
+
+def cmd_run(args, overrides: list[str]) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from .config import parse_overrides
+    from .runner import execute
+    from .store import check_writable
+    from .tasks import get_task
+
+    task = get_task(args.task)
+    nested = parse_overrides(overrides)
+    train = nested.setdefault("train", {})
+    for key in ("steps", "device", "threads"):
+        if getattr(args, key) is not None:
+            train[key] = getattr(args, key)
+    length = args.length if args.length is not None else task.lengths[0]
+    cfg = task.resolve(args.model, length, args.seed, nested)
+    check_writable(args.results)
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.speed} it/s"),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, disable=args.quiet, transient=False) as bar:
+        job = bar.add_task(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}", total=cfg.train.steps, loss=float("nan"))
+        last = [0]
+
+        def report(step: int, loss: float) -> None:
+            bar.update(job, advance=step - last[0], loss=loss)
+            last[0] = step
+
+        record, path = execute(cfg, args.results, progress=report)
+    m = record["metrics"]
+    primary = record["task"]["metric"]
+    base = record["baseline"].get(primary)
+    extra = f" (diverged at step {record['diverged_at']})" if record["status"] == "diverged" else ""
+    print(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}: test {primary} {m[f'test/{primary}']:.4f} "
+          f"(baseline {base:.4f}), {record['steps']} steps in {record['timing']['train_time_s']:.1f}s, "
+          f"{record['params']['params']:,} params{extra} -> {path}")
+    return 0
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="seqbench", description="Compare sequence architectures under one harness.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    sub.add_parser("list", help="tasks and models, with parameter counts")
+    run = sub.add_parser("run", help="train and test one model on one task",
+                         epilog="Any config field can be overridden: --train.lr=1e-3 --model.params=50000")
+    run.add_argument("--task", required=True)
+    run.add_argument("--model", required=True)
+    run.add_argument("--length", type=int, help="dependency length (default: the task's first)")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--steps", type=int, help="optimiser steps (default: the task's budget)")
+    run.add_argument("--device", help="cpu | cuda | cuda:N (default: cpu)")
+    run.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_results(run)
+    return parser
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run}
+TAKES_OVERRIDES = {"run"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        overrides = [a for a in extra if a.startswith("--") and "." in a.split("=")[0]]
+        unknown = [a for a in extra if a not in overrides]
+        if unknown or (overrides and args.command not in TAKES_OVERRIDES):
+            raise UserError(f"unrecognised arguments: {' '.join(unknown or overrides)} (see 'seqbench {args.command} --help')")
+        command = COMMANDS[args.command]
+        return command(args, overrides) if args.command in TAKES_OVERRIDES else command(args)
+    except UserError as exc:
+        print(f"seqbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seqbench: interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
+        return 130

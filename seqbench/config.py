@@ -1,0 +1,208 @@
+"""Configuration: frozen dataclasses, YAML loading (safe_load only), typed `a.b=value` overrides.
+
+A run is resolved in layers, each overriding the last:
+  dataclass defaults -> task YAML `train:`/`model:` -> task YAML `models.<name>:` -> user overrides.
+The resolved `RunConfig` is hashed to name its run file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "lstm"  # registry key of the encoder
+    params: int = 100_000  # parameter budget (excluding the token-embedding table), met within 5%
+    n_layers: int | None = None  # None: the model's default (1 for RNNs, 2 for the Transformer)
+    n_heads: int = 4  # attention heads (transformer)
+    ff_mult: int = 2  # feed-forward width as a multiple of d_model (transformer)
+    dropout: float = 0.0  # dropout between layers
+    nonlinearity: str = "tanh"  # rnn only: tanh | relu
+    init: str = "default"  # recurrent weights: default | orthogonal | identity (IRNN with relu)
+    causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 2000  # optimiser steps (the budget)
+    time_budget_s: float | None = None  # stop early after this many seconds of training
+    batch_size: int = 64  # sequences per step
+    lr: float = 2e-3  # peak AdamW learning rate
+    weight_decay: float = 0.01  # AdamW decoupled weight decay
+    warmup: float = 0.05  # share of steps with linear warm-up, then cosine decay to 10% of peak
+    clip: float | None = 1.0  # global gradient-norm clip; None turns clipping off
+    eval_every: int = 500  # validate every this many steps; the best checkpoint is tested
+    val_examples: int = 512  # size of the fixed validation set
+    test_examples: int = 2048  # size of the fixed test set
+    eval_batch_size: int = 256  # sequences per evaluation batch
+    log_every: int = 25  # record the training loss every this many steps
+    device: str = "cpu"  # cpu | cuda | cuda:N
+    threads: int = 0  # torch intra-op threads; 0 keeps torch's default
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    task: str  # registry key of the task
+    length: int  # dependency length (the task's knob)
+    seed: int  # seeds the model init and the training stream
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    task_version: int = 1  # copied from the task YAML, so results of changed tasks never mix
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def run_id(self) -> str:
+        """A stable hash of the resolved config. Thread count is left out: it changes speed, not the run."""
+        payload = self.to_dict()
+        payload["train"].pop("threads")
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        data = dict(data)
+        model = build_dataclass(ModelConfig, data.pop("model", {}), "model")
+        train = build_dataclass(TrainConfig, data.pop("train", {}), "train")
+        return build_dataclass(cls, {**data, "model": model, "train": train}, "run")
+
+
+# ---------------------------------------------------------------- typed construction and overrides
+
+def _allowed_types(annotation) -> tuple[type, ...]:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return tuple(t for a in typing.get_args(annotation) for t in _allowed_types(a))
+    origin = typing.get_origin(annotation)
+    return (origin or annotation,)
+
+
+def _parse_scalar(text: str) -> Any:
+    """Command-line text to a value. YAML 1.1 reads '1e-3' as a string, so numbers go first."""
+    if text.lower() in ("none", "null", "off"):
+        return None
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def coerce(value: Any, annotation, where: str) -> Any:
+    """Check `value` against a field annotation; strings from the command line are parsed first."""
+    allowed = _allowed_types(annotation)
+    if isinstance(value, str) and str not in allowed:
+        value = _parse_scalar(value.strip())
+    if value is None and type(None) in allowed:
+        return None
+    if bool in allowed and isinstance(value, bool):
+        return value
+    if isinstance(value, bool):  # bool is an int subclass; never accept it as a number
+        raise UserError(f"{where}: expected {_type_names(allowed)}, got {value!r}")
+    if float in allowed and isinstance(value, (int, float)):
+        return float(value) if int not in allowed or isinstance(value, float) else value
+    for t in allowed:
+        if t not in (type(None), typing.Any) and isinstance(value, t):
+            return value
+    if typing.Any in allowed:
+        return value
+    raise UserError(f"{where}: expected {_type_names(allowed)}, got {value!r}")
+
+
+def _type_names(allowed) -> str:
+    return " or ".join("null" if t is type(None) else getattr(t, "__name__", str(t)) for t in allowed)
+
+
+def build_dataclass(cls, values: Any, where: str):
+    """Make `cls` from a mapping, rejecting unknown keys and wrong types with one clear line."""
+    if dataclasses.is_dataclass(values):
+        return values
+    if not isinstance(values, dict):
+        raise UserError(f"{where}: expected a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        import difflib
+        close = difflib.get_close_matches(str(unknown[0]), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UserError(f"{where}: unknown key {unknown[0]!r}{hint} valid keys: {', '.join(sorted(known))}")
+    checked = {}
+    for name, value in values.items():
+        if dataclasses.is_dataclass(hints[name]):
+            checked[name] = build_dataclass(hints[name], value, f"{where}.{name}")
+        else:
+            checked[name] = coerce(value, hints[name], f"{where}.{name}")
+    try:
+        return cls(**checked)
+    except TypeError as exc:  # a required key is missing
+        raise UserError(f"{where}: {exc}") from exc
+
+
+def merge(base, updates: dict[str, Any], where: str):
+    """A copy of dataclass `base` with `updates` (possibly nested mappings) applied, type-checked."""
+    if not updates:
+        return base
+    if not isinstance(updates, dict):
+        raise UserError(f"{where}: expected a mapping, got {updates!r}")
+    hints = typing.get_type_hints(type(base))
+    current = {f.name: getattr(base, f.name) for f in fields(base)}
+    changes = {}
+    for key, value in updates.items():
+        if key not in current:
+            build_dataclass(type(base), {key: value}, where)  # raises the "unknown key" error
+        sub = current[key]
+        if dataclasses.is_dataclass(sub):
+            changes[key] = merge(sub, value, f"{where}.{key}")
+        else:
+            changes[key] = coerce(value, hints[key], f"{where}.{key}")
+    return replace(base, **changes)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """['train.lr=1e-3', 'model.params=5e4'] -> {'train': {'lr': '1e-3'}, 'model': {'params': '5e4'}}."""
+    nested: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.lstrip("-").partition("=")
+        if not sep or not key:
+            raise UserError(f"override {item!r} must look like section.key=value, e.g. train.lr=1e-3")
+        *path, last = key.split(".")
+        node = nested
+        for part in path:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"override {item!r} conflicts with another override of {part!r}")
+        node[last] = value
+    return nested
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UserError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a YAML mapping at the top level, got {type(data).__name__}")
+    return data

@@ -1,0 +1,1 @@
+"""Real-data tasks (SST-2, IMDB, CoNLL-2003) register their datasets here."""

@@ -1,0 +1,146 @@
+"""The five encoders behind one interface: `forward(x (B, T, I), lengths (B,)) -> (B, T, D)`.
+
+Each encoder also says how it pools a sequence into one vector (for `classify` and `regress`),
+and its sequential depth (the critical path, in steps, for a sequence of length T).
+
+Pooling, chosen so that each model reads the summary it would naturally produce:
+- unidirectional RNNs (and the causal Transformer): the state at the last valid position;
+- `bilstm`: the forward state at the last valid position and the backward state at position 0;
+- the bidirectional Transformer: the mean over valid positions.
+Padding never reaches a pooled vector or a valid position: RNNs run on packed sequences when a
+batch is padded, and the Transformer masks padded keys.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ..errors import UserError
+
+
+def last_valid(features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """features (B, T, D), lengths (B,) -> (B, D): the feature at position length - 1."""
+    index = (lengths - 1).clamp(min=0).view(-1, 1, 1).expand(-1, 1, features.shape[-1])
+    return features.gather(1, index).squeeze(1)
+
+
+def valid_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """(B, T) bool, True at valid positions."""
+    return torch.arange(T, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+
+class Encoder(nn.Module):
+    output_dim: int
+
+    def pool(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def sequential_depth(self, T: int) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+
+INITS = ("default", "orthogonal", "identity")
+
+
+class RecurrentEncoder(Encoder):
+    """A fused `nn.RNN` / `nn.LSTM` / `nn.GRU` (cuDNN on GPU); never a Python loop over time."""
+
+    def __init__(self, cell: str, input_dim: int, width: int, n_layers: int = 1,
+                 bidirectional: bool = False, nonlinearity: str = "tanh", init: str = "default",
+                 dropout: float = 0.0):
+        super().__init__()
+        extra = {"nonlinearity": nonlinearity} if cell == "RNN" else {}
+        self.rnn = getattr(nn, cell)(input_dim, width, n_layers, batch_first=True,
+                                     bidirectional=bidirectional,
+                                     dropout=dropout if n_layers > 1 else 0.0, **extra)
+        self.bidirectional = bidirectional
+        self.output_dim = width * (2 if bidirectional else 1)
+        self._init_recurrent(init)
+
+    def _init_recurrent(self, init: str) -> None:
+        if init not in INITS:
+            raise UserError(f"unknown init {init!r}; available: {', '.join(INITS)}")
+        if init == "default":
+            return
+        for name, weight in self.rnn.named_parameters():
+            if name.startswith("weight_hh"):
+                gates = weight.shape[0] // weight.shape[1]  # 1 (RNN), 3 (GRU) or 4 (LSTM) blocks
+                for block in weight.data.chunk(gates, dim=0):
+                    if init == "identity":  # IRNN, Le et al. 2015
+                        nn.init.eye_(block)
+                    else:
+                        nn.init.orthogonal_(block)
+            elif name.startswith("bias") and init == "identity":
+                nn.init.zeros_(weight)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        T = x.shape[1]
+        if bool((lengths < T).any()):
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, _ = self.rnn(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # zeros at padding
+        else:
+            out, _ = self.rnn(x)
+        return out  # (B, T, D)
+
+    def pool(self, features, lengths):
+        if not self.bidirectional:
+            return last_valid(features, lengths)
+        half = features.shape[-1] // 2
+        forward_end = last_valid(features[..., :half], lengths)
+        backward_end = features[:, 0, half:]
+        return torch.cat([forward_end, backward_end], dim=-1)
+
+    def sequential_depth(self, T: int) -> int:
+        return T * self.rnn.num_layers  # per direction: the two directions run side by side
+
+
+def sinusoidal_positions(T: int, dim: int, device, dtype) -> torch.Tensor:
+    """(T, dim) fixed sinusoidal positions (Vaswani et al. 2017): defined for any length."""
+    position = torch.arange(T, device=device, dtype=torch.float32).unsqueeze(1)
+    freq = torch.exp(torch.arange(0, dim, 2, device=device, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    table = torch.zeros(T, dim, device=device)
+    table[:, 0::2] = torch.sin(position * freq)
+    table[:, 1::2] = torch.cos(position * freq[: dim // 2])
+    return table.to(dtype)
+
+
+class TransformerEncoder(Encoder):
+    """Pre-norm `nn.TransformerEncoder` (attention through scaled_dot_product_attention)."""
+
+    def __init__(self, input_dim: int, width: int, n_layers: int = 2, n_heads: int = 4,
+                 ff_mult: int = 2, dropout: float = 0.0, causal: bool = False):
+        super().__init__()
+        if width % n_heads:
+            raise UserError(f"transformer width {width} is not a multiple of n_heads {n_heads}")
+        self.input_proj = nn.Linear(input_dim, width)
+        layer = nn.TransformerEncoderLayer(width, n_heads, ff_mult * width, dropout=dropout,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, n_layers, norm=nn.LayerNorm(width),
+                                            enable_nested_tensor=False)
+        self.causal = causal
+        self.n_layers = n_layers
+        self.output_dim = width
+
+    def forward(self, x, lengths):
+        B, T, _ = x.shape
+        h = self.input_proj(x)
+        h = h + sinusoidal_positions(T, h.shape[-1], h.device, h.dtype)  # (B, T, D)
+        padding = ~valid_mask(lengths, T) if bool((lengths < T).any()) else None
+        causal_mask = nn.Transformer.generate_square_subsequent_mask(T, device=h.device, dtype=h.dtype) if self.causal else None
+        out = self.layers(h, mask=causal_mask, src_key_padding_mask=padding, is_causal=self.causal)
+        if padding is not None:
+            out = out.masked_fill(padding.unsqueeze(-1), 0.0)
+        return out
+
+    def pool(self, features, lengths):
+        if self.causal:
+            return last_valid(features, lengths)
+        mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1).to(features.dtype)
+        return (features * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+    def sequential_depth(self, T: int) -> int:
+        return self.n_layers

@@ -1,0 +1,90 @@
+"""A sequence model = input adapter + encoder + head. `forward` returns `(output, loss)`.
+
+The parameter budget counts everything except the token-embedding table, for every model alike:
+the table's size is fixed by the task (vocabulary x embed_dim), not by the architecture, and it
+is reported apart as `params_embedding`.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..config import ModelConfig
+from ..errors import UserError
+from .heads import HEADS
+from .registry import build_encoder, width_step
+
+BUDGET_TOLERANCE = 0.05
+
+
+class SequenceModel(nn.Module):
+    def __init__(self, encoder: nn.Module, head: nn.Module, vocab_size: int | None, input_dim: int,
+                 width: int):
+        super().__init__()
+        # Token tasks embed ids; real-valued tasks (adding) feed their features straight in.
+        self.embed = nn.Embedding(vocab_size, input_dim) if vocab_size else None
+        self.encoder = encoder
+        self.head = head
+        self.width = width
+
+    def features(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        x = self.embed(inputs) if self.embed is not None else inputs  # (B, T, I)
+        return self.encoder(x, lengths)  # (B, T, D)
+
+    def forward(self, inputs, lengths, targets=None):
+        features = self.features(inputs, lengths)
+        return self.readout(features, lengths, targets)
+
+    def readout(self, features, lengths, targets=None):
+        """Head (and loss) on encoder features; split out so probes can hold the features' grad."""
+        pooled = self.encoder.pool(features, lengths) if self.head.pooled else features
+        output = self.head(pooled)
+        loss = self.head.loss(output, targets) if targets is not None else None
+        return output, loss
+
+
+def count_params(model: nn.Module) -> dict[str, int]:
+    total = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    embedding = model.embed.weight.numel() if getattr(model, "embed", None) is not None else 0
+    return {"params": total - embedding, "params_embedding": embedding, "params_total": total}
+
+
+def _assemble(cfg: ModelConfig, task, width: int) -> SequenceModel:
+    input_dim = task.input_dim
+    encoder = build_encoder(cfg, input_dim, width)
+    head = HEADS.get(task.output)(encoder.output_dim, task.n_classes)
+    return SequenceModel(encoder, head, task.vocab_size, input_dim, width)
+
+
+def solve_width(cfg: ModelConfig, task) -> int:
+    """The width whose model is closest to `cfg.params` (excluding embeddings); within 5% or an error."""
+    step = width_step(cfg)
+
+    def size(units: int) -> int:
+        return count_params(_assemble(cfg, task, units * step))["params"]
+
+    lo, hi = 1, 1
+    while size(hi) < cfg.params:
+        lo, hi = hi, hi * 2
+        if hi > 1 << 16:
+            break
+    while hi - lo > 1:  # parameter count grows monotonically with width
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if size(mid) < cfg.params else (lo, mid)
+    best = min((lo, hi), key=lambda u: abs(size(u) - cfg.params))
+    got = size(best)
+    if abs(got - cfg.params) > BUDGET_TOLERANCE * cfg.params:
+        raise UserError(f"model {cfg.name!r} cannot meet a budget of {cfg.params} params within 5% "
+                        f"(closest: {got} at width {best * step}); raise model.params")
+    return best * step
+
+
+def build_model(cfg: ModelConfig, task, seed: int | None = None) -> SequenceModel:
+    """Build `cfg.name` for `task` at the width that meets the parameter budget.
+
+    The width search builds throw-away models, so the seed is applied only after it.
+    """
+    width = solve_width(cfg, task)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return _assemble(cfg, task, width)

@@ -1,0 +1,44 @@
+"""The built-in encoders, registered by name. A builder maps (input_dim, width, config) -> Encoder.
+
+Plugins register through the `seqbench.models` entry-point group; the entry point names a
+builder with the same signature (see tests/plugin_pkg for a complete example).
+"""
+from __future__ import annotations
+
+from ..config import ModelConfig
+from ..registry import Registry
+from .encoders import Encoder, RecurrentEncoder, TransformerEncoder
+
+MODELS: Registry = Registry("model", entry_point_group="seqbench.models")
+
+
+def _recurrent(cell: str, bidirectional: bool = False, **fixed):
+    def build(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
+        options = {"nonlinearity": cfg.nonlinearity} if cell == "RNN" else {}
+        return RecurrentEncoder(cell, input_dim, width, cfg.n_layers or 1, bidirectional=bidirectional,
+                                init=cfg.init, dropout=cfg.dropout, **options, **fixed)
+    return build
+
+
+MODELS.register("rnn", _recurrent("RNN"), family="recurrent", description="Elman RNN (tanh; relu + identity init = IRNN)")
+MODELS.register("lstm", _recurrent("LSTM"), family="recurrent", description="LSTM (Hochreiter & Schmidhuber 1997)")
+MODELS.register("gru", _recurrent("GRU"), family="recurrent", description="GRU (Cho et al. 2014)")
+MODELS.register("bilstm", _recurrent("LSTM", bidirectional=True), family="recurrent", bidirectional=True,
+                description="bidirectional LSTM")
+
+
+@MODELS.register("transformer", family="attention", width_step="n_heads",
+                 description="pre-norm Transformer encoder (SDPA), sinusoidal positions")
+def _transformer(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
+    return TransformerEncoder(input_dim, width, cfg.n_layers or 2, cfg.n_heads, cfg.ff_mult,
+                              cfg.dropout, causal=cfg.causal)
+
+
+def build_encoder(cfg: ModelConfig, input_dim: int, width: int) -> Encoder:
+    return MODELS.get(cfg.name)(input_dim, width, cfg)
+
+
+def width_step(cfg: ModelConfig) -> int:
+    """Widths the solver may try: multiples of n_heads for attention, any integer otherwise."""
+    step = MODELS.meta(cfg.name).get("width_step", 1)
+    return getattr(cfg, step) if isinstance(step, str) else int(step)

@@ -1,0 +1,101 @@
+"""Run one resolved config end to end: build, fit, test, write the run file."""
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .config import RunConfig
+from .errors import UserError
+from .metrics import score, score_by_slice
+from .models.model import build_model, count_params
+from .provenance import provenance
+from .store import write_run
+from .tasks import derive_seed, get_task
+from .train import evaluate, fit
+
+
+def resolve_device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except RuntimeError as exc:
+        raise UserError(f"bad device {name!r}: use cpu, cuda or cuda:N") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device {name!r} asked for, but CUDA is not available here; use --device cpu")
+    return device
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
+    values = np.asarray(norms, dtype=float)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return {"median": None, "p99": None, "max": None, "n_clipped": 0, "n_spikes": 0,
+                "n_nonfinite": int(values.size), "clip": clip}
+    median = float(np.median(finite))
+    return {
+        "median": median, "p99": float(np.percentile(finite, 99)), "max": float(finite.max()),
+        # With clipping on: steps whose norm exceeded the threshold; off: spikes > 10x the median.
+        "n_clipped": int((finite > clip).sum()) if clip is not None else None,
+        "n_spikes": int((finite > 10 * median).sum()),
+        "n_nonfinite": int((~np.isfinite(values)).sum()), "clip": clip,
+    }
+
+
+def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> tuple[dict, Path]:
+    device = resolve_device(cfg.train.device)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    task = get_task(cfg.task)
+    task.check_length(cfg.length)
+    torch.manual_seed(derive_seed("init", cfg.seed))
+    model = build_model(cfg.model, task, seed=derive_seed("init", cfg.seed)).to(device)
+    tc = cfg.train
+    val = task.eval_set("val", cfg.length, cfg.seed, tc.val_examples, device).split(tc.eval_batch_size)
+    test = task.eval_set("test", cfg.length, cfg.seed, tc.test_examples, device).split(tc.eval_batch_size)
+
+    fitted = fit(model, task, tc, cfg.length, cfg.seed, device, val, progress=progress)
+    frame, tokens_per_s = evaluate(model, test, task)
+    val_frame, _ = evaluate(model, val, task)
+    metrics = {**score(frame, task.metrics, "test"), **score(val_frame, task.metrics, "val")}
+    slice_keys = [c for c in frame.columns if c.startswith("slice_")]
+    record = {
+        "run_id": cfg.run_id,
+        "status": fitted.status,
+        "config": cfg.to_dict(),
+        "task": {"name": task.name, "version": task.version, "metric": task.metric,
+                 "metrics": list(task.metrics), "output": task.output, "solved": task.solved,
+                 "seq_len": task.source.seq_len(cfg.length),
+                 "test_examples": len(frame), "val_examples": len(val_frame)},
+        "metrics": metrics,
+        "by_slice": score_by_slice(frame, task.metrics, slice_keys),
+        "baseline": task.baseline(cfg.length),
+        "params": {**count_params(model), "width": model.width},
+        "steps": fitted.steps,
+        "diverged_at": fitted.diverged_at,
+        "stopped_by": fitted.stopped_by,
+        "best_step": fitted.best_step,
+        "loss_curve": fitted.loss_curve,
+        "val_curve": fitted.val_curve,
+        "grad_norm": grad_norm_summary(fitted.grad_norms, tc.clip),
+        "timing": {"train_time_s": fitted.train_time_s, "median_step_ms": fitted.median_step_ms,
+                   "eval_tokens_per_s": tokens_per_s, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+        "memory": {"peak_mb": peak_memory_mb(device), "kind": "cuda_max_allocated" if device.type == "cuda" else "cpu_max_rss"},
+        "model_info": {"causal": bool(getattr(model.encoder, "causal", False)),
+                       "bidirectional": bool(getattr(model.encoder, "bidirectional", False)),
+                       "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length))},
+        "provenance": provenance(device),
+    }
+    return record, write_run(results, record)

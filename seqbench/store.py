@@ -1,0 +1,139 @@
+"""The run store: one JSON file per run, named by the config hash, written atomically.
+
+Each file carries `payload_sha256`, a hash of its own content without that field, so a
+truncated or edited file is detected (and skipped, by name) rather than trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SCHEMA_VERSION = 1
+RUN_FIELDS = ("schema_version", "run_id", "status", "config", "metrics", "baseline", "task",
+              "params", "steps", "timing", "memory", "provenance", "payload_sha256")
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: write None instead, so files stay strictly valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def payload_hash(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != "payload_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def run_path(results: Path, run_id: str) -> Path:
+    return Path(results) / "runs" / f"{run_id}.json"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run(results: Path, record: dict) -> Path:
+    record = _clean(dict(record))
+    record["schema_version"] = SCHEMA_VERSION
+    record["payload_sha256"] = payload_hash(record)
+    path = run_path(results, record["run_id"])
+    write_json_atomic(path, record)
+    return path
+
+
+class CorruptRun(ValueError):
+    pass
+
+
+def read_run(path: Path) -> dict:
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptRun(f"{path.name}: not readable JSON ({exc})") from exc
+    if not isinstance(record, dict) or record.get("schema_version") != SCHEMA_VERSION:
+        raise CorruptRun(f"{path.name}: not a seqbench run file (schema {SCHEMA_VERSION})")
+    missing = [k for k in RUN_FIELDS if k not in record]
+    if missing:
+        raise CorruptRun(f"{path.name}: missing fields {', '.join(missing)}")
+    if record["payload_sha256"] != payload_hash(record):
+        raise CorruptRun(f"{path.name}: content hash mismatch (edited or truncated)")
+    return record
+
+
+def finished_ids(results: Path) -> set[str]:
+    """Run ids with a run file present (the sweep skips these)."""
+    directory = Path(results) / "runs"
+    return {p.stem for p in directory.glob("*.json")} if directory.is_dir() else set()
+
+
+def load_runs(results: Path) -> tuple[list[dict], list[str]]:
+    """All valid run records, and one message per skipped file."""
+    records, skipped = [], []
+    for path in sorted((Path(results) / "runs").glob("*.json")):
+        try:
+            records.append(read_run(path))
+        except CorruptRun as exc:
+            skipped.append(str(exc))
+    return records, skipped
+
+
+def flatten(record: dict) -> dict:
+    cfg = record["config"]
+    row = {
+        "run_id": record["run_id"], "status": record["status"], "task": cfg["task"],
+        "model": cfg["model"]["name"], "length": cfg["length"], "seed": cfg["seed"],
+        "lr": cfg["train"]["lr"], "params": record["params"]["params"], "steps": record["steps"],
+        "train_time_s": record["timing"]["train_time_s"],
+        "median_step_ms": record["timing"]["median_step_ms"],
+        "eval_tokens_per_s": record["timing"]["eval_tokens_per_s"],
+        "device": record["provenance"]["device"], "git_commit": record["provenance"]["git_commit"],
+    }
+    row.update(record["metrics"])
+    row.update({f"baseline/{k}": v for k, v in record["baseline"].items()})
+    return row
+
+
+def load(results: Path, warn: bool = True) -> pd.DataFrame:
+    """One row per valid run; corrupt or foreign files are skipped with a warning naming them."""
+    records, skipped = load_runs(results)
+    for message in skipped:
+        if warn:
+            warnings.warn(f"skipped {message}", stacklevel=2)
+    return pd.DataFrame([flatten(r) for r in records])
+
+
+def check_writable(results: Path) -> None:
+    """Fail before any training if run files could not be written."""
+    from .errors import UserError
+
+    directory = Path(results) / "runs"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe."):
+            pass
+    except OSError as exc:
+        raise UserError(f"results directory {results} is not writable ({exc.strerror or exc}); pass --results DIR") from exc

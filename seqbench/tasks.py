@@ -1,0 +1,203 @@
+"""Tasks: one YAML file per task under `tasks/` (the file stem is its name), plus plugins.
+
+A task names a data source (a registered generator or dataset with its settings), its output
+kind, its metrics (the first is primary), the threshold at which a length counts as solved,
+default lengths, and per-task (and per-model) training overrides. Its `version` is copied into
+every run, so results of a changed task never mix with the old ones.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import ModelConfig, RunConfig, TrainConfig, build_dataclass, merge, read_yaml
+from .data.batch import Batch
+from .data.synthetic import GENERATORS
+from .errors import UserError
+from .registry import Registry
+
+TASKS: Registry = Registry("task", entry_point_group="seqbench.tasks")
+TASKS_DIR = Path(os.environ.get("SEQBENCH_TASKS", Path(__file__).resolve().parent.parent / "tasks"))
+SPLITS = ("train", "val", "test")
+
+
+def derive_seed(*parts: Any) -> int:
+    """A 63-bit seed from any parts; distinct parts give independent streams."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    source: Any  # a generator or dataset instance: sample()/batches(), vocab_size, n_classes, output
+    metrics: tuple[str, ...]  # the first is primary
+    version: int = 1
+    description: str = ""
+    solved: float | None = None  # primary-metric threshold for "solved" at a length
+    lengths: tuple[int, ...] = (32,)  # default dependency lengths
+    max_length: int = 1_000_000  # longest length allowed (memory; position limits)
+    embed_dim: int = 32  # token-embedding size (the embedding table sits outside the budget)
+    train: dict = field(default_factory=dict)  # TrainConfig overrides
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+    models: dict = field(default_factory=dict)  # per-model {train: ..., model: ...} overrides
+    skip_models: dict = field(default_factory=dict)  # model -> reason it cannot run this task
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    @property
+    def output(self) -> str:
+        return self.source.output
+
+    @property
+    def vocab_size(self) -> int | None:
+        return self.source.vocab_size
+
+    @property
+    def n_classes(self) -> int:
+        return self.source.n_classes
+
+    @property
+    def input_dim(self) -> int:
+        return self.embed_dim if self.vocab_size else self.source.n_features
+
+    def check_length(self, length: Any) -> int:
+        if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
+            raise UserError(f"task {self.name!r}: length must be a positive integer, got {length!r}")
+        if length > self.max_length:
+            raise UserError(f"task {self.name!r}: length {length} exceeds its max_length {self.max_length}")
+        return length
+
+    # ------------------------------------------------------------------ data streams
+    def train_batches(self, length: int, seed: int, batch_size: int, device):
+        """An endless stream of training batches (made on `device`)."""
+        if hasattr(self.source, "train_batches"):
+            yield from self.source.train_batches(length, derive_seed(self.name, length, seed, "train"), batch_size, device)
+            return
+        gen = torch.Generator(device=device).manual_seed(derive_seed(self.name, length, seed, "train"))
+        while True:
+            yield self.source.sample(batch_size, length, gen, device)
+
+    def eval_set(self, split: str, length: int, seed: int, n: int, device) -> Batch:
+        """The fixed validation or test set for (task, length, seed), from its own seed stream."""
+        if hasattr(self.source, "eval_set"):
+            return self.source.eval_set(split, length, n, device)
+        gen = torch.Generator(device=device).manual_seed(derive_seed(self.name, length, seed, split))
+        return self.source.sample(n, length, gen, device)
+
+    def baseline(self, length: int) -> dict[str, float]:
+        return self.source.baseline(length)
+
+    # ------------------------------------------------------------------ run configs
+    def resolve(self, model: str, length: int, seed: int, overrides: dict | None = None) -> RunConfig:
+        """The full run config: defaults, then this task's overrides, then the user's."""
+        from .models import MODELS
+
+        MODELS.get(model)  # unknown names fail here, with "did you mean"
+        if model in self.skip_models:
+            raise UserError(f"model {model!r} cannot run task {self.name!r}: {self.skip_models[model]}")
+        overrides = dict(overrides or {})
+        per_model = self.models.get(model, {})
+        train = merge(TrainConfig(), self.train, f"{self.name}.train")
+        train = merge(train, per_model.get("train", {}), f"{self.name}.models.{model}.train")
+        train = merge(train, overrides.pop("train", {}), "train")
+        model_cfg = merge(ModelConfig(name=model), self.model, f"{self.name}.model")
+        model_cfg = merge(model_cfg, per_model.get("model", {}), f"{self.name}.models.{model}.model")
+        model_cfg = merge(model_cfg, overrides.pop("model", {}), "model")
+        if model_cfg.name != model:
+            raise UserError("choose the model with --model, not model.name")
+        if overrides:
+            raise UserError(f"unknown override section {next(iter(overrides))!r}; use train.<key> or model.<key>")
+        return RunConfig(task=self.name, length=self.check_length(length), seed=seed,
+                         model=model_cfg, train=train, task_version=self.version)
+
+
+TASK_KEYS = {f.name for f in dataclasses.fields(Task)} | {"generator", "dataset", "metric"}
+
+
+def task_from_yaml(path: Path) -> Task:
+    data = read_yaml(path)
+    name = path.stem
+    if "name" in data and data["name"] != name:
+        raise UserError(f"{path}: name {data['name']!r} must match the file name {name!r}")
+    data.pop("name", None)
+    unknown = sorted(set(data) - TASK_KEYS)
+    if unknown:
+        raise UserError(f"{path}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(TASK_KEYS))}")
+    if "metrics" not in data:
+        raise UserError(f"{path}: missing key 'metrics' (a list; the first is primary)")
+    source_spec = data.pop("generator", None) or data.pop("dataset", None)
+    if not isinstance(source_spec, dict) or "name" not in source_spec:
+        raise UserError(f"{path}: needs a 'generator:' or 'dataset:' mapping with a 'name'")
+    source_spec = dict(source_spec)
+    source_cls = _sources().get(source_spec.pop("name"))
+    try:
+        source = build_dataclass(source_cls, source_spec, f"{path.name}: generator")
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from exc
+    metrics = data.pop("metrics")
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        raise UserError(f"{path}: 'metrics' must be a non-empty list of metric names")
+    from .metrics import METRICS
+    for m in metrics:
+        METRICS.get(m)
+    lengths = data.pop("lengths", [32])
+    if not isinstance(lengths, list):
+        raise UserError(f"{path}: 'lengths' must be a list of positive integers")
+    try:
+        task = Task(name=name, source=source, metrics=tuple(metrics), lengths=tuple(lengths), **data)
+    except TypeError as exc:
+        raise UserError(f"{path}: {exc}") from exc
+    for length in task.lengths:
+        task.check_length(length)
+    for key in ("train", "model", "models", "skip_models"):
+        if not isinstance(getattr(task, key), dict):
+            raise UserError(f"{path}: {key!r} must be a mapping")
+    merge(TrainConfig(), task.train, f"{name}.train")  # type-check now, not at run time
+    merge(ModelConfig(), task.model, f"{name}.model")
+    return task
+
+
+def _sources() -> Registry:
+    from .data import real  # noqa: F401  (registers the real datasets)
+    return GENERATORS
+
+
+def load_builtin_tasks(directory: Path = TASKS_DIR) -> None:
+    for path in sorted(directory.glob("*.yaml")):
+        if path.stem not in TASKS._items:
+            TASKS.register(path.stem, _Lazy(path))
+
+
+class _Lazy:
+    """Defers parsing a task YAML until it is used, so one bad file does not hide the others."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+
+def get_task(name: str) -> Task:
+    load_builtin_tasks()
+    item = TASKS.get(name)
+    if isinstance(item, _Lazy):
+        item = task_from_yaml(item.path)
+        TASKS._items[name] = item
+    elif callable(item) and not isinstance(item, Task):
+        item = item()  # plugin entry points may name a factory
+        TASKS._items[name] = item
+    if not isinstance(item, Task):
+        raise UserError(f"task {name!r} is not a seqbench Task (got {type(item).__name__})")
+    return item
+
+
+def task_names() -> list[str]:
+    load_builtin_tasks()
+    return TASKS.names()

@@ -1,0 +1,148 @@
+"""One `fit()` for every task and model, and one `evaluate()`."""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig
+from .data.batch import IGNORE, Batch
+from .metrics import METRICS, score
+
+
+@dataclass
+class FitResult:
+    steps: int = 0  # optimiser steps taken
+    status: str = "ok"  # ok | diverged
+    diverged_at: int | None = None  # the step whose loss was NaN or inf
+    stopped_by: str = "steps"  # steps | time_budget | diverged
+    train_time_s: float = 0.0
+    median_step_ms: float = float("nan")
+    loss_curve: list = field(default_factory=list)  # [(step, mean loss over the last log_every steps)]
+    val_curve: list = field(default_factory=list)  # [(step, primary validation metric)]
+    best_step: int | None = None  # the step whose checkpoint is tested
+    grad_norms: list = field(default_factory=list)  # global pre-clip grad norm per step
+
+
+def lr_schedule(cfg: TrainConfig):
+    """Linear warm-up over `warmup` of the steps, then cosine decay to 10% of the peak."""
+    warmup_steps = max(1, int(cfg.warmup * cfg.steps))
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, cfg.steps - warmup_steps))
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list[Batch],
+        progress=None) -> FitResult:
+    """Train `model` on `task`; validate every `eval_every` steps and keep the best checkpoint.
+
+    `progress`, if given, is called as progress(step, loss) after each logged chunk of steps.
+    """
+    metric = METRICS.get(task.metric)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_schedule(cfg))
+    clip = cfg.clip if cfg.clip is not None else float("inf")
+    stream = task.train_batches(length, seed, cfg.batch_size, device)
+    result = FitResult()
+    best_score, best_state = None, None
+    pending_losses, pending_norms, chunk_ms = [], [], []
+    start = chunk_start = time.perf_counter()
+
+    def validate(step: int) -> None:
+        nonlocal best_score, best_state
+        value = metric(evaluate(model, val, task)[0])
+        model.train()
+        result.val_curve.append((step, value))
+        better = best_score is None or (value > best_score if metric.higher_is_better else value < best_score)
+        if not math.isnan(value) and better:
+            best_score, best_state, result.best_step = value, copy.deepcopy(model.state_dict()), step
+
+    model.train()
+    for step in range(1, cfg.steps + 1):
+        batch = next(stream)
+        _, loss = model(batch.inputs, batch.lengths, batch.targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)  # inf: measure, don't clip
+        optimizer.step()
+        scheduler.step()
+        pending_losses.append(loss.detach())
+        pending_norms.append(norm.detach())
+        result.steps = step
+        # Synchronise with the device only once per chunk of steps.
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            losses = torch.stack(pending_losses).float().cpu().numpy()
+            result.grad_norms.extend(torch.stack(pending_norms).float().cpu().tolist())
+            now = time.perf_counter()
+            chunk_ms.append(1000 * (now - chunk_start) / len(losses))
+            bad = np.flatnonzero(~np.isfinite(losses))
+            if bad.size:
+                result.status, result.stopped_by = "diverged", "diverged"
+                result.diverged_at = step - len(losses) + 1 + int(bad[0])
+                break
+            result.loss_curve.append((step, float(losses.mean())))
+            if progress:
+                progress(step, float(losses[-1]))
+            pending_losses, pending_norms = [], []
+            if cfg.time_budget_s and now - start > cfg.time_budget_s:
+                result.stopped_by = "time_budget"
+            chunk_start = time.perf_counter()
+        if step % cfg.eval_every == 0 or step == cfg.steps or result.stopped_by == "time_budget":
+            validate(step)
+        if result.stopped_by == "time_budget":
+            break
+    result.train_time_s = time.perf_counter() - start
+    result.median_step_ms = float(np.median(chunk_ms)) if chunk_ms else float("nan")
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return result
+
+
+@torch.no_grad()
+def evaluate(model, batches: list[Batch], task) -> tuple[pd.DataFrame, float]:
+    """Per-example statistics for every batch (see metrics.py), and throughput in tokens/s."""
+    model.eval()
+    tolerance = getattr(task.source, "tolerance", None)
+    columns: dict[str, list] = {}
+    tokens, start = 0, time.perf_counter()
+    for batch in batches:
+        output, _ = model(batch.inputs, batch.lengths)
+        stats = _example_stats(task.output, output.float(), batch, tolerance)
+        stats.update(batch.slices)
+        for key, value in stats.items():
+            columns.setdefault(key, []).append(value.cpu())
+        tokens += int(batch.lengths.sum())
+    seconds = time.perf_counter() - start
+    frame = pd.DataFrame({k: torch.cat(v).numpy() for k, v in columns.items()})
+    extra = getattr(task.source, "rescore", None)  # datasets may add columns (e.g. entity counts)
+    return (extra(frame, batches, model) if extra else frame), tokens / max(seconds, 1e-9)
+
+
+def _example_stats(kind: str, output: torch.Tensor, batch: Batch, tolerance) -> dict[str, torch.Tensor]:
+    targets = batch.targets
+    if kind == "regress":
+        err = output - targets.float()
+        return {"n_scored": torch.ones_like(err), "n_correct": (err.abs() < tolerance).float(),
+                "sq_err": err.square(), "ce_sum": torch.zeros_like(err),
+                "n_positions": batch.lengths.float()}
+    if kind == "classify":
+        ce = F.cross_entropy(output, targets, reduction="none")
+        return {"n_scored": torch.ones_like(ce), "n_correct": (output.argmax(-1) == targets).float(),
+                "ce_sum": ce, "n_positions": batch.lengths.float(), "pred": output.argmax(-1),
+                "target": targets}
+    scored = targets != IGNORE  # tag: (B, T)
+    ce = F.cross_entropy(output.transpose(1, 2), targets, ignore_index=IGNORE, reduction="none")
+    correct = (output.argmax(-1) == targets) & scored
+    return {"n_scored": scored.sum(1).float(), "n_correct": correct.sum(1).float(),
+            "ce_sum": ce.sum(1), "n_positions": batch.lengths.float()}

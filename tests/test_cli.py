@@ -1,0 +1,54 @@
+"""The CLI: one-line errors with exit code 2, and a real one-run round trip."""
+import json
+
+import pytest
+
+from conftest import run_cli
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "--task", "cpoy", "--model", "lstm"], "did you mean 'copy'"),
+    (["run", "--task", "copy", "--model", "lstmm"], "did you mean 'lstm'"),
+    (["run", "--task", "copy", "--model", "lstm", "--length", "0"], "length must be a positive integer"),
+    (["run", "--task", "copy", "--model", "lstm", "--length", "abc"], "invalid int value"),
+    (["run", "--task", "copy", "--model", "lstm", "--train.lr=x"], "train.lr: expected float"),
+    (["run", "--task", "copy"], "required"),
+    (["frobnicate"], "invalid choice"),
+    (["run", "--task", "copy", "--model", "lstm", "--device", "cuda:0"], "CUDA is not available"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    proc = run_cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_task_yaml_is_one_line(tmp_path):
+    (tmp_path / "broken.yaml").write_text("metrics: [accuracy\n")
+    (tmp_path / "copy.yaml").write_text("generator: {name: copy}\nmetrics: [accuracy]\n")
+    proc = run_cli("run", "--task", "broken", "--model", "lstm", env={"SEQBENCH_TASKS": str(tmp_path)})
+    assert proc.returncode == 2 and "malformed YAML" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    # One bad file does not hide the others.
+    proc = run_cli("run", "--task", "copy", "--model", "lstm", "--steps", "2", "--quiet", "--train.val_examples=8",
+                   "--train.test_examples=8", "--train.eval_every=2", f"--results={tmp_path / 'r'}",
+                   env={"SEQBENCH_TASKS": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_run_writes_a_file_and_summarises(tmp_path):
+    proc = run_cli("run", "--task", "adding", "--model", "gru", "--length", "10", "--steps", "4",
+                   "--train.eval_every=2", "--train.val_examples=16", "--train.test_examples=16",
+                   "--model.params=5000", "--results", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert "test mse" in summary and "baseline 0.1667" in summary and "runs/" in summary
+    files = list((tmp_path / "runs").glob("*.json"))
+    assert len(files) == 1 and json.loads(files[0].read_text())["config"]["length"] == 10
+
+
+def test_list_shows_models_and_tasks():
+    proc = run_cli("list")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("rnn", "lstm", "gru", "bilstm", "transformer", "copy", "adding", "recall"):
+        assert name in proc.stdout

@@ -1,0 +1,55 @@
+import pytest
+
+from seqbench.config import ModelConfig, RunConfig, TrainConfig, merge, parse_overrides
+from seqbench.errors import UserError
+from seqbench.tasks import get_task
+
+
+def test_overrides_are_typed():
+    nested = parse_overrides(["train.lr=1e-3", "--train.clip=off", "model.params=50000", "train.time_budget_s=2"])
+    cfg = get_task("adding").resolve("lstm", 50, 0, nested)
+    assert cfg.train.lr == 1e-3 and isinstance(cfg.train.lr, float)
+    assert cfg.train.clip is None
+    assert cfg.model.params == 50000
+    assert cfg.train.time_budget_s == 2.0
+
+
+@pytest.mark.parametrize("items, message", [
+    (["train.lr=fast"], "train.lr: expected float"),
+    (["train.steps=1.5"], "train.steps: expected int"),
+    (["train.stpes=3"], "did you mean 'steps'"),
+    (["nonsense"], "section.key=value"),
+    (["optim.lr=1"], "unknown override section"),
+    (["model.params=true"], "model.params: expected int"),
+])
+def test_bad_overrides_say_what_is_wrong(items, message):
+    with pytest.raises(UserError, match=message):
+        get_task("adding").resolve("lstm", 50, 0, parse_overrides(items))
+
+
+def test_task_layers_apply_in_order():
+    task = get_task("copy")
+    cfg = task.resolve("gru", 20, 1)
+    assert cfg.train.lr == task.train["lr"] and cfg.task_version == task.version
+    assert cfg.model.name == "gru"
+
+
+def test_run_id_is_stable_and_ignores_threads():
+    a = RunConfig("copy", 20, 0)
+    b = RunConfig("copy", 20, 0, train=TrainConfig(threads=4))
+    assert a.run_id == b.run_id and len(a.run_id) == 16
+    assert RunConfig("copy", 20, 1).run_id != a.run_id
+    assert RunConfig.from_dict(a.to_dict()) == a
+
+
+@pytest.mark.parametrize("length", [0, -3, True, 2.5, 10**7])
+def test_bad_lengths(length):
+    with pytest.raises(UserError, match="length"):
+        get_task("copy").resolve("lstm", length, 0)
+
+
+def test_unknown_names_suggest():
+    with pytest.raises(UserError, match="did you mean 'lstm'"):
+        get_task("copy").resolve("lstn", 20, 0)
+    with pytest.raises(UserError, match="did you mean 'adding'"):
+        get_task("addin")

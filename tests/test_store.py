@@ -1,0 +1,47 @@
+import json
+
+import pytest
+
+from seqbench.store import CorruptRun, load, read_run, write_run, check_writable
+from seqbench.errors import UserError
+
+RECORD = {"run_id": "abc123", "status": "ok", "metrics": {"test/accuracy": 0.5, "test/xent": float("nan")},
+          "baseline": {"accuracy": 0.125}, "task": {"name": "copy"}, "params": {"params": 10},
+          "steps": 3, "timing": {"train_time_s": 1.0, "median_step_ms": 2.0, "eval_tokens_per_s": 3.0},
+          "memory": {"peak_mb": 1.0}, "provenance": {"device": "cpu", "git_commit": None},
+          "config": {"task": "copy", "length": 5, "seed": 0, "model": {"name": "lstm"}, "train": {"lr": 0.1}}}
+
+
+def test_round_trip(tmp_path):
+    path = write_run(tmp_path, RECORD)
+    assert path == tmp_path / "runs" / "abc123.json"
+    back = read_run(path)
+    assert back["metrics"]["test/accuracy"] == 0.5
+    assert back["metrics"]["test/xent"] is None  # NaN is written as null: strict JSON
+    json.loads(path.read_text())  # strictly valid
+    assert not list((tmp_path / "runs").glob(".*tmp"))  # no temporary file left behind
+    frame = load(tmp_path)
+    assert list(frame["run_id"]) == ["abc123"] and frame.loc[0, "model"] == "lstm"
+
+
+def test_corrupt_and_foreign_files_are_skipped_by_name(tmp_path):
+    path = write_run(tmp_path, RECORD)
+    (tmp_path / "runs" / "truncated.json").write_text(path.read_text()[:50])
+    (tmp_path / "runs" / "foreign.json").write_text('{"hello": 1}')
+    edited = json.loads(path.read_text())
+    edited["metrics"]["test/accuracy"] = 0.99
+    (tmp_path / "runs" / "edited.json").write_text(json.dumps(edited))
+    with pytest.raises(CorruptRun, match="hash mismatch"):
+        read_run(tmp_path / "runs" / "edited.json")
+    with pytest.warns(UserWarning) as caught:
+        frame = load(tmp_path)
+    assert len(frame) == 1
+    named = " ".join(str(w.message) for w in caught)
+    assert "truncated.json" in named and "foreign.json" in named and "edited.json" in named
+
+
+def test_unwritable_results_dir_is_caught_early(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(UserError, match="not writable"):
+        check_writable(blocker)

@@ -1,0 +1,85 @@
+"""End-to-end runs of every task x model, determinism, divergence, and the run file's contents."""
+import json
+import math
+
+import pytest
+import torch
+
+from seqbench.models import MODELS
+from seqbench.runner import execute
+from seqbench.store import RUN_FIELDS, read_run
+from seqbench.tasks import get_task
+from seqbench.train import lr_schedule
+from seqbench.config import TrainConfig
+
+from conftest import TINY
+
+SYNTHETIC = ["copy", "adding", "recall"]
+
+
+def tiny_run(task, model, results, length=None, seed=0, **train):
+    t = get_task(task)
+    overrides = {"train": {**TINY["train"], **train}, "model": dict(TINY["model"])}
+    cfg = t.resolve(model, length or 6, seed, overrides)
+    return execute(cfg, results)
+
+
+@pytest.mark.parametrize("model", MODELS.names())
+@pytest.mark.parametrize("task", SYNTHETIC)
+def test_every_task_model_pair_runs(task, model, results):
+    record, path = tiny_run(task, model, results)
+    assert path.exists() and record["status"] == "ok"
+    t = get_task(task)
+    for name in t.metrics:
+        assert math.isfinite(record["metrics"][f"test/{name}"])
+    assert record["steps"] == 6 and record["task"]["test_examples"] == 24
+    assert read_run(path)["run_id"] == record["run_id"] == path.stem
+
+
+def test_run_file_holds_every_field(results):
+    record, path = tiny_run("adding", "lstm", results)
+    on_disk = json.loads(path.read_text())
+    for key in RUN_FIELDS + ("loss_curve", "val_curve", "grad_norm", "by_slice", "model_info"):
+        assert key in on_disk, key
+    assert set(on_disk["timing"]) >= {"train_time_s", "median_step_ms", "eval_tokens_per_s"}
+    assert on_disk["memory"]["peak_mb"] > 0
+    prov = on_disk["provenance"]
+    for key in ("torch", "python", "git_commit", "git_dirty", "device", "threads", "seqbench"):
+        assert key in prov
+    assert on_disk["config"]["seed"] == 0 and on_disk["config"]["train"]["steps"] == 6
+    assert on_disk["baseline"]["mse"] == pytest.approx(1 / 6)
+    assert on_disk["params"]["params"] > 0
+    assert on_disk["loss_curve"] and on_disk["grad_norm"]["median"] > 0
+
+
+@pytest.mark.parametrize("model", ["gru", "transformer"])
+def test_same_seed_gives_identical_metrics(model, tmp_path):
+    a, _ = tiny_run("recall", model, tmp_path / "a", seed=3)
+    b, _ = tiny_run("recall", model, tmp_path / "b", seed=3)
+    assert a["metrics"] == b["metrics"] and a["loss_curve"] == b["loss_curve"]
+    c, _ = tiny_run("recall", model, tmp_path / "c", seed=4)
+    assert c["metrics"] != a["metrics"]
+
+
+def test_divergence_is_recorded_not_raised(results):
+    # A learning rate of 1e30 with clipping off overflows the weights within a few steps.
+    record, path = tiny_run("adding", "rnn", results, lr=1e30, clip=None, steps=40, warmup=0.0)
+    assert record["status"] == "diverged"
+    assert 1 <= record["diverged_at"] <= 40 and record["steps"] == record["diverged_at"] + (record["steps"] - record["diverged_at"])
+    assert read_run(path)["status"] == "diverged"
+
+
+def test_schedule_warms_up_then_decays():
+    f = lr_schedule(TrainConfig(steps=100, warmup=0.1))
+    assert f(0) == pytest.approx(0.1) and f(9) == pytest.approx(1.0)
+    assert f(10) == pytest.approx(1.0) and f(100) == pytest.approx(0.1)
+    assert all(f(s) >= f(s + 1) for s in range(10, 100))
+
+
+def test_validation_picks_the_best_checkpoint(results):
+    record, _ = tiny_run("copy", "gru", results, steps=8, eval_every=2)
+    steps = [s for s, _ in record["val_curve"]]
+    assert steps == [2, 4, 6, 8]
+    best = max(record["val_curve"], key=lambda sv: sv[1])
+    assert record["best_step"] == best[0]
+    assert record["metrics"]["val/accuracy"] == pytest.approx(best[1])
