@@ -5,10 +5,15 @@ Bad input never produces a traceback: it ends in one line on stderr and exit cod
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .errors import UserError
+from .registry import Registry
 
 DEFAULT_RESULTS = Path("results")
 
@@ -18,7 +23,7 @@ class Parser(argparse.ArgumentParser):
         raise UserError(f"{message} (see '{self.prog} --help')")
 
 
-def _add_results(p: argparse.ArgumentParser) -> None:
+def add_results_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results directory (default: results/)")
 
 
@@ -78,14 +83,16 @@ def cmd_run(args, overrides: list[str]) -> int:
     cfg = task.resolve(args.model, length, args.seed, nested)
     check_writable(args.results)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.speed} it/s"),
+               TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]} it/s"),
                TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, disable=args.quiet, transient=False) as bar:
-        job = bar.add_task(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}", total=cfg.train.steps, loss=float("nan"))
+        job = bar.add_task(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}", total=cfg.train.steps, loss=float("nan"), rate="-")
+        started = time.perf_counter()
         last = [0]
 
         def report(step: int, loss: float) -> None:
-            bar.update(job, advance=step - last[0], loss=loss)
+            rate = step / max(time.perf_counter() - started, 1e-9)
+            bar.update(job, advance=step - last[0], loss=loss, rate=f"{rate:.1f}")
             last[0] = step
 
         record, path = execute(cfg, args.results, progress=report)
@@ -99,12 +106,21 @@ def cmd_run(args, overrides: list[str]) -> int:
     return 0
 
 
-def build_parser() -> Parser:
-    parser = Parser(prog="seqbench", description="Compare sequence architectures under one harness.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    sub.add_parser("list", help="tasks and models, with parameter counts")
-    run = sub.add_parser("run", help="train and test one model on one task",
-                         epilog="Any config field can be overridden: --train.lr=1e-3 --model.params=50000")
+@dataclass(frozen=True)
+class Command:
+    configure: Callable[[argparse.ArgumentParser], None]  # adds the command's arguments
+    run: Callable[..., int]  # run(args) or, with takes_overrides, run(args, overrides)
+    help: str
+    takes_overrides: bool = False  # accepts --section.key=value config overrides
+
+
+COMMANDS: Registry[Command] = Registry("command")
+# Modules that register further commands (each calls COMMANDS.register at import).
+COMMAND_MODULES = ("seqbench.measure.commands", "seqbench.sweep", "seqbench.report.commands")
+
+
+def _configure_run(run: argparse.ArgumentParser) -> None:
+    run.epilog = "Any config field can be overridden: --train.lr=1e-3 --model.params=50000"
     run.add_argument("--task", required=True)
     run.add_argument("--model", required=True)
     run.add_argument("--length", type=int, help="dependency length (default: the task's first)")
@@ -113,12 +129,26 @@ def build_parser() -> Parser:
     run.add_argument("--device", help="cpu | cuda | cuda:N (default: cpu)")
     run.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_results(run)
+    add_results_arg(run)
+
+
+COMMANDS.register("list", Command(lambda p: None, cmd_list, "tasks and models, with parameter counts"))
+COMMANDS.register("run", Command(_configure_run, cmd_run, "train and test one model on one task", takes_overrides=True))
+
+
+def build_parser() -> Parser:
+    for module in COMMAND_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a module not written yet is fine; a broken import is not
+                raise
+    parser = Parser(prog="seqbench", description="Compare sequence architectures under one harness.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name in COMMANDS.names():
+        spec = COMMANDS.get(name)
+        spec.configure(sub.add_parser(name, help=spec.help))
     return parser
-
-
-COMMANDS = {"list": cmd_list, "run": cmd_run}
-TAKES_OVERRIDES = {"run"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,12 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
+        spec = COMMANDS.get(args.command)
         overrides = [a for a in extra if a.startswith("--") and "." in a.split("=")[0]]
         unknown = [a for a in extra if a not in overrides]
-        if unknown or (overrides and args.command not in TAKES_OVERRIDES):
+        if unknown or (overrides and not spec.takes_overrides):
             raise UserError(f"unrecognised arguments: {' '.join(unknown or overrides)} (see 'seqbench {args.command} --help')")
-        command = COMMANDS[args.command]
-        return command(args, overrides) if args.command in TAKES_OVERRIDES else command(args)
+        return spec.run(args, overrides) if spec.takes_overrides else spec.run(args)
     except UserError as exc:
         print(f"seqbench: error: {exc}", file=sys.stderr)
         return 2

@@ -29,7 +29,8 @@ class ModelConfig:
     ff_mult: int = 2  # feed-forward width as a multiple of d_model (transformer)
     dropout: float = 0.0  # dropout between layers
     nonlinearity: str = "tanh"  # rnn only: tanh | relu
-    init: str = "default"  # recurrent weights: default | orthogonal | identity (IRNN with relu)
+    init: str = "auto"  # recurrent init: auto (chrono for lstm/gru/bilstm, PyTorch's for rnn) | default | orthogonal | identity (IRNN with relu) | chrono
+    chrono_tmax: int | None = None  # chrono init's longest time scale; None: the task's sequence length
     causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
 
 

@@ -42,15 +42,16 @@ class Encoder(nn.Module):
         raise NotImplementedError
 
 
-INITS = ("default", "orthogonal", "identity")
+INITS = ("auto", "default", "orthogonal", "identity", "chrono")
+GATED = ("LSTM", "GRU")
 
 
 class RecurrentEncoder(Encoder):
     """A fused `nn.RNN` / `nn.LSTM` / `nn.GRU` (cuDNN on GPU); never a Python loop over time."""
 
     def __init__(self, cell: str, input_dim: int, width: int, n_layers: int = 1,
-                 bidirectional: bool = False, nonlinearity: str = "tanh", init: str = "default",
-                 dropout: float = 0.0):
+                 bidirectional: bool = False, nonlinearity: str = "tanh", init: str = "auto",
+                 dropout: float = 0.0, chrono_tmax: int | None = None):
         super().__init__()
         extra = {"nonlinearity": nonlinearity} if cell == "RNN" else {}
         self.rnn = getattr(nn, cell)(input_dim, width, n_layers, batch_first=True,
@@ -58,12 +59,18 @@ class RecurrentEncoder(Encoder):
                                      dropout=dropout if n_layers > 1 else 0.0, **extra)
         self.bidirectional = bidirectional
         self.output_dim = width * (2 if bidirectional else 1)
-        self._init_recurrent(init)
+        self.cell = cell
+        self._init_recurrent(init, chrono_tmax)
 
-    def _init_recurrent(self, init: str) -> None:
+    def _init_recurrent(self, init: str, chrono_tmax: int | None) -> None:
         if init not in INITS:
             raise UserError(f"unknown init {init!r}; available: {', '.join(INITS)}")
+        if init == "auto":  # gated cells get chrono init (Tallec & Ollivier 2018), the RNN PyTorch's
+            init = "chrono" if self.cell in GATED else "default"
         if init == "default":
+            return
+        if init == "chrono":
+            self._chrono(chrono_tmax)
             return
         for name, weight in self.rnn.named_parameters():
             if name.startswith("weight_hh"):
@@ -75,6 +82,28 @@ class RecurrentEncoder(Encoder):
                         nn.init.orthogonal_(block)
             elif name.startswith("bias") and init == "identity":
                 nn.init.zeros_(weight)
+
+    def _chrono(self, tmax: int | None) -> None:
+        """Chrono init (Tallec & Ollivier 2018): gate biases log U(1, T_max - 1), so that memory
+        time scales spread up to the task's sequence length. LSTM: forget bias b_f, input -b_f;
+        GRU: update-gate bias (PyTorch keeps h where z -> 1)."""
+        if self.cell not in GATED:
+            raise UserError(f"init 'chrono' needs a gated cell (lstm, gru, bilstm), not {self.cell}")
+        tmax = max(int(tmax or 100), 3)
+        H = self.rnn.hidden_size
+        with torch.no_grad():
+            for name, bias in self.rnn.named_parameters():
+                if not name.startswith("bias"):
+                    continue
+                if name.startswith("bias_hh"):
+                    bias.zero_()
+                    continue
+                timescales = torch.log(torch.empty(H).uniform_(1, tmax - 1))
+                if self.cell == "LSTM":  # gate order: input, forget, cell, output
+                    bias[H:2 * H] = timescales
+                    bias[:H] = -timescales
+                else:  # GRU gate order: reset, update, new
+                    bias[H:2 * H] = timescales
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         T = x.shape[1]

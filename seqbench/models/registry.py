@@ -16,7 +16,8 @@ def _recurrent(cell: str, bidirectional: bool = False, **fixed):
     def build(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
         options = {"nonlinearity": cfg.nonlinearity} if cell == "RNN" else {}
         return RecurrentEncoder(cell, input_dim, width, cfg.n_layers or 1, bidirectional=bidirectional,
-                                init=cfg.init, dropout=cfg.dropout, **options, **fixed)
+                                init=cfg.init, dropout=cfg.dropout, chrono_tmax=cfg.chrono_tmax,
+                                **options, **fixed)
     return build
 
 

@@ -1,0 +1,61 @@
+"""Predict a sweep's cost before starting it, from the run files already present.
+
+For each (task, model), the time per step is fitted against sequence length as a power law
+over finished runs (seconds/step = a * T^b); runs with no history fall back to the median
+seconds/step across all finished runs, scaled by length.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .store import load_runs
+
+
+@dataclass
+class Estimate:
+    total_s: float = 0.0
+    per_group: dict = field(default_factory=dict)  # (task, model) -> seconds
+    unknown: int = 0  # runs estimated without any history
+
+    def summary(self, workers: int) -> str:
+        lines = [f"estimated {self.total_s / 60:.1f} CPU-minutes of training, "
+                 f"about {self.total_s / 60 / max(workers, 1):.1f} minutes on {workers} worker(s)"]
+        for (task, model), seconds in sorted(self.per_group.items()):
+            lines.append(f"  {task:>12} {model:<12} {seconds / 60:6.1f} min")
+        if self.unknown:
+            lines.append(f"  ({self.unknown} runs had no history to learn from; their estimate is rough)")
+        return "\n".join(lines)
+
+
+def estimate_seconds(runs, results: Path) -> Estimate:
+    records, _ = load_runs(results)
+    history: dict = {}
+    for r in records:
+        if r["status"] != "ok" or not r["steps"]:
+            continue
+        key = (r["config"]["task"], r["config"]["model"]["name"])
+        history.setdefault(key, []).append((r["task"].get("seq_len") or r["config"]["length"],
+                                            r["timing"]["train_time_s"] / r["steps"]))
+    every = [s for pts in history.values() for _, s in pts]
+    fallback = float(np.median(every)) if every else 0.02
+    out = Estimate()
+    from .tasks import get_task
+    for cfg in runs:
+        seq_len = get_task(cfg.task).source.seq_len(cfg.length)
+        pts = history.get((cfg.task, cfg.model.name), [])
+        if len({t for t, _ in pts}) >= 2:
+            t, s = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+            slope, intercept = np.polyfit(t, s, 1)
+            per_step = float(np.exp(intercept + slope * np.log(seq_len)))
+        elif pts:
+            per_step = pts[0][1] * seq_len / pts[0][0]
+        else:
+            per_step, out.unknown = fallback * seq_len / 64, out.unknown + 1
+        seconds = per_step * cfg.train.steps
+        out.total_s += seconds
+        key = (cfg.task, cfg.model.name)
+        out.per_group[key] = out.per_group.get(key, 0.0) + seconds
+    return out

@@ -1,0 +1,184 @@
+"""Write the report: leaderboard.md / .html / .csv, tables/<task>.tex, figures/.
+
+The same run files give byte-identical output apart from the date in the provenance block.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from ..store import load_runs, write_json_atomic
+from . import figures
+from .frame import runs_frame, summarise, max_solved
+from .leaderboard import failures_table, leaderboard_tables
+from .table import Table
+
+
+@dataclass
+class Section:
+    title: str
+    markdown: str = ""  # Markdown body
+    figures: list[str] = field(default_factory=list)  # PNG paths relative to the output directory
+    tables: list[Table] = field(default_factory=list)
+
+
+def provenance_block(records: list[dict], results: Path) -> dict:
+    def unique(key):
+        return sorted({str(r["provenance"].get(key)) for r in records})
+    suites = []
+    for path in sorted((results / "suites").glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+            suites.append(f"{data['name']} v{data['version']}")
+        except (OSError, ValueError, KeyError):
+            continue
+    commits = sorted({f"{r['provenance'].get('git_commit') or 'unknown'}{' (dirty)' if r['provenance'].get('git_dirty') else ''}" for r in records})
+    return {
+        "suites": ", ".join(suites) or "—",
+        "seqbench (report)": __version__,
+        "seqbench (runs)": ", ".join(unique("seqbench")),
+        "git commit of the runs": ", ".join(c[:12] + (" (dirty)" if "dirty" in c else "") for c in commits),
+        "torch": ", ".join(unique("torch")),
+        "python": ", ".join(unique("python")),
+        "device": ", ".join(sorted({f"{r['provenance'].get('device')} ({r['provenance'].get('device_name')})" for r in records})),
+        "threads per run": ", ".join(unique("threads")),
+        "runs": str(len(records)),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def extra_sections(records: list[dict], results: Path, out: Path) -> list[Section]:
+    """Sections contributed by the measurement probes (gradient flow, ablation, cost)."""
+    try:
+        from ..measure.report_sections import sections
+    except ImportError:
+        return []
+    found = []
+    for s in sections(records, results, out):
+        found.append(Section(s.title, getattr(s, "markdown", ""), list(getattr(s, "figures", [])),
+                             list(getattr(s, "tables", []))))
+    return found
+
+
+def markdown_to_html(text: str) -> str:
+    """Enough Markdown for our own sections: pipe tables, paragraphs, **bold**, `code`."""
+    out, lines, i = [], text.strip().splitlines(), 0
+    inline = lambda s: re.sub(r"`([^`]+)`", r"<code>\1</code>", re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", html.escape(s)))
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("|") and i + 1 < len(lines) and set(lines[i + 1].replace("|", "").strip()) <= set("-: "):
+            head = [c.strip() for c in line.strip("|").split("|")]
+            i += 2
+            body = []
+            while i < len(lines) and lines[i].startswith("|"):
+                body.append([c.strip() for c in lines[i].strip("|").split("|")])
+                i += 1
+            out.append('<table class="sortable"><thead><tr>' + "".join(f'<th onclick="sortTable(this)">{inline(h)}</th>' for h in head)
+                       + "</tr></thead><tbody>" + "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>" for row in body)
+                       + "</tbody></table>")
+            continue
+        if line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+        i += 1
+    return "\n".join(out)
+
+
+CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}caption{text-align:left;font-weight:600;padding:4px 0}
+th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}th:nth-child(2),td:nth-child(2){text-align:left}
+th{cursor:pointer;background:#f4f4f4;user-select:none}tr.baseline td{color:#666;font-style:italic}
+img{max-width:100%;border:1px solid #eee;margin:0.5em 0}.note{color:#555;font-size:13px}dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px}
+dt{font-weight:600}code{background:#f4f4f4;padding:0 3px}"""
+
+JS = """function sortTable(th){const t=th.closest('table'),b=t.tBodies[0],i=[...th.parentNode.children].indexOf(th);
+const asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';const key=r=>{const c=r.children[i];const v=c.dataset.sort??c.textContent;const n=parseFloat(v);return isNaN(n)?v:n};
+[...b.rows].sort((x,y)=>{const a=key(x),c=key(y);return (a>c?1:a<c?-1:0)*(asc?1:-1)}).forEach(r=>b.appendChild(r));}"""
+
+
+def _img(out: Path, rel: str) -> str:
+    data = base64.b64encode((out / rel).read_bytes()).decode()
+    return f'<img alt="{html.escape(rel)}" src="data:image/png;base64,{data}">'
+
+
+def write_report(results: Path, out: Path) -> dict:
+    results, out = Path(results), Path(out)
+    records, skipped = load_runs(results)
+    for message in skipped:
+        warnings.warn(f"skipped {message}", stacklevel=2)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = runs_frame(records)
+    prov = provenance_block(records, results)
+    if frame.empty:
+        summary = pd.DataFrame()
+        tables: dict[str, Table] = {}
+    else:
+        summary = summarise(frame)
+        tables = leaderboard_tables(summary)
+    figs = []
+    if not summary.empty:
+        figs += figures.metric_vs_length(summary, out)
+        figs += figures.max_solved_bars(summary, out)
+        figs += figures.step_time_vs_length(frame, out)
+        figs += figures.by_bucket(records, out)
+    failed = failures_table(frame) if not frame.empty else None
+    sections = extra_sections(records, results, out) if records else []
+
+    # CSV: one row per (task, model, variant, length), with max solved length.
+    if not summary.empty:
+        solved = max_solved(summary)
+        csv = summary.merge(solved[["task", "model", "variant", "max_solved"]], on=["task", "model", "variant"], how="left")
+        csv.to_csv(out / "leaderboard.csv", index=False, float_format="%.6g")
+    else:
+        (out / "leaderboard.csv").write_text("")
+    tex_dir = out / "tables"
+    tex_dir.mkdir(exist_ok=True)
+    for task, table in tables.items():
+        (tex_dir / f"{task}.tex").write_text(table.latex())
+
+    # Markdown
+    md = ["# seqbench leaderboard", "",
+          "Test-split results; each cell is the mean ± the 95% t-interval half-width across seeds, with n "
+          "the number of seeds. ↑/↓ marks the better direction. See README.md, 'Reading the leaderboard'.", ""]
+    for task, table in tables.items():
+        md += [f"## {task}", "", table.markdown()]
+    if figs:
+        md += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figs] + [""]
+    for s in sections:
+        md += [f"## {s.title}", "", s.markdown.strip(), ""] + [t.markdown() for t in s.tables] + [f"![{Path(f).stem}]({f})" for f in s.figures] + [""]
+    if failed:
+        md += ["## Failed runs", "", failed.markdown()]
+    if skipped:
+        md += ["## Skipped files", ""] + [f"- {m}" for m in skipped] + [""]
+    md += ["## Provenance", ""] + [f"- **{k}**: {v}" for k, v in prov.items()] + [""]
+    (out / "leaderboard.md").write_text("\n".join(md))
+
+    # HTML: one self-contained page.
+    body = [f"<h1>seqbench leaderboard</h1><p class=note>{html.escape(md[2])}</p>",
+            "<nav>" + " · ".join(f'<a href="#{t}">{t}</a>' for t in tables) + "</nav>"]
+    for task, table in tables.items():
+        body.append(f'<h2 id="{task}">{task}</h2>' + table.html())
+    if figs:
+        body.append("<h2>Figures</h2>" + "".join(_img(out, f) for f in figs))
+    for s in sections:
+        body.append(f"<h2>{html.escape(s.title)}</h2>" + markdown_to_html(s.markdown)
+                    + "".join(t.html() for t in s.tables) + "".join(_img(out, f) for f in s.figures))
+    if failed:
+        body.append("<h2>Failed runs</h2>" + failed.html())
+    if skipped:
+        body.append("<h2>Skipped files</h2><ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in skipped) + "</ul>")
+    body.append('<h2>Provenance</h2><dl class="provenance">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in prov.items()) + "</dl>")
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>seqbench leaderboard</title>'
+            f"<style>{CSS}</style><script>{JS}</script></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    (out / "leaderboard.html").write_text(page)
+    write_json_atomic(out / "provenance.json", prov)
+    return {"runs": len(records), "skipped": skipped, "tables": list(tables), "figures": figs,
+            "sections": [s.title for s in sections]}

@@ -1,0 +1,131 @@
+"""Suites: a YAML file under tasks/suites/ that expands into a grid of runs.
+
+    name: quick
+    version: 1
+    device: cpu
+    seeds: [0, 1]
+    models: [rnn, lstm, gru, bilstm, transformer]
+    lr: {default: [3.0e-3], transformer: [1.0e-3]}   # learning-rate grid per model (optional)
+    tasks:
+      copy: {lengths: [10, 20, 40], train: {steps: 1500}}
+    grid: {model.init: [default, identity]}           # crossed with everything (optional)
+    train: {}                                         # overrides for every run (optional)
+    model: {}
+
+Expansion order: task x length x model x lr x grid x seed. Models a task declares it cannot run
+(`skip_models` in the task YAML) are left out, with the reason reported.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import RunConfig, read_yaml
+from .errors import UserError
+from .models import MODELS
+from .tasks import get_task
+
+SUITE_KEYS = {"name", "version", "description", "device", "seeds", "models", "lr", "tasks", "grid",
+              "train", "model", "workers", "threads"}
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    tasks: dict  # task -> {lengths: [...], train: {...}, model: {...}}
+    models: tuple[str, ...]
+    seeds: tuple[int, ...] = (0,)
+    version: int = 1
+    description: str = ""
+    device: str = "cpu"
+    lr: dict = field(default_factory=dict)  # model (or "default") -> list of learning rates
+    grid: dict = field(default_factory=dict)  # "train.clip" -> [values]
+    train: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+    workers: int | None = None  # default worker processes for the local executor
+    threads: int | None = None  # torch threads per worker
+
+
+def _deep_merge(base: dict, update: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in (update or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_suite(path: str | Path) -> Suite:
+    path = Path(path)
+    data = read_yaml(path)
+    unknown = sorted(set(data) - SUITE_KEYS)
+    if unknown:
+        raise UserError(f"{path}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(SUITE_KEYS))}")
+    for key in ("tasks", "models"):
+        if key not in data:
+            raise UserError(f"{path}: missing key {key!r}")
+    tasks = data["tasks"]
+    if isinstance(tasks, list):
+        tasks = {name: {} for name in tasks}
+    if not isinstance(tasks, dict) or not tasks:
+        raise UserError(f"{path}: 'tasks' must be a non-empty mapping of task name -> settings")
+    models = data["models"]
+    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+        raise UserError(f"{path}: 'models' must be a non-empty list of model names")
+    seeds = data.get("seeds", [0])
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise UserError(f"{path}: 'seeds' must be a non-empty list of integers")
+    for section in ("lr", "grid", "train", "model"):
+        if not isinstance(data.get(section, {}), dict):
+            raise UserError(f"{path}: {section!r} must be a mapping")
+    for key, values in data.get("grid", {}).items():
+        if not isinstance(values, list) or not values:
+            raise UserError(f"{path}: grid {key!r} must be a non-empty list of values")
+        if key.split(".")[0] not in ("train", "model") or key.count(".") != 1:
+            raise UserError(f"{path}: grid key {key!r} must look like train.<field> or model.<field>")
+    for model, values in data.get("lr", {}).items():
+        if not isinstance(values, list) or not values:
+            raise UserError(f"{path}: lr for {model!r} must be a non-empty list")
+    for name, settings in tasks.items():
+        if settings is not None and not isinstance(settings, dict):
+            raise UserError(f"{path}: settings of task {name!r} must be a mapping")
+    return Suite(name=data.get("name", path.stem), tasks={k: v or {} for k, v in tasks.items()},
+                 models=tuple(models), seeds=tuple(seeds), version=data.get("version", 1),
+                 description=data.get("description", ""), device=data.get("device", "cpu"),
+                 lr=data.get("lr", {}), grid=data.get("grid", {}), train=data.get("train", {}),
+                 model=data.get("model", {}), workers=data.get("workers"), threads=data.get("threads"))
+
+
+def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
+    """All run configs of the suite, and a note per (task, model) pair left out."""
+    runs, notes = [], []
+    grid_keys = list(suite.grid)
+    for task_name, settings in suite.tasks.items():
+        task = get_task(task_name)
+        unknown = sorted(set(settings) - {"lengths", "train", "model", "models"})
+        if unknown:
+            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, train, model, models)")
+        lengths = settings.get("lengths", list(task.lengths))
+        for model in suite.models:
+            MODELS.get(model)
+            if model in task.skip_models:
+                notes.append(f"{task_name}/{model} skipped: {task.skip_models[model]}")
+                continue
+            lrs = suite.lr.get(model, suite.lr.get("default", [None]))
+            for length, lr, combo, seed in itertools.product(
+                    lengths, lrs, itertools.product(*suite.grid.values()), suite.seeds):
+                overrides = {"train": dict(suite.train), "model": dict(suite.model)}
+                overrides = _deep_merge(overrides, {"train": settings.get("train", {}), "model": settings.get("model", {})})
+                overrides = _deep_merge(overrides, settings.get("models", {}).get(model, {}))
+                overrides["train"]["device"] = suite.device
+                if lr is not None:
+                    overrides["train"]["lr"] = lr
+                for key, value in zip(grid_keys, combo):
+                    section, name = key.split(".")
+                    overrides[section][name] = value
+                runs.append(task.resolve(model, length, seed, overrides))
+    return runs, notes

@@ -1,0 +1,287 @@
+"""`seqbench sweep SUITE`: expand a suite, skip finished runs, run the rest in parallel.
+
+Executors: `local` (worker processes, each with its own torch thread count) and `ray` (the same
+run function as Ray tasks, for clusters). Both write the same run files. A run's lock file
+(`runs/<id>.lock`, holding the owner's host and pid) keeps two sweeps on one results directory
+from running the same config at the same time; a lock whose owner has died is taken over.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+
+from .config import RunConfig
+from .errors import UserError
+from .registry import Registry
+from .store import check_writable, finished_ids, run_path, write_run
+from .suite import expand, load_suite
+
+EXECUTORS: Registry = Registry("executor")
+
+
+# ------------------------------------------------------------------ locks
+
+def _lock_path(results: Path, run_id: str) -> Path:
+    return Path(results) / "runs" / f"{run_id}.lock"
+
+
+def _owner_alive(text: str) -> bool:
+    host, _, pid = text.partition(":")
+    if host != socket.gethostname():
+        return True  # another machine's lock: trust it
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire_lock(results: Path, run_id: str) -> bool:
+    """Create the run's lock file atomically; take over a lock whose holder has died."""
+    path = _lock_path(results, run_id)
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = path.read_text()
+            except FileNotFoundError:
+                continue
+            if holder and _owner_alive(holder):
+                return False
+            # Stale: rename it away atomically, so only one contender removes it.
+            stale = path.with_suffix(f".stale.{os.getpid()}")
+            try:
+                os.rename(path, stale)
+                stale.unlink()
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(me)
+        return True
+    return False
+
+
+def release_lock(results: Path, run_id: str) -> None:
+    _lock_path(results, run_id).unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ one run, in a worker
+
+def failed_record(cfg: RunConfig, status: str, error: str) -> dict:
+    from .provenance import provenance
+    import torch
+    return {"run_id": cfg.run_id, "status": status, "error": error, "config": cfg.to_dict(),
+            "metrics": {}, "baseline": {}, "task": {"name": cfg.task}, "params": {"params": None},
+            "steps": 0, "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
+            "memory": {}, "provenance": provenance(torch.device("cpu"))}
+
+
+def run_one(config: dict, results: str, threads: int | None = None) -> dict:
+    """Run one config unless it is finished or locked; returns a one-line summary dict."""
+    import torch
+
+    from .runner import execute
+
+    cfg = RunConfig.from_dict(config)
+    if threads:
+        torch.set_num_threads(threads)
+    results = Path(results)
+    if run_path(results, cfg.run_id).exists():
+        return {"run_id": cfg.run_id, "status": "skipped"}
+    if not acquire_lock(results, cfg.run_id):
+        return {"run_id": cfg.run_id, "status": "locked"}
+    start = time.perf_counter()
+    try:
+        if run_path(results, cfg.run_id).exists():  # finished between our check and the lock
+            return {"run_id": cfg.run_id, "status": "skipped"}
+        try:
+            record, _ = execute(cfg, results)
+        except torch.cuda.OutOfMemoryError as exc:
+            record = failed_record(cfg, "oom", str(exc).splitlines()[0])
+            write_run(results, record)
+        except MemoryError as exc:
+            record = failed_record(cfg, "oom", f"MemoryError: {exc}")
+            write_run(results, record)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # recorded as failed; the sweep goes on
+            record = failed_record(cfg, "failed", "".join(traceback.format_exception_only(exc)).strip())
+            write_run(results, record)
+        metric = record.get("task", {}).get("metric")
+        value = record["metrics"].get(f"test/{metric}") if metric else None
+        return {"run_id": cfg.run_id, "status": record["status"], "metric": metric, "value": value,
+                "seconds": time.perf_counter() - start, "error": record.get("error")}
+    finally:
+        release_lock(results, cfg.run_id)
+
+
+def _label(cfg: RunConfig) -> str:
+    return f"{cfg.task}/{cfg.model.name} L={cfg.length} lr={cfg.train.lr:g} seed={cfg.seed}"
+
+
+# ------------------------------------------------------------------ executors
+
+def _worker_init(threads: int) -> None:
+    import torch
+    torch.set_num_threads(threads)
+
+
+@EXECUTORS.register("local")
+def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done) -> None:
+    ctx = get_context("spawn")  # a clean interpreter per worker: no inherited torch thread pools
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=(threads,)) as pool:
+        pending = {pool.submit(run_one, cfg.to_dict(), str(results), threads): cfg for cfg in runs}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    cfg = pending.pop(future)
+                    on_done(cfg, future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+@EXECUTORS.register("ray")
+def run_ray(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done,
+            address: str | None = None, gpus_per_run: float = 0.0) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise UserError("the ray executor needs Ray: pip install 'seqbench[ray]'") from exc
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers * threads, log_to_driver=False, include_dashboard=False)
+    remote = ray.remote(num_cpus=threads, num_gpus=gpus_per_run)(run_one)
+    pending = {remote.remote(cfg.to_dict(), str(Path(results).resolve()), threads): cfg for cfg in runs}
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                on_done(pending.pop(ref), ray.get(ref))
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+
+
+def default_workers_threads(suite_workers: int | None, suite_threads: int | None) -> tuple[int, int]:
+    """One single-thread worker per core: small recurrent models gain little from intra-op
+    threads, and two 1-thread workers outrun one 2-thread worker on 2 cores (see README)."""
+    cores = os.cpu_count() or 1
+    threads = suite_threads or 1
+    workers = suite_workers or max(1, cores // threads)
+    return workers, threads
+
+
+def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: int | None = None,
+          executor: str = "local", address: str | None = None, dry_run: bool = False,
+          retry_failed: bool = False, quiet: bool = False) -> dict:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = Console(stderr=False, quiet=quiet)
+    suite = load_suite(suite_path)
+    runs, notes = expand(suite)
+    workers, threads = default_workers_threads(workers or suite.workers, threads or suite.threads)
+    run_executor = EXECUTORS.get(executor)
+    for note in notes:
+        console.print(f"[yellow]{note}")
+    done_ids = finished_ids(results)
+    if retry_failed:
+        from .store import read_run, CorruptRun
+        for run_id in list(done_ids):
+            try:
+                if read_run(run_path(results, run_id))["status"] in ("failed", "oom"):
+                    done_ids.discard(run_id)
+                    run_path(results, run_id).unlink()
+            except CorruptRun:
+                pass
+    todo = [cfg for cfg in runs if cfg.run_id not in done_ids]
+    skipped = len(runs) - len(todo)
+    console.print(f"suite {suite.name} v{suite.version}: {len(runs)} runs, {skipped} already finished (skipped), "
+                  f"{len(todo)} to run on {workers} worker(s) x {threads} thread(s), executor {executor}")
+    if dry_run:
+        from .estimate import estimate_seconds
+        estimate = estimate_seconds(todo, results)
+        console.print(estimate.summary(workers))
+        return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "estimate_s": estimate.total_s}
+    check_writable(results)
+    from .store import write_json_atomic
+    write_json_atomic(Path(results) / "suites" / f"{suite.name}.json",
+                      {"name": suite.name, "version": suite.version, "description": suite.description,
+                       "path": str(suite_path), "run_ids": sorted(cfg.run_id for cfg in runs)})
+    counts: dict[str, int] = {}
+    columns = [TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn()]
+    with Progress(*columns, console=console, disable=quiet) as bar:
+        job = bar.add_task("runs", total=len(todo))
+
+        def on_done(cfg: RunConfig, summary: dict) -> None:
+            status = summary["status"]
+            counts[status] = counts.get(status, 0) + 1
+            if summary.get("value") is not None:
+                detail = f"{summary['metric']} {summary['value']:.4f}"
+            else:
+                detail = summary.get("error") or ""
+            seconds = f" in {summary['seconds']:.0f}s" if "seconds" in summary else ""
+            bar.console.print(f"{status:>8} {_label(cfg)} {detail}{seconds}")
+            bar.advance(job)
+
+        extra = {"address": address} if executor == "ray" else {}
+        try:
+            run_executor(todo, results, workers, threads, on_done, **extra)
+        except KeyboardInterrupt:
+            console.print(f"[red]interrupted[/]: finished runs are saved; run the same command again to resume "
+                          f"({sum(counts.values())} of {len(todo)} done this time)")
+            raise
+    console.print(f"sweep done: {counts}")
+    return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "counts": counts}
+
+
+# ------------------------------------------------------------------ CLI
+
+def _configure(p) -> None:
+    from .cli import add_results_arg
+    p.add_argument("suite", type=Path, help="suite YAML, e.g. tasks/suites/quick.yaml")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core / threads)")
+    p.add_argument("--threads", type=int, help="torch threads per worker (default: 1)")
+    p.add_argument("--executor", default="local", help="local | ray")
+    p.add_argument("--address", help="Ray cluster address (with --executor ray), e.g. auto or ray://host:10001")
+    p.add_argument("--dry-run", action="store_true", help="list what would run, with a time estimate")
+    p.add_argument("--retry-failed", action="store_true", help="run failed or out-of-memory runs again")
+    p.add_argument("--quiet", action="store_true")
+    add_results_arg(p)
+
+
+def _run(args) -> int:
+    EXECUTORS.get(args.executor)
+    for name in ("workers", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UserError(f"--{name} must be at least 1, got {value}")
+    sweep(args.suite, args.results, args.workers, args.threads, args.executor, args.address,
+          args.dry_run, args.retry_failed, args.quiet)
+    return 0
+
+
+def _register() -> None:
+    from .cli import COMMANDS, Command
+    if "sweep" not in COMMANDS:
+        COMMANDS.register("sweep", Command(_configure, _run, "run a suite: the grid of runs, resumable, in parallel"))
+
+
+_register()

@@ -1,0 +1,139 @@
+"""Sweeps: grid expansion, resume, kill safety, locks, and the same files from local and Ray."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from seqbench.errors import UserError
+from seqbench.store import load_runs, read_run
+from seqbench.suite import expand, load_suite
+from seqbench.sweep import acquire_lock, release_lock, sweep
+
+from conftest import REPO
+
+TINY_SUITE = """
+name: tiny
+version: 3
+seeds: [0, 1]
+models: [gru, transformer]
+lr: {default: [3.0e-3], transformer: [1.0e-3, 3.0e-3]}
+tasks:
+  adding: {lengths: [6, 12]}
+  recall: {lengths: [4]}
+train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, batch_size: 8, eval_batch_size: 8}
+model: {params: 20000, n_heads: 2}
+"""
+
+
+@pytest.fixture
+def suite_file(tmp_path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY_SUITE)
+    return path
+
+
+def test_grid_expansion(suite_file):
+    runs, notes = expand(load_suite(suite_file))
+    # tasks x lengths: 3; models: gru (1 lr) + transformer (2 lrs) = 3 settings; seeds: 2
+    assert len(runs) == 3 * 3 * 2 and not notes
+    assert len({r.run_id for r in runs}) == len(runs)
+    assert {r.train.lr for r in runs if r.model.name == "transformer"} == {1e-3, 3e-3}
+    assert all(r.train.steps == 6 and r.model.params == 20000 for r in runs)
+
+
+def test_grid_key_crosses_everything(tmp_path):
+    path = tmp_path / "ablation.yaml"
+    path.write_text("name: a\nmodels: [rnn]\nseeds: [0]\ntasks: {adding: {lengths: [5, 10]}}\n"
+                    "grid: {train.clip: [null, 1.0], model.init: [default, orthogonal, identity]}\n")
+    runs, _ = expand(load_suite(path))
+    assert len(runs) == 2 * 2 * 3
+    assert {(r.train.clip, r.model.init) for r in runs} == {(c, i) for c in (None, 1.0) for i in ("default", "orthogonal", "identity")}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("models: [lstm]\n", "missing key 'tasks'"),
+    ("models: [lstm]\ntasks: {copy: {}}\nseeds: 3\n", "'seeds' must be"),
+    ("models: [lstm]\ntasks: {copy: {}}\ngrid: {lr: [1]}\n", "train.<field>"),
+    ("models: [lstm]\ntasks: {copy: {}}\nbogus: 1\n", "unknown key 'bogus'"),
+    ("models: [lstm\n", "malformed YAML"),
+])
+def test_bad_suites(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message):
+        expand(load_suite(path))
+
+
+def test_resume_skips_finished_runs(suite_file, tmp_path):
+    results = tmp_path / "results"
+    first = sweep(suite_file, results, workers=2, threads=1, quiet=True)
+    assert first["todo"] == 18 and first["counts"] == {"ok": 18}
+    mtimes = {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")}
+    second = sweep(suite_file, results, workers=2, threads=1, quiet=True)
+    assert second["skipped"] == 18 and second["todo"] == 0
+    assert {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")} == mtimes
+    manifest = json.loads((results / "suites" / "tiny.json").read_text())
+    assert manifest["version"] == 3 and len(manifest["run_ids"]) == 18
+
+
+def _metrics(results: Path) -> dict:
+    records, skipped = load_runs(results)
+    assert not skipped
+    return {r["run_id"]: (r["status"], r["metrics"]) for r in records}
+
+
+def test_killed_sweep_resumes_with_identical_results(suite_file, tmp_path):
+    """SIGKILL the whole sweep (workers too) at several moments; rerun; compare with a clean sweep."""
+    clean = tmp_path / "clean"
+    sweep(suite_file, clean, workers=2, threads=1, quiet=True)
+    expected = _metrics(clean)
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(suite_file), "--results", str(killed), "--quiet", "--workers", "2"]
+    for delay in (1.5, 4.0, 6.0):
+        proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for path in (killed / "runs").glob("*.json") if (killed / "runs").exists() else []:
+            read_run(path)  # every run file present is complete and verified
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _metrics(killed) == expected
+    assert not list((killed / "runs").glob("*.lock"))
+
+
+def test_locks_exclude_live_holders_and_survive_dead_ones(tmp_path):
+    (tmp_path / "runs").mkdir()
+    assert acquire_lock(tmp_path, "abc")
+    assert not acquire_lock(tmp_path, "abc")  # held by this (live) process
+    release_lock(tmp_path, "abc")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    import socket
+    (tmp_path / "runs" / "abc.lock").write_text(f"{socket.gethostname()}:{dead.pid}")
+    assert acquire_lock(tmp_path, "abc")  # its holder died: taken over
+    release_lock(tmp_path, "abc")
+
+
+def test_ray_and_local_write_the_same_files(suite_file, tmp_path):
+    pytest.importorskip("ray")
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    sweep(suite_file, local, workers=2, threads=1, quiet=True)
+    sweep(suite_file, remote, workers=2, threads=1, executor="ray", quiet=True)
+    import ray
+    ray.shutdown()
+    assert sorted(p.name for p in (local / "runs").glob("*.json")) == sorted(p.name for p in (remote / "runs").glob("*.json"))
+    assert _metrics(local) == _metrics(remote)
+
+
+def test_sweep_cli_bad_input(tmp_path):
+    from conftest import run_cli
+    proc = run_cli("sweep", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 2 and "cannot read" in proc.stderr
+    proc = run_cli("sweep", str(REPO / "tasks" / "copy.yaml"), "--executor", "slurm")
+    assert proc.returncode == 2 and "unknown executor 'slurm'" in proc.stderr
