@@ -46,23 +46,37 @@ def cmd_list(args) -> int:
         metrics = ", ".join(f"{m} {METRICS.get(m).arrow}" for m in t.metrics)
         table.add_row(t.name, t.output, metrics, base, " ".join(map(str, t.lengths)), str(t.version))
     console.print(table)
-    models = Table(title=f"models: parameters per task (budget excludes the embedding table; ±5%)")
+    names = MODELS.names()
+    models = Table(title="models")
     models.add_column("model")
-    models.add_column("description")
+    models.add_column("encoder")
+    for name in names:
+        meta = MODELS.meta(name)
+        models.add_row(name, meta.get("description", meta.get("plugin", "")))
+    console.print(models)
+    counts = Table(title="parameters per task (budget ±5%, excluding the embedding table; width in brackets)")
+    counts.add_column("task")
+    for name in names:
+        counts.add_column(name, justify="right")
+    missing_data = False
     for t in tasks:
-        models.add_column(t.name, justify="right")
-    for name in MODELS.names():
         cells = []
-        for t in tasks:
+        for name in names:
             try:
                 cfg = t.resolve(name, t.lengths[0], 0).model
                 m = build_model(cfg, t)
-                cells.append(f"{count_params(m)['params']:,} (w={m.width})")
+                cells.append(f"{count_params(m)['params']:,} ({m.width})")
             except UserError as exc:
-                cells.append(f"n/a: {exc}"[:40])
-        models.add_row(name, MODELS.meta(name).get("description", MODELS.meta(name).get("plugin", "")), *cells)
-    console.print(models)
+                text = str(exc)
+                no_data = "not found" in text or "missing" in text
+                missing_data |= no_data
+                cells.append("no data" if no_data else "n/a")
+        counts.add_row(t.name, *cells)
+    console.print(counts)
+    if missing_data:
+        console.print("no data: the task's files were not found; set SEQBENCH_DATA (see README.md)")
     return 0
+
 
 
 def cmd_run(args, overrides: list[str]) -> int:
@@ -116,7 +130,7 @@ class Command:
 
 COMMANDS: Registry[Command] = Registry("command")
 # Modules that register further commands (each calls COMMANDS.register at import).
-COMMAND_MODULES = ("seqbench.measure.commands", "seqbench.sweep", "seqbench.report.commands")
+COMMAND_MODULES = ("seqbench.measure.commands", "seqbench.sweep", "seqbench.report.commands", "seqbench.perf")
 
 
 def _configure_run(run: argparse.ArgumentParser) -> None:

@@ -26,7 +26,8 @@ class ModelConfig:
     params: int = 100_000  # parameter budget (excluding the token-embedding table), met within 5%
     n_layers: int | None = None  # None: the model's default (1 for RNNs, 2 for the Transformer)
     n_heads: int = 4  # attention heads (transformer)
-    ff_mult: int = 2  # feed-forward width as a multiple of d_model (transformer)
+    ff_mult: int = 2  # feed-forward width as a multiple of d_model (transformer), before budget tuning
+    ff_dim: int | None = None  # feed-forward width; None: ff_mult x d_model, then tuned to meet the budget
     dropout: float = 0.0  # dropout between layers
     nonlinearity: str = "tanh"  # rnn only: tanh | relu
     init: str = "auto"  # recurrent init: auto (chrono for lstm/gru/bilstm, PyTorch's for rnn) | default | orthogonal | identity (IRNN with relu) | chrono

@@ -12,6 +12,8 @@ import torch
 from .config import RunConfig
 from .errors import UserError
 from .metrics import score, score_by_slice
+from .measure.gradflow import first_examples
+from .measure.gradflow import profile as gradient_profile
 from .models.model import build_model, count_params
 from .provenance import provenance
 from .store import write_run
@@ -40,14 +42,14 @@ def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
     finite = values[np.isfinite(values)]
     if not finite.size:
         return {"median": None, "p99": None, "max": None, "n_clipped": 0, "n_spikes": 0,
-                "n_nonfinite": int(values.size), "clip": clip}
+                "n_nonfinite": int(values.size), "clip": clip, "n_steps": int(values.size)}
     median = float(np.median(finite))
     return {
         "median": median, "p99": float(np.percentile(finite, 99)), "max": float(finite.max()),
         # With clipping on: steps whose norm exceeded the threshold; off: spikes > 10x the median.
         "n_clipped": int((finite > clip).sum()) if clip is not None else None,
         "n_spikes": int((finite > 10 * median).sum()),
-        "n_nonfinite": int((~np.isfinite(values)).sum()), "clip": clip,
+        "n_nonfinite": int((~np.isfinite(values)).sum()), "clip": clip, "n_steps": int(values.size),
     }
 
 
@@ -66,7 +68,10 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
     val = task.eval_set("val", cfg.length, cfg.seed, tc.val_examples, device).split(tc.eval_batch_size)
     test = task.eval_set("test", cfg.length, cfg.seed, tc.test_examples, device).split(tc.eval_batch_size)
 
+    probe = first_examples(val)  # gradient flow on a fixed val batch, before and after training
+    gradflow = {"init": gradient_profile(model, probe, task.output)}
     fitted = fit(model, task, tc, cfg.length, cfg.seed, device, val, progress=progress)
+    gradflow["final"] = gradient_profile(model, probe, task.output)
     frame, tokens_per_s = evaluate(model, test, task)
     val_frame, _ = evaluate(model, val, task)
     metrics = {**score(frame, task.metrics, "test"), **score(val_frame, task.metrics, "val")}
@@ -89,7 +94,9 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
         "best_step": fitted.best_step,
         "loss_curve": fitted.loss_curve,
         "val_curve": fitted.val_curve,
-        "grad_norm": grad_norm_summary(fitted.grad_norms, tc.clip),
+        # Norms after the step whose loss went non-finite are not evidence: cut them off.
+        "grad_norm": grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
+        "gradflow": gradflow,
         "timing": {"train_time_s": fitted.train_time_s, "median_step_ms": fitted.median_step_ms,
                    "eval_tokens_per_s": tokens_per_s, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "memory": {"peak_mb": peak_memory_mb(device), "kind": "cuda_max_allocated" if device.type == "cuda" else "cpu_max_rss"},
@@ -98,4 +105,14 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
                        "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length))},
         "provenance": provenance(device),
     }
+    describe = getattr(task.source, "describe", None)  # real data: truncation, splits, vocabulary
+    if describe:
+        record["task"].update(describe(cfg.length))
+    analyse = getattr(task.source, "analyse", None)  # language models: loss per position, a sample
+    if analyse and fitted.status == "ok":
+        record["lm"] = analyse(model, cfg.length, tc.eval_batch_size, device)
+    save = getattr(task.source, "save_predictions", None)  # real data: test predictions beside the run file
+    if save:  # written first, so a finished run file always has its predictions
+        (Path(results) / "runs").mkdir(parents=True, exist_ok=True)
+        record["task"]["predictions_file"] = save(frame, Path(results) / "runs" / cfg.run_id).name
     return record, write_run(results, record)

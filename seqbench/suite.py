@@ -29,7 +29,7 @@ from .models import MODELS
 from .tasks import get_task
 
 SUITE_KEYS = {"name", "version", "description", "device", "seeds", "models", "lr", "tasks", "grid",
-              "train", "model", "workers", "threads"}
+              "train", "model", "workers", "threads", "memory_limit_mb"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class Suite:
     model: dict = field(default_factory=dict)
     workers: int | None = None  # default worker processes for the local executor
     threads: int | None = None  # torch threads per worker
+    memory_limit_mb: int | None = None  # CPU memory cap per worker process; runs beyond it are recorded as oom
 
 
 def _deep_merge(base: dict, update: dict) -> dict:
@@ -82,6 +83,10 @@ def load_suite(path: str | Path) -> Suite:
     for section in ("lr", "grid", "train", "model"):
         if not isinstance(data.get(section, {}), dict):
             raise UserError(f"{path}: {section!r} must be a mapping")
+    for key in ("workers", "threads", "memory_limit_mb"):
+        value = data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise UserError(f"{path}: {key!r} must be a positive integer, got {value!r}")
     for key, values in data.get("grid", {}).items():
         if not isinstance(values, list) or not values:
             raise UserError(f"{path}: grid {key!r} must be a non-empty list of values")
@@ -97,7 +102,8 @@ def load_suite(path: str | Path) -> Suite:
                  models=tuple(models), seeds=tuple(seeds), version=data.get("version", 1),
                  description=data.get("description", ""), device=data.get("device", "cpu"),
                  lr=data.get("lr", {}), grid=data.get("grid", {}), train=data.get("train", {}),
-                 model=data.get("model", {}), workers=data.get("workers"), threads=data.get("threads"))
+                 model=data.get("model", {}), workers=data.get("workers"), threads=data.get("threads"),
+                 memory_limit_mb=data.get("memory_limit_mb"))
 
 
 def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:

@@ -86,7 +86,22 @@ def failed_record(cfg: RunConfig, status: str, error: str) -> dict:
             "memory": {}, "provenance": provenance(torch.device("cpu"))}
 
 
-def run_one(config: dict, results: str, threads: int | None = None) -> dict:
+def _is_oom(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, MemoryError) or "can't allocate memory" in text or "out of memory" in text
+
+
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's data segment (heap and private mappings), so a run that would exhaust
+    the machine fails with an allocation error instead, and is recorded as oom."""
+    if not megabytes:
+        return
+    import resource
+    limit = int(megabytes) * 2**20
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.getrlimit(resource.RLIMIT_DATA)[1]))
+
+
+def run_one(config: dict, results: str, threads: int | None = None, memory_limit_mb: int | None = None) -> dict:
     """Run one config unless it is finished or locked; returns a one-line summary dict."""
     import torch
 
@@ -95,6 +110,7 @@ def run_one(config: dict, results: str, threads: int | None = None) -> dict:
     cfg = RunConfig.from_dict(config)
     if threads:
         torch.set_num_threads(threads)
+    limit_memory(memory_limit_mb)
     results = Path(results)
     if run_path(results, cfg.run_id).exists():
         return {"run_id": cfg.run_id, "status": "skipped"}
@@ -106,16 +122,13 @@ def run_one(config: dict, results: str, threads: int | None = None) -> dict:
             return {"run_id": cfg.run_id, "status": "skipped"}
         try:
             record, _ = execute(cfg, results)
-        except torch.cuda.OutOfMemoryError as exc:
-            record = failed_record(cfg, "oom", str(exc).splitlines()[0])
-            write_run(results, record)
-        except MemoryError as exc:
-            record = failed_record(cfg, "oom", f"MemoryError: {exc}")
-            write_run(results, record)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except Exception as exc:  # recorded as failed; the sweep goes on
-            record = failed_record(cfg, "failed", "".join(traceback.format_exception_only(exc)).strip())
+        except (Exception, MemoryError) as exc:  # recorded as failed or oom; the sweep goes on
+            message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0][:500]
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            record = failed_record(cfg, "oom" if _is_oom(exc) else "failed", message)
             write_run(results, record)
         metric = record.get("task", {}).get("metric")
         value = record["metrics"].get(f"test/{metric}") if metric else None
@@ -137,11 +150,12 @@ def _worker_init(threads: int) -> None:
 
 
 @EXECUTORS.register("local")
-def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done) -> None:
+def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done,
+              memory_limit_mb: int | None = None) -> None:
     ctx = get_context("spawn")  # a clean interpreter per worker: no inherited torch thread pools
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                              initargs=(threads,)) as pool:
-        pending = {pool.submit(run_one, cfg.to_dict(), str(results), threads): cfg for cfg in runs}
+        pending = {pool.submit(run_one, cfg.to_dict(), str(results), threads, memory_limit_mb): cfg for cfg in runs}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -155,7 +169,7 @@ def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, 
 
 @EXECUTORS.register("ray")
 def run_ray(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done,
-            address: str | None = None, gpus_per_run: float = 0.0) -> None:
+            memory_limit_mb: int | None = None, address: str | None = None, gpus_per_run: float = 0.0) -> None:
     try:
         import ray
     except ImportError as exc:
@@ -166,7 +180,7 @@ def run_ray(runs: list[RunConfig], results: Path, workers: int, threads: int, on
         else:
             ray.init(num_cpus=workers * threads, log_to_driver=False, include_dashboard=False)
     remote = ray.remote(num_cpus=threads, num_gpus=gpus_per_run)(run_one)
-    pending = {remote.remote(cfg.to_dict(), str(Path(results).resolve()), threads): cfg for cfg in runs}
+    pending = {remote.remote(cfg.to_dict(), str(Path(results).resolve()), threads, memory_limit_mb): cfg for cfg in runs}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -241,7 +255,9 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
             bar.console.print(f"{status:>8} {_label(cfg)} {detail}{seconds}")
             bar.advance(job)
 
-        extra = {"address": address} if executor == "ray" else {}
+        # Ray reserves GPUs per run: one whole GPU per run unless the suite runs on the CPU.
+        extra = {"address": address, "gpus_per_run": 1.0 if suite.device.startswith("cuda") else 0.0} if executor == "ray" else {}
+        extra["memory_limit_mb"] = suite.memory_limit_mb
         try:
             run_executor(todo, results, workers, threads, on_done, **extra)
         except KeyboardInterrupt:

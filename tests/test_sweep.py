@@ -137,3 +137,41 @@ def test_sweep_cli_bad_input(tmp_path):
     assert proc.returncode == 2 and "cannot read" in proc.stderr
     proc = run_cli("sweep", str(REPO / "tasks" / "copy.yaml"), "--executor", "slurm")
     assert proc.returncode == 2 and "unknown executor 'slurm'" in proc.stderr
+
+
+def test_out_of_memory_is_recorded_and_the_sweep_goes_on(tmp_path):
+    path = tmp_path / "oom.yaml"
+    path.write_text("""
+name: oom
+models: [lstm]
+seeds: [0]
+memory_limit_mb: 3000
+tasks:
+  adding: {lengths: [6]}
+  copy: {lengths: [2000], train: {batch_size: 400000}}
+train: {steps: 4, eval_every: 2, log_every: 2, val_examples: 8, test_examples: 8, eval_batch_size: 8}
+model: {params: 20000}
+""")
+    summary = sweep(path, tmp_path / "r", workers=1, threads=1, quiet=True)
+    assert summary["counts"] == {"ok": 1, "oom": 1}
+    records, _ = load_runs(tmp_path / "r")
+    oom = [r for r in records if r["status"] == "oom"][0]
+    assert oom["config"]["task"] == "copy" and "allocate" in oom["error"]
+    from seqbench.report.render import write_report
+    write_report(tmp_path / "r", tmp_path / "out")
+    assert "| copy | lstm | 2000 |" in (tmp_path / "out" / "leaderboard.md").read_text()
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(suite_file, tmp_path):
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(suite_file), "--results", str(tmp_path / "r"), "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in out + err
+    assert "Traceback" not in err
+    time.sleep(0.5)
+    assert not list((tmp_path / "r" / "runs").glob("*.lock"))
+    for p in (tmp_path / "r" / "runs").glob("*.json"):
+        read_run(p)

@@ -141,12 +141,12 @@ class TransformerEncoder(Encoder):
     """Pre-norm `nn.TransformerEncoder` (attention through scaled_dot_product_attention)."""
 
     def __init__(self, input_dim: int, width: int, n_layers: int = 2, n_heads: int = 4,
-                 ff_mult: int = 2, dropout: float = 0.0, causal: bool = False):
+                 ff_dim: int = 128, dropout: float = 0.0, causal: bool = False):
         super().__init__()
         if width % n_heads:
             raise UserError(f"transformer width {width} is not a multiple of n_heads {n_heads}")
         self.input_proj = nn.Linear(input_dim, width)
-        layer = nn.TransformerEncoderLayer(width, n_heads, ff_mult * width, dropout=dropout,
+        layer = nn.TransformerEncoderLayer(width, n_heads, ff_dim, dropout=dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, n_layers, norm=nn.LayerNorm(width),
                                             enable_nested_tensor=False)
@@ -159,7 +159,8 @@ class TransformerEncoder(Encoder):
         h = self.input_proj(x)
         h = h + sinusoidal_positions(T, h.shape[-1], h.device, h.dtype)  # (B, T, D)
         padding = ~valid_mask(lengths, T) if bool((lengths < T).any()) else None
-        causal_mask = nn.Transformer.generate_square_subsequent_mask(T, device=h.device, dtype=h.dtype) if self.causal else None
+        # Boolean masks throughout (True = may not attend), so PyTorch need not mix mask types.
+        causal_mask = torch.ones(T, T, dtype=torch.bool, device=h.device).triu(1) if self.causal else None
         out = self.layers(h, mask=causal_mask, src_key_padding_mask=padding, is_causal=self.causal)
         if padding is not None:
             out = out.masked_fill(padding.unsqueeze(-1), 0.0)

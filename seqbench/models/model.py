@@ -12,7 +12,9 @@ from torch import nn
 from ..config import ModelConfig
 from ..errors import UserError
 from .heads import HEADS
-from .registry import build_encoder, width_step
+from dataclasses import replace
+
+from .registry import MODELS, build_encoder, width_step
 
 BUDGET_TOLERANCE = 0.05
 
@@ -56,27 +58,44 @@ def _assemble(cfg: ModelConfig, task, width: int) -> SequenceModel:
     return SequenceModel(encoder, head, task.vocab_size, input_dim, width)
 
 
-def solve_width(cfg: ModelConfig, task) -> int:
-    """The width whose model is closest to `cfg.params` (excluding embeddings); within 5% or an error."""
+def solve_width(cfg: ModelConfig, task) -> tuple[int, ModelConfig]:
+    """The width whose model is closest to `cfg.params` (excluding embeddings); within 5% or an error.
+
+    Models registered with a `fine_knob` (the Transformer's feed-forward width) then move that
+    knob, so coarse width steps (multiples of n_heads) still land close to the budget.
+    Returns the width and the config with the fine knob fixed.
+    """
     step = width_step(cfg)
 
-    def size(units: int) -> int:
-        return count_params(_assemble(cfg, task, units * step))["params"]
+    def size(units: int, c: ModelConfig = cfg) -> int:
+        return count_params(_assemble(c, task, units * step))["params"]
 
-    lo, hi = 1, 1
-    while size(hi) < cfg.params:
-        lo, hi = hi, hi * 2
-        if hi > 1 << 16:
-            break
-    while hi - lo > 1:  # parameter count grows monotonically with width
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if size(mid) < cfg.params else (lo, mid)
-    best = min((lo, hi), key=lambda u: abs(size(u) - cfg.params))
-    got = size(best)
+    def closest(lo: int, hi_limit: int, measure) -> int:
+        lo, hi = lo, lo
+        while measure(hi) < cfg.params and hi < hi_limit:
+            lo, hi = hi, min(hi * 2, hi_limit)
+        while hi - lo > 1:  # parameter count grows monotonically with the knob
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if measure(mid) < cfg.params else (lo, mid)
+        return min((lo, hi), key=lambda u: abs(measure(u) - cfg.params))
+
+    units = closest(1, 1 << 16, size)
+    width = units * step
+    knob = MODELS.meta(cfg.name).get("fine_knob")
+    if knob and getattr(cfg, knob) is None:
+        # Try the widths either side, each with the best fine knob; keep the closest.
+        options = []
+        for u in {max(1, units - 1), units}:
+            best = closest(1, 64 * u * step, lambda k, u=u: size(u, replace(cfg, **{knob: k})))
+            tuned = replace(cfg, **{knob: best})
+            options.append((abs(size(u, tuned) - cfg.params), -u, u, tuned))
+        _, _, units, cfg = min(options)
+        width = units * step
+    got = size(units, cfg)
     if abs(got - cfg.params) > BUDGET_TOLERANCE * cfg.params:
         raise UserError(f"model {cfg.name!r} cannot meet a budget of {cfg.params} params within 5% "
-                        f"(closest: {got} at width {best * step}); raise model.params")
-    return best * step
+                        f"(closest: {got} at width {width}); raise model.params")
+    return width, cfg
 
 
 def build_model(cfg: ModelConfig, task, seed: int | None = None) -> SequenceModel:
@@ -84,7 +103,7 @@ def build_model(cfg: ModelConfig, task, seed: int | None = None) -> SequenceMode
 
     The width search builds throw-away models, so the seed is applied only after it.
     """
-    width = solve_width(cfg, task)
+    width, cfg = solve_width(cfg, task)
     if seed is not None:
         torch.manual_seed(seed)
     return _assemble(cfg, task, width)

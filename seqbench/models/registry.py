@@ -28,10 +28,10 @@ MODELS.register("bilstm", _recurrent("LSTM", bidirectional=True), family="recurr
                 description="bidirectional LSTM")
 
 
-@MODELS.register("transformer", family="attention", width_step="n_heads",
+@MODELS.register("transformer", family="attention", width_step="n_heads", fine_knob="ff_dim",
                  description="pre-norm Transformer encoder (SDPA), sinusoidal positions")
 def _transformer(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
-    return TransformerEncoder(input_dim, width, cfg.n_layers or 2, cfg.n_heads, cfg.ff_mult,
+    return TransformerEncoder(input_dim, width, cfg.n_layers or 2, cfg.n_heads, cfg.ff_dim or cfg.ff_mult * width,
                               cfg.dropout, causal=cfg.causal)
 
 

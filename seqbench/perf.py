@@ -1,0 +1,230 @@
+"""`seqbench perf`: a benchmark of the benchmark. Every figure is a ratio of two things measured
+side by side in the same process and run, interleaved, so machine noise hits both alike.
+
+1. harness overhead: seqbench's `fit()` step against a bare PyTorch loop (same model, batches,
+   optimiser, clipping), per model and task;
+2. data: synthetic batch generation as a share of a training step;
+3. fused against naive: `nn.LSTM` against a per-step `nn.LSTMCell` loop, forward + backward;
+4. sweep throughput: the local executor's default workers x threads against the same runs one
+   after another with all threads;
+5. length scaling: seconds per step against sequence length, fitted per model from the run files.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .models.model import build_model
+from .provenance import provenance
+from .store import write_json_atomic
+from .tasks import get_task
+from .train import fit
+
+
+def _bare_steps(model, stream, cfg: TrainConfig, steps: int) -> float:
+    """A hand-written loop: forward, loss, backward, clip, AdamW step. Returns seconds per step."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    model.train()
+    start = time.perf_counter()
+    for _ in range(steps):
+        batch = next(stream)
+        _, loss = model(batch.inputs, batch.lengths, batch.targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        optimizer.step()
+    return (time.perf_counter() - start) / steps
+
+
+def _harness_steps(model, task, cfg: TrainConfig, length: int, val) -> float:
+    result = fit(model, task, cfg, length, 0, "cpu", val)
+    return result.median_step_ms / 1000
+
+
+def harness_overhead(pairs=(("lstm", "adding", 100), ("lstm", "copy", 50), ("transformer", "adding", 100),
+                            ("transformer", "copy", 50)), steps: int = 150, repeats: int = 3) -> list[dict]:
+    rows = []
+    for model_name, task_name, length in pairs:
+        task = get_task(task_name)
+        run = task.resolve(model_name, length, 0, {"train": {"steps": steps, "eval_every": 10**9, "log_every": 25}})
+        val = task.eval_set("val", length, 0, 8, "cpu").split(8)
+        harness, bare = [], []
+        for _ in range(repeats):  # interleaved, so drift in machine speed hits both
+            model = build_model(run.model, task, seed=0)
+            harness.append(_harness_steps(model, task, run.train, length, val))
+            model = build_model(run.model, task, seed=0)
+            bare.append(_bare_steps(model, task.train_batches(length, 0, run.train.batch_size, "cpu"), run.train, steps))
+        h, b = statistics.median(harness), statistics.median(bare)
+        rows.append({"model": model_name, "task": task_name, "length": length, "harness_ms": 1000 * h,
+                     "bare_ms": 1000 * b, "ratio": h / b})
+    return rows
+
+
+def data_share(pairs=(("lstm", "adding", 100), ("lstm", "copy", 50), ("lstm", "recall", 64)), steps: int = 100) -> list[dict]:
+    rows = []
+    for model_name, task_name, length in pairs:
+        task = get_task(task_name)
+        run = task.resolve(model_name, length, 0, {})
+        stream = task.train_batches(length, 0, run.train.batch_size, "cpu")
+        start = time.perf_counter()
+        for _ in range(steps):
+            next(stream)
+        gen = (time.perf_counter() - start) / steps
+        model = build_model(run.model, task, seed=0)
+        step = _bare_steps(model, task.train_batches(length, 0, run.train.batch_size, "cpu"), run.train, steps)
+        rows.append({"task": task_name, "length": length, "model": model_name, "data_ms": 1000 * gen,
+                     "step_ms": 1000 * step, "share": gen / step})
+    return rows
+
+
+class NaiveLSTM(torch.nn.Module):
+    """A per-step LSTMCell loop: the slow path seqbench never takes, kept to show the difference."""
+
+    def __init__(self, fused: torch.nn.LSTM):
+        super().__init__()
+        self.cell = torch.nn.LSTMCell(fused.input_size, fused.hidden_size)
+        with torch.no_grad():
+            self.cell.weight_ih.copy_(fused.weight_ih_l0)
+            self.cell.weight_hh.copy_(fused.weight_hh_l0)
+            self.cell.bias_ih.copy_(fused.bias_ih_l0)
+            self.cell.bias_hh.copy_(fused.bias_hh_l0)
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.cell.hidden_size)
+        c = torch.zeros_like(h)
+        outs = []
+        for step in x.unbind(1):  # unbind, not x[:, t]: slicing in a loop makes backward quadratic
+            h, c = self.cell(step, (h, c))
+            outs.append(h)
+        return torch.stack(outs, 1)
+
+
+def fused_vs_naive(lengths=(16, 64, 256), batch: int = 64, width: int = 128, repeats: int = 5) -> list[dict]:
+    rows = []
+    fused = torch.nn.LSTM(32, width, batch_first=True)
+    naive = NaiveLSTM(fused)
+    for T in lengths:
+        x = torch.randn(batch, T, 32)
+
+        def once(module, call):
+            start = time.perf_counter()
+            out = call(module)
+            out.sum().backward()
+            return time.perf_counter() - start
+        f = [once(fused, lambda m: m(x)[0]) for _ in range(repeats)]
+        n = [once(naive, lambda m: m(x)) for _ in range(repeats)]
+        with torch.no_grad():
+            out_f, out_n = fused(x)[0], naive(x)
+        rows.append({"T": T, "fused_ms": 1000 * statistics.median(f), "naive_ms": 1000 * statistics.median(n),
+                     "speedup": statistics.median(n) / statistics.median(f),
+                     "max_abs_diff": float((out_f - out_n).abs().max())})
+    return rows
+
+
+def sweep_throughput(n_runs: int = 8, steps: int = 300) -> dict:
+    """Default workers x threads against one worker with all threads, on the same recurrent runs."""
+    import yaml
+
+    from .sweep import default_workers_threads, sweep
+    cores = os.cpu_count() or 1
+    workers, threads = default_workers_threads(None, None)
+    suite = {"name": "perf-throughput", "seeds": list(range(n_runs // 4)), "models": ["lstm", "gru"],
+             "tasks": {"adding": {"lengths": [50]}, "copy": {"lengths": [10]}},
+             "train": {"steps": steps, "eval_every": steps, "val_examples": 128, "test_examples": 256}}
+    out = {"workers": workers, "threads": threads, "cores": cores}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "suite.yaml"
+        path.write_text(yaml.safe_dump(suite))
+        for label, w, t in (("parallel", workers, threads), ("serial", 1, cores)):
+            start = time.perf_counter()
+            summary = sweep(path, Path(tmp) / label, workers=w, threads=t, quiet=True)
+            seconds = time.perf_counter() - start
+            out[label] = {"workers": w, "threads": t, "runs": summary["todo"], "seconds": seconds,
+                          "runs_per_hour": 3600 * summary["todo"] / seconds}
+    out["ratio"] = out["parallel"]["runs_per_hour"] / out["serial"]["runs_per_hour"]
+    return out
+
+
+def length_scaling(results: Path) -> list[dict]:
+    """Seconds per step against sequence length per model, fitted (log-log) from the run files."""
+    from .store import load_runs
+    records, _ = load_runs(results)
+    points: dict = {}
+    for r in records:
+        if r["status"] == "ok" and r["steps"] and r["timing"].get("median_step_ms") and r["task"].get("seq_len"):
+            points.setdefault(r["config"]["model"]["name"], []).append((r["task"]["seq_len"], r["timing"]["median_step_ms"]))
+    rows = []
+    for model, pts in sorted(points.items()):
+        if len({t for t, _ in pts}) < 2:
+            continue
+        slope, intercept = np.polyfit(np.log([p[0] for p in pts]), np.log([p[1] for p in pts]), 1)
+        rows.append({"model": model, "exponent": float(slope), "ms_per_step_at_100": float(np.exp(intercept) * 100**slope),
+                     "ms_per_step_at_1000": float(np.exp(intercept) * 1000**slope), "n_runs": len(pts)})
+    return rows
+
+
+def run_perf(results: Path, quick: bool = False) -> dict:
+    torch.set_num_threads(1)
+    report = {"platform": platform.platform(), "provenance": provenance(torch.device("cpu"))}
+    report["harness_overhead"] = harness_overhead(steps=60 if quick else 150, repeats=2 if quick else 3)
+    report["data_share"] = data_share(steps=30 if quick else 100)
+    report["fused_vs_naive"] = fused_vs_naive(lengths=(16, 64) if quick else (16, 64, 256), repeats=3 if quick else 5)
+    report["sweep_throughput"] = sweep_throughput(n_runs=4 if quick else 8, steps=60 if quick else 300)
+    report["length_scaling"] = length_scaling(results)
+    report["gpu"] = ("measured" if torch.cuda.is_available() else
+                     "no GPU on this machine: cuDNN/SDPA kernel checks, MFU, bf16 and torch.compile were not measured")
+    write_json_atomic(Path(results) / "perf.json", report)
+    return report
+
+
+def render(report: dict) -> str:
+    lines = ["Harness overhead (seqbench step / bare PyTorch loop; goal <= 1.05):"]
+    for r in report["harness_overhead"]:
+        lines.append(f"  {r['model']:<12} {r['task']:<7} L={r['length']:<4} {r['harness_ms']:7.2f} ms vs {r['bare_ms']:7.2f} ms  ratio {r['ratio']:.3f}")
+    lines.append("Data generation share of a step (goal <= 2%):")
+    for r in report["data_share"]:
+        lines.append(f"  {r['task']:<7} L={r['length']:<4} {r['data_ms']:.3f} ms of {r['step_ms']:.2f} ms  share {100 * r['share']:.2f}%")
+    lines.append("Fused nn.LSTM against an LSTMCell loop (forward+backward):")
+    for r in report["fused_vs_naive"]:
+        lines.append(f"  T={r['T']:<4} fused {r['fused_ms']:8.2f} ms  naive {r['naive_ms']:8.2f} ms  speed-up {r['speedup']:.1f}x  (outputs agree to {r['max_abs_diff']:.1e})")
+    s = report["sweep_throughput"]
+    lines.append(f"Sweep throughput: {s['parallel']['workers']} workers x {s['parallel']['threads']} thread(s) "
+                 f"{s['parallel']['runs_per_hour']:.0f} runs/h against 1 worker x {s['serial']['threads']} threads "
+                 f"{s['serial']['runs_per_hour']:.0f} runs/h: ratio {s['ratio']:.2f} (goal >= 1.6 on 2 cores)")
+    if report["length_scaling"]:
+        lines.append("Time per step against sequence length (fitted from the run files):")
+        for r in report["length_scaling"]:
+            lines.append(f"  {r['model']:<12} exponent {r['exponent']:.2f}  {r['ms_per_step_at_100']:.1f} ms/step at T=100, "
+                         f"{r['ms_per_step_at_1000']:.1f} at T=1000 ({r['n_runs']} runs)")
+    lines.append(f"GPU: {report['gpu']}")
+    return "\n".join(lines)
+
+
+def _configure(p) -> None:
+    from .cli import add_results_arg
+    add_results_arg(p)
+    p.add_argument("--quick", action="store_true", help="fewer steps and repeats (a smoke check)")
+
+
+def _run(args) -> int:
+    report = run_perf(args.results, quick=args.quick)
+    print(render(report))
+    print(f"-> {Path(args.results) / 'perf.json'}")
+    return 0
+
+
+def _register() -> None:
+    from .cli import COMMANDS, Command
+    if "perf" not in COMMANDS:
+        COMMANDS.register("perf", Command(_configure, _run, "benchmark the benchmark: overhead, data, fused kernels, throughput"))
+
+
+_register()
