@@ -25,6 +25,10 @@ bench: $(BIN)/.installed
 	$(BIN)/seqbench sweep $(SUITE) --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
 
+perf: $(BIN)/.installed
+	$(BIN)/seqbench perf --results $(RESULTS)
+	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
+
 report: $(BIN)/.installed
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
 

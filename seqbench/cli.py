@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +26,13 @@ class Parser(argparse.ArgumentParser):
 
 def add_results_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results directory (default: results/)")
+    p.add_argument("--data-dir", type=Path, help="local data directory for the real tasks (default: $SEQBENCH_DATA)")
+
+
+def apply_data_dir(args) -> None:
+    """--data-dir wins over $SEQBENCH_DATA; set in the environment so sweep workers inherit it."""
+    if getattr(args, "data_dir", None) is not None:
+        os.environ["SEQBENCH_DATA"] = str(args.data_dir.resolve())
 
 
 def cmd_list(args) -> int:
@@ -96,6 +104,7 @@ def cmd_run(args, overrides: list[str]) -> int:
     length = args.length if args.length is not None else task.lengths[0]
     cfg = task.resolve(args.model, length, args.seed, nested)
     check_writable(args.results)
+    task.prepare()
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]} it/s"),
                TimeElapsedColumn(), TimeRemainingColumn()]
@@ -146,7 +155,11 @@ def _configure_run(run: argparse.ArgumentParser) -> None:
     add_results_arg(run)
 
 
-COMMANDS.register("list", Command(lambda p: None, cmd_list, "tasks and models, with parameter counts"))
+def _configure_list(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, help="local data directory for the real tasks (default: $SEQBENCH_DATA)")
+
+
+COMMANDS.register("list", Command(_configure_list, cmd_list, "tasks and models, with parameter counts"))
 COMMANDS.register("run", Command(_configure_run, cmd_run, "train and test one model on one task", takes_overrides=True))
 
 
@@ -171,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         spec = COMMANDS.get(args.command)
+        apply_data_dir(args)
         overrides = [a for a in extra if a.startswith("--") and "." in a.split("=")[0]]
         unknown = [a for a in extra if a not in overrides]
         if unknown or (overrides and not spec.takes_overrides):

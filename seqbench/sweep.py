@@ -234,6 +234,9 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
         console.print(estimate.summary(workers))
         return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "estimate_s": estimate.total_s}
     check_writable(results)
+    from .tasks import get_task
+    for name in sorted({cfg.task for cfg in todo}):  # missing data fails here, before any worker starts
+        get_task(name).prepare()
     from .store import write_json_atomic
     write_json_atomic(Path(results) / "suites" / f"{suite.name}.json",
                       {"name": suite.name, "version": suite.version, "description": suite.description,

@@ -76,6 +76,10 @@ class Task:
             raise UserError(f"task {self.name!r}: length {length} exceeds its max_length {self.max_length}")
         return length
 
+    def prepare(self) -> None:
+        """Load (or fail to find) a real dataset now, before any progress bar or worker starts."""
+        getattr(self.source, "loaded", None)
+
     # ------------------------------------------------------------------ data streams
     def train_batches(self, length: int, seed: int, batch_size: int, device):
         """An endless stream of training batches (made on `device`)."""

@@ -7,8 +7,9 @@ Pooling, chosen so that each model reads the summary it would naturally produce:
 - unidirectional RNNs (and the causal Transformer): the state at the last valid position;
 - `bilstm`: the forward state at the last valid position and the backward state at position 0;
 - the bidirectional Transformer: the mean over valid positions.
-Padding never reaches a pooled vector or a valid position: RNNs run on packed sequences when a
-batch is padded, and the Transformer masks padded keys.
+Padding never reaches a pooled vector or a valid position: unidirectional RNNs never read ahead
+(their padded outputs are zeroed), `bilstm` runs on packed sequences when a batch is padded, and
+the Transformer masks padded keys.
 """
 from __future__ import annotations
 
@@ -107,12 +108,19 @@ class RecurrentEncoder(Encoder):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         T = x.shape[1]
-        if bool((lengths < T).any()):
+        if not bool((lengths < T).any()):
+            out, _ = self.rnn(x)
+        elif not self.bidirectional:
+            # A unidirectional RNN never reads ahead, so trailing padding cannot reach a valid
+            # position: run the padded batch as it is and zero the padded outputs. Packing would
+            # give the same numbers with a backward pass ~20x slower on CPU (measured on IMDB).
+            out, _ = self.rnn(x)
+            out = out.masked_fill(~valid_mask(lengths, T).unsqueeze(-1), 0.0)
+        else:
+            # The backward direction starts at the end: pack, so it starts at each sequence's own end.
             packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, _ = self.rnn(packed)
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # zeros at padding
-        else:
-            out, _ = self.rnn(x)
         return out  # (B, T, D)
 
     def pool(self, features, lengths):

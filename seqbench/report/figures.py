@@ -103,6 +103,7 @@ def max_solved_bars(summary: pd.DataFrame, out: Path) -> list[str]:
     palette = _palette(solved["model"].unique())
     fig, ax = plt.subplots(figsize=(5.2, 3.2))
     sns.barplot(data=solved, x="task", y="max_solved", hue="model", palette=palette, hue_order=list(palette), ax=ax)
+    ax.set_ylim(bottom=0, top=max(1.0, float(solved["max_solved"].max()) * 1.1))
     ax.set_ylabel("max solved length (0 = none)")
     ax.set_xlabel("")
     ax.set_title("largest dependency length solved")

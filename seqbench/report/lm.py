@@ -128,7 +128,9 @@ def lm_section(records: list[dict], out) -> tuple[str, str, list[str]]:
     intro = ("Character-level language models: test bits per character (mean over seeds, ± SD), the loss over the "
              "last 10% of the window's positions, and the effective context: the fewest characters of context after which "
              "the per-position test loss stays within 1% of its final value (after Khandelwal et al. 2018). "
-             "Where a curve flattens, extra context stops helping.")
+             "Where a curve flattens, extra context stops helping. The curve comes from windows starting at "
+             "consecutive characters of the test text's first few thousand characters, so its level can differ "
+             "from the test bpc, which covers the whole test split.")
     md_rows = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
     md_rows += ["| " + " | ".join(r) + " |" for r in rows]
     markdown = intro + "\n\n" + "\n".join(md_rows) + "\n"

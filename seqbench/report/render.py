@@ -29,6 +29,7 @@ class Section:
     markdown: str = ""  # Markdown body
     figures: list[str] = field(default_factory=list)  # PNG paths relative to the output directory
     tables: list[Table] = field(default_factory=list)
+    html: str | None = None  # HTML body, where the section gives its own (else made from markdown)
 
 
 def provenance_block(records: list[dict], results: Path) -> dict:
@@ -63,6 +64,10 @@ def extra_sections(records: list[dict], results: Path, out: Path) -> list[Sectio
     except ImportError:
         return []
     found = []
+    from .lm import lm_section
+    markdown, body, figs = lm_section(records, out)
+    if markdown:
+        found.append(Section("Language modelling: how much context each model uses", markdown, list(figs), html=body))
     for s in sections(records, results, out):
         found.append(Section(s.title, getattr(s, "markdown", ""), list(getattr(s, "figures", [])),
                              list(getattr(s, "tables", []))))
@@ -169,7 +174,7 @@ def write_report(results: Path, out: Path) -> dict:
     if figs:
         body.append("<h2>Figures</h2>" + "".join(_img(out, f) for f in figs))
     for s in sections:
-        body.append(f"<h2>{html.escape(s.title)}</h2>" + markdown_to_html(s.markdown)
+        body.append(f"<h2>{html.escape(s.title)}</h2>" + (s.html if s.html is not None else markdown_to_html(s.markdown))
                     + "".join(t.html() for t in s.tables) + "".join(_img(out, f) for f in s.figures))
     if failed:
         body.append("<h2>Failed runs</h2>" + failed.html())
