@@ -10,9 +10,12 @@ from conftest import REPO, run_cli
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
+    import shutil
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("src") / "plugin_pkg"
+    shutil.copytree(REPO / "tests" / "plugin_pkg", source)  # pip's build/ folder lands in the copy
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                           "--no-build-isolation", "--target", str(target), str(REPO / "tests" / "plugin_pkg")],
+                           "--no-build-isolation", "--target", str(target), str(source)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return target
