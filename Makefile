@@ -10,7 +10,7 @@ SUITE ?= tasks/suites/quick.yaml
 RESULTS ?= results
 WORKERS ?=
 
-.PHONY: bench test perf report clean-venv
+.PHONY: bench ablation test perf report clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/seqbench sweep $(SUITE) --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/seqbench speed --max-length 1024 --results $(RESULTS)
+	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
+
+# The clipping / nonlinearity / initialisation ablation of the vanilla RNN (about 15 minutes on 2 cores).
+ablation: $(BIN)/.installed
+	$(BIN)/seqbench sweep tasks/suites/ablation.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
 
 perf: $(BIN)/.installed
