@@ -1,0 +1,41 @@
+"""The report's "Performance of the harness" section, from results/perf.json (`seqbench perf`)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .table import Cell, Table
+
+
+def perf_tables(results: Path) -> tuple[str, list[Table]]:
+    path = Path(results) / "perf.json"
+    if not path.exists():
+        return "", []
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return f"perf.json could not be read ({path}).", []
+    tables = [
+        Table("harness overhead: seqbench training step / bare PyTorch loop (goal ≤ 1.05)",
+              ["model", "task", "L", "seqbench ms", "bare ms", "ratio"],
+              [[Cell(r["model"]), Cell(r["task"]), Cell(str(r["length"])), Cell(f"{r['harness_ms']:.2f}"),
+                Cell(f"{r['bare_ms']:.2f}"), Cell(f"{r['ratio']:.3f}", r["ratio"])] for r in report.get("harness_overhead", [])]),
+        Table("synthetic data generation as a share of a training step (goal ≤ 2%)",
+              ["task", "model", "L", "data ms", "step ms", "share"],
+              [[Cell(r["task"]), Cell(r["model"]), Cell(str(r["length"])), Cell(f"{r['data_ms']:.3f}"),
+                Cell(f"{r['step_ms']:.2f}"), Cell(f"{100 * r['share']:.2f}%", r["share"])] for r in report.get("data_share", [])]),
+        Table("fused nn.LSTM against a per-step LSTMCell loop (forward + backward)",
+              ["T", "", "fused ms", "naive ms", "speed-up"],
+              [[Cell(str(r["T"])), Cell(""), Cell(f"{r['fused_ms']:.2f}"), Cell(f"{r['naive_ms']:.2f}"),
+                Cell(f"{r['speedup']:.1f}×", r["speedup"])] for r in report.get("fused_vs_naive", [])]),
+    ]
+    s = report.get("sweep_throughput")
+    text = []
+    if s:
+        text.append(f"Sweep throughput: {s['parallel']['workers']} workers × {s['parallel']['threads']} thread "
+                    f"ran {s['parallel']['runs_per_hour']:.0f} runs/hour against {s['serial']['runs_per_hour']:.0f} "
+                    f"for 1 worker × {s['serial']['threads']} threads on the same {s['parallel']['runs']} recurrent runs: "
+                    f"**{s['ratio']:.2f}×** (goal ≥ 1.6 on 2 cores).")
+    if report.get("gpu"):
+        text.append(f"GPU: {report['gpu']}.")
+    return "\n\n".join(text), [t for t in tables if t.rows]
