@@ -145,26 +145,43 @@ def _label(cfg: RunConfig) -> str:
 # ------------------------------------------------------------------ executors
 
 def _worker_init(threads: int) -> None:
+    import signal
+    import sys
+
     import torch
     torch.set_num_threads(threads)
+    # Ctrl-C is the parent's to handle; SIGTERM (the parent stopping us) unwinds, releasing the lock.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @EXECUTORS.register("local")
 def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done,
               memory_limit_mb: int | None = None) -> None:
+    import signal
+
     ctx = get_context("spawn")  # a clean interpreter per worker: no inherited torch thread pools
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(threads,)) as pool:
+    # Workers start with SIGINT ignored (an ignored signal survives exec), so a Ctrl-C that reaches
+    # the whole process group never interrupts a worker mid-import; the parent stops them instead.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(threads,))
         pending = {pool.submit(run_one, cfg.to_dict(), str(results), threads, memory_limit_mb): cfg for cfg in runs}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    cfg = pending.pop(future)
-                    on_done(cfg, future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                cfg = pending.pop(future)
+                on_done(cfg, future.result())
+    except BaseException:
+        for process in list((pool._processes or {}).values()):
+            process.terminate()  # SIGTERM: the worker unwinds, its lock is released, no file is partial
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 @EXECUTORS.register("ray")
