@@ -175,3 +175,17 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(suite_file, tmp_path):
     assert not list((tmp_path / "r" / "runs").glob("*.lock"))
     for p in (tmp_path / "r" / "runs").glob("*.json"):
         read_run(p)
+
+
+def test_two_sweeps_at_once_run_each_config_exactly_once(suite_file, tmp_path):
+    """Two sweeps on one results directory: every run is done once, by one of them, and no file is lost."""
+    results = tmp_path / "shared"
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(suite_file), "--results", str(results), "--workers", "1"]
+    procs = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outputs]
+    ran = [line for out, _ in outputs for line in out.splitlines() if line.strip().startswith("ok ")]
+    labels = [line.split(" in ")[0].split()[1:] for line in ran]
+    assert len(ran) == 18 and len({tuple(x[:5]) for x in labels}) == 18  # each config ran once, in one sweep
+    assert len(_metrics(results)) == 18
+    assert not list((results / "runs").glob("*.lock"))
