@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import METRICS
+from ..report.frame import is_default_recipe  # one definition of a model's default recipe
 
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]
 RC = {"svg.hashsalt": "seqbench", "svg.fonttype": "path", "figure.dpi": 100, "font.size": 9,
@@ -85,22 +86,6 @@ def _save(fig, out: Path, name: str) -> str:
     return f"figures/{name}.png"
 
 
-def _is_default_recipe(record: dict) -> bool:
-    """True when the run uses its task's default recipe for the model (ablation variants are not)."""
-    from ..errors import UserError
-    from ..tasks import get_task
-
-    cfg = record["config"]
-    try:
-        default = get_task(cfg["task"]).resolve(cfg["model"]["name"], cfg["length"], cfg["seed"])
-    except UserError:
-        return True
-    model = cfg["model"]
-    # Size (params) may differ from the default; recipe changes make an ablation variant.
-    same = all(getattr(default.model, k) == model.get(k) for k in ("nonlinearity", "init", "causal", "n_layers"))
-    return same and default.train.clip == cfg["train"].get("clip")
-
-
 # ---------------------------------------------------------------- gradient flow
 
 def _mean_profile(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +103,7 @@ def _mean_profile(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def gradient_flow_section(records: list[dict], out: Path) -> Section:
     title = "Gradient flow"
-    runs = [r for r in records if isinstance(r.get("gradflow"), dict) and _is_default_recipe(r)]
+    runs = [r for r in records if isinstance(r.get("gradflow"), dict) and is_default_recipe(r)]
     if not runs:
         return Section(title, "No run files with gradient-flow profiles (run or sweep with this version of seqbench).")
     sizes: dict[tuple, set] = {}

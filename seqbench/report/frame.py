@@ -33,7 +33,7 @@ def _settings(record: dict) -> dict:
     return out
 
 
-def _is_main(record: dict) -> bool:
+def is_default_recipe(record: dict) -> bool:
     """True when the run uses its task's default recipe for the model (sizes may differ)."""
     from ..errors import UserError
     from ..tasks import get_task
@@ -72,7 +72,7 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
         row["seq_len"] = task.get("seq_len")
         row["task_version"] = r["config"].get("task_version")
         row["variant"] = variant
-        row["main"] = _is_main(r)
+        row["main"] = is_default_recipe(r)
         row["peak_mb"] = r.get("memory", {}).get("peak_mb")
         row["threads"] = r["provenance"].get("threads")
         rows.append(row)
