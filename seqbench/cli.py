@@ -29,6 +29,26 @@ def add_results_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, help="local data directory for the real tasks (default: $SEQBENCH_DATA)")
 
 
+def add_training_args(p: argparse.ArgumentParser) -> None:
+    """The flags every training command shares; `training_overrides` folds them into the config."""
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, help="optimiser steps (default: the task's budget)")
+    p.add_argument("--device", help="cpu | cuda | cuda:N (default: cpu)")
+    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+
+
+def training_overrides(args, overrides: list[str]) -> dict:
+    """`--section.key=value` overrides, with --steps/--device/--threads as train.* entries."""
+    from .config import parse_overrides
+
+    nested = parse_overrides(overrides)
+    train = nested.setdefault("train", {})
+    for key in ("steps", "device", "threads"):
+        if getattr(args, key) is not None:
+            train[key] = getattr(args, key)
+    return nested
+
+
 def apply_data_dir(args) -> None:
     """--data-dir wins over $SEQBENCH_DATA; set in the environment so sweep workers inherit it."""
     if getattr(args, "data_dir", None) is not None:
@@ -90,17 +110,12 @@ def cmd_list(args) -> int:
 def cmd_run(args, overrides: list[str]) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from .config import parse_overrides
     from .runner import execute
     from .store import check_writable
     from .tasks import get_task
 
     task = get_task(args.task)
-    nested = parse_overrides(overrides)
-    train = nested.setdefault("train", {})
-    for key in ("steps", "device", "threads"):
-        if getattr(args, key) is not None:
-            train[key] = getattr(args, key)
+    nested = training_overrides(args, overrides)
     length = args.length if args.length is not None else task.lengths[0]
     cfg = task.resolve(args.model, length, args.seed, nested)
     check_writable(args.results)
@@ -147,10 +162,7 @@ def _configure_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--task", required=True)
     run.add_argument("--model", required=True)
     run.add_argument("--length", type=int, help="dependency length (default: the task's first)")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--steps", type=int, help="optimiser steps (default: the task's budget)")
-    run.add_argument("--device", help="cpu | cuda | cuda:N (default: cpu)")
-    run.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    add_training_args(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     add_results_arg(run)
 

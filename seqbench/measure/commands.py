@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..cli import COMMANDS, Command, add_results_arg
+from ..cli import COMMANDS, Command, add_results_arg, add_training_args, training_overrides
 from ..errors import UserError
 
 
@@ -30,10 +30,7 @@ def configure_gradflow(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True)
     p.add_argument("--model", default="", help="comma-separated models (default: all)")
     p.add_argument("--length", type=int, nargs="+", help="one or more lengths (default: the task's first)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, help="training steps (default: the task's budget)")
-    p.add_argument("--device", help="cpu | cuda | cuda:N (default: cpu)")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    add_training_args(p)
     p.add_argument("--init-only", action="store_true", help="profile the untrained model only (no training)")
     add_results_arg(p)
 
@@ -41,7 +38,6 @@ def configure_gradflow(p: argparse.ArgumentParser) -> None:
 def run_gradflow(args, overrides: list[str]) -> int:
     import torch
 
-    from ..config import parse_overrides
     from ..models import MODELS
     from ..models.model import build_model
     from ..provenance import provenance
@@ -52,11 +48,7 @@ def run_gradflow(args, overrides: list[str]) -> int:
 
     task = get_task(args.task)
     models = _names(args.model) or MODELS.names()
-    nested = parse_overrides(overrides)
-    train = nested.setdefault("train", {})
-    for key in ("steps", "device", "threads"):
-        if getattr(args, key) is not None:
-            train[key] = getattr(args, key)
+    nested = training_overrides(args, overrides)
     lengths = args.length or [task.lengths[0]]
     configs = [task.resolve(m, length, args.seed, {k: dict(v) for k, v in nested.items()})
                for m in models for length in lengths]  # every name and length checked up front
