@@ -35,15 +35,17 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, help="optimiser steps (default: the task's budget)")
     p.add_argument("--device", help="cpu | cuda | cuda:N (default: cpu)")
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.add_argument("--precision", help="fp32 | bf16 (autocast; default fp32)")
+    p.add_argument("--compile", action="store_const", const=True, help="torch.compile the model")
 
 
 def training_overrides(args, overrides: list[str]) -> dict:
-    """`--section.key=value` overrides, with --steps/--device/--threads as train.* entries."""
+    """`--section.key=value` overrides, with --steps/--device/--threads/--precision/--compile as train.* entries."""
     from .config import parse_overrides
 
     nested = parse_overrides(overrides)
     train = nested.setdefault("train", {})
-    for key in ("steps", "device", "threads"):
+    for key in ("steps", "device", "threads", "precision", "compile"):
         if getattr(args, key) is not None:
             train[key] = getattr(args, key)
     return nested

@@ -51,6 +51,11 @@ class TrainConfig:
     log_every: int = 25  # record the training loss every this many steps
     device: str = "cpu"  # cpu | cuda | cuda:N
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default
+    precision: str = "fp32"  # fp32 | bf16 (autocast of forward passes; see precision.py)
+    compile: bool = False  # torch.compile the model (see `seqbench perf` for when it pays)
+
+
+HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", False))
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,11 @@ class RunConfig:
         """A stable hash of the resolved config. Thread count is left out: it changes speed, not the run."""
         payload = self.to_dict()
         payload["train"].pop("threads")
+        # Fields added after the first results: at their default they leave the hash as it was,
+        # so earlier run files still count as finished.
+        for section, key, default in HASH_NEUTRAL_DEFAULTS:
+            if payload[section].get(key) == default:
+                payload[section].pop(key)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -30,7 +30,8 @@ class Estimate:
         return "\n".join(lines)
 
 
-def estimate_seconds(runs, results: Path) -> Estimate:
+def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
+    """Predicted training seconds of each run, and whether finished runs informed the prediction."""
     records, _ = load_runs(results)
     history: dict = {}
     for r in records:
@@ -41,8 +42,8 @@ def estimate_seconds(runs, results: Path) -> Estimate:
                                             r["timing"]["train_time_s"] / r["steps"]))
     every = [s for pts in history.values() for _, s in pts]
     fallback = float(np.median(every)) if every else 0.02
-    out = Estimate()
     from .tasks import get_task
+    predictions = []
     for cfg in runs:
         seq_len = get_task(cfg.task).source.seq_len(cfg.length)
         pts = history.get((cfg.task, cfg.model.name), [])
@@ -53,9 +54,24 @@ def estimate_seconds(runs, results: Path) -> Estimate:
         elif pts:
             per_step = pts[0][1] * seq_len / pts[0][0]
         else:
-            per_step, out.unknown = fallback * seq_len / 64, out.unknown + 1
-        seconds = per_step * cfg.train.steps
+            per_step = fallback * seq_len / 64
+        predictions.append((per_step * cfg.train.steps, bool(pts)))
+    return predictions
+
+
+def estimate_seconds(runs, results: Path) -> Estimate:
+    out = Estimate()
+    for cfg, (seconds, known) in zip(runs, predicted_seconds(runs, results)):
         out.total_s += seconds
+        out.unknown += not known
         key = (cfg.task, cfg.model.name)
         out.per_group[key] = out.per_group.get(key, 0.0) + seconds
     return out
+
+
+def longest_first(runs, results: Path) -> list:
+    """Runs ordered by predicted cost, longest first, so that no long run starts last and leaves
+    the other workers idle at the end of a sweep (the LPT rule of scheduling)."""
+    predictions = predicted_seconds(runs, results)
+    order = sorted(range(len(runs)), key=lambda i: -predictions[i][0])
+    return [runs[i] for i in order]

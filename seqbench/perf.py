@@ -7,7 +7,9 @@ side by side in the same process and run, interleaved, so machine noise hits bot
 3. fused against naive: `nn.LSTM` against a per-step `nn.LSTMCell` loop, forward + backward;
 4. sweep throughput: the local executor's default workers x threads against the same runs one
    after another with all threads;
-5. length scaling: seconds per step against sequence length, fitted per model from the run files.
+5. length scaling: seconds per step against sequence length, fitted per model from the run files;
+6. kernels: which fused kernel each model's step takes, bf16 autocast against fp32, MFU, and
+   torch.compile against eager for the Transformer (measure/kernels.py), on the GPU when present.
 """
 from __future__ import annotations
 
@@ -25,11 +27,16 @@ from .config import TrainConfig
 from .models.model import build_model
 from .provenance import provenance
 from .store import write_json_atomic
-from .tasks import get_task
+from .tasks import TASKS_DIR, get_task
 from .train import fit
 
 
-def _bare_steps(model, stream, cfg: TrainConfig, steps: int) -> float:
+def _sync(device) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _bare_steps(model, stream, cfg: TrainConfig, steps: int, device="cpu") -> float:
     """A hand-written loop: forward, loss, backward, clip, AdamW step. Returns seconds per step."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     model.train()
@@ -41,45 +48,49 @@ def _bare_steps(model, stream, cfg: TrainConfig, steps: int) -> float:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         optimizer.step()
+    _sync(device)
     return (time.perf_counter() - start) / steps
 
 
-def _harness_steps(model, task, cfg: TrainConfig, length: int, val) -> float:
-    result = fit(model, task, cfg, length, 0, "cpu", val)
+def _harness_steps(model, task, cfg: TrainConfig, length: int, val, device="cpu") -> float:
+    result = fit(model, task, cfg, length, 0, torch.device(device), val)
     return result.median_step_ms / 1000
 
 
 def harness_overhead(pairs=(("lstm", "adding", 100), ("lstm", "copy", 50), ("transformer", "adding", 100),
-                            ("transformer", "copy", 50)), steps: int = 150, repeats: int = 3) -> list[dict]:
+                            ("transformer", "copy", 50)), steps: int = 150, repeats: int = 3, device="cpu") -> list[dict]:
     rows = []
     for model_name, task_name, length in pairs:
         task = get_task(task_name)
         run = task.resolve(model_name, length, 0, {"train": {"steps": steps, "eval_every": 10**9, "log_every": 25}})
-        val = task.eval_set("val", length, 0, 8, "cpu").split(8)
+        val = task.eval_set("val", length, 0, 8, device).split(8)
         harness, bare = [], []
         for _ in range(repeats):  # interleaved, so drift in machine speed hits both
-            model = build_model(run.model, task, seed=0)
-            harness.append(_harness_steps(model, task, run.train, length, val))
-            model = build_model(run.model, task, seed=0)
-            bare.append(_bare_steps(model, task.train_batches(length, 0, run.train.batch_size, "cpu"), run.train, steps))
+            model = build_model(run.model, task, seed=0).to(device)
+            harness.append(_harness_steps(model, task, run.train, length, val, device))
+            model = build_model(run.model, task, seed=0).to(device)
+            stream = task.train_batches(length, 0, run.train.batch_size, device)
+            bare.append(_bare_steps(model, stream, run.train, steps, device))
         h, b = statistics.median(harness), statistics.median(bare)
         rows.append({"model": model_name, "task": task_name, "length": length, "harness_ms": 1000 * h,
                      "bare_ms": 1000 * b, "ratio": h / b})
     return rows
 
 
-def data_share(pairs=(("lstm", "adding", 100), ("lstm", "copy", 50), ("lstm", "recall", 64)), steps: int = 100) -> list[dict]:
+def data_share(pairs=(("lstm", "adding", 100), ("lstm", "copy", 50), ("lstm", "recall", 64)), steps: int = 100,
+               device="cpu") -> list[dict]:
     rows = []
     for model_name, task_name, length in pairs:
         task = get_task(task_name)
         run = task.resolve(model_name, length, 0, {})
-        stream = task.train_batches(length, 0, run.train.batch_size, "cpu")
+        stream = task.train_batches(length, 0, run.train.batch_size, device)
         start = time.perf_counter()
         for _ in range(steps):
             next(stream)
+        _sync(device)
         gen = (time.perf_counter() - start) / steps
-        model = build_model(run.model, task, seed=0)
-        step = _bare_steps(model, task.train_batches(length, 0, run.train.batch_size, "cpu"), run.train, steps)
+        model = build_model(run.model, task, seed=0).to(device)
+        step = _bare_steps(model, task.train_batches(length, 0, run.train.batch_size, device), run.train, steps, device)
         rows.append({"task": task_name, "length": length, "model": model_name, "data_ms": 1000 * gen,
                      "step_ms": 1000 * step, "share": gen / step})
     return rows
@@ -129,17 +140,36 @@ def fused_vs_naive(lengths=(16, 64, 256), batch: int = 64, width: int = 128, rep
     return rows
 
 
-def sweep_throughput(n_runs: int = 8, steps: int = 300) -> dict:
-    """Default workers x threads against one worker with all threads, on the same recurrent runs."""
+def throughput_suite(quick_suite: Path, step_scale: float = 1.0) -> dict:
+    """The quick suite's recurrent runs on its synthetic tasks, at each task's middle length and
+    one seed: the runs the throughput goal is about, made on the device, so no data is needed."""
     import yaml
 
+    from .models import MODELS
+    quick = yaml.safe_load(Path(quick_suite).read_text())
+    tasks = {}
+    for name, settings in quick["tasks"].items():
+        if not hasattr(get_task(name).source, "sample"):
+            continue  # real data: needs a data directory, and is not what the goal is about
+        lengths = settings.get("lengths") or list(get_task(name).lengths)
+        train = dict(settings.get("train", {}))
+        train["steps"] = max(10, int(train.get("steps", TrainConfig.steps) * step_scale))
+        tasks[name] = {**settings, "lengths": [lengths[len(lengths) // 2]], "train": train}
+    models = [m for m in quick["models"] if MODELS.meta(m).get("family") == "recurrent"]
+    return {**quick, "name": "perf-throughput", "seeds": [0], "models": models, "tasks": tasks}
+
+
+def sweep_throughput(quick_suite: Path, step_scale: float = 1.0) -> dict:
+    """Default workers x threads against one worker with all threads, on the same recurrent runs.
+    Both are timed end to end (start-up included), as a user would see them."""
+    import yaml
+
+    from .store import load_runs
     from .sweep import default_workers_threads, sweep
     cores = os.cpu_count() or 1
     workers, threads = default_workers_threads(None, None)
-    suite = {"name": "perf-throughput", "seeds": list(range(n_runs // 4)), "models": ["lstm", "gru"],
-             "tasks": {"adding": {"lengths": [50]}, "copy": {"lengths": [10]}},
-             "train": {"steps": steps, "eval_every": steps, "val_examples": 128, "test_examples": 256}}
-    out = {"workers": workers, "threads": threads, "cores": cores}
+    suite = throughput_suite(quick_suite, step_scale)
+    out = {"workers": workers, "threads": threads, "cores": cores, "suite": suite}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "suite.yaml"
         path.write_text(yaml.safe_dump(suite))
@@ -147,9 +177,17 @@ def sweep_throughput(n_runs: int = 8, steps: int = 300) -> dict:
             start = time.perf_counter()
             summary = sweep(path, Path(tmp) / label, workers=w, threads=t, quiet=True)
             seconds = time.perf_counter() - start
+            per_model: dict = {}
+            for r in load_runs(Path(tmp) / label)[0]:
+                per_model.setdefault(r["config"]["model"]["name"], []).append(r["timing"]["train_time_s"])
             out[label] = {"workers": w, "threads": t, "runs": summary["todo"], "seconds": seconds,
-                          "runs_per_hour": 3600 * summary["todo"] / seconds}
+                          "runs_per_hour": 3600 * summary["todo"] / seconds,
+                          "train_s_by_model": {m: sum(v) for m, v in sorted(per_model.items())}}
     out["ratio"] = out["parallel"]["runs_per_hour"] / out["serial"]["runs_per_hour"]
+    # Per model: training seconds with all threads over those of one thread, times the workers
+    # sharing the cores: above 1, parallel runs beat threads for that model.
+    out["ratio_by_model"] = {m: workers * out["serial"]["train_s_by_model"][m] / s
+                             for m, s in out["parallel"]["train_s_by_model"].items()}
     return out
 
 
@@ -171,16 +209,25 @@ def length_scaling(results: Path) -> list[dict]:
     return rows
 
 
-def run_perf(results: Path, quick: bool = False) -> dict:
+def run_perf(results: Path, quick: bool = False, device: str | None = None) -> dict:
+    """Every section; those about one training step run on `device` (CUDA when there is one)."""
+    from .measure.kernels import kernel_study
+    from .runner import resolve_device
+
+    device = resolve_device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.set_num_threads(1)
-    report = {"platform": platform.platform(), "provenance": provenance(torch.device("cpu"))}
-    report["harness_overhead"] = harness_overhead(steps=60 if quick else 150, repeats=2 if quick else 3)
-    report["data_share"] = data_share(steps=30 if quick else 100)
+    report = {"platform": platform.platform(), "device": str(device), "provenance": provenance(device)}
+    report["harness_overhead"] = harness_overhead(steps=60 if quick else 150, repeats=2 if quick else 3, device=device)
+    report["data_share"] = data_share(steps=30 if quick else 100, device=device)
     report["fused_vs_naive"] = fused_vs_naive(lengths=(16, 64) if quick else (16, 64, 256), repeats=3 if quick else 5)
-    report["sweep_throughput"] = sweep_throughput(n_runs=4 if quick else 8, steps=60 if quick else 300)
+    report["sweep_throughput"] = sweep_throughput(TASKS_DIR / "suites" / "quick.yaml", step_scale=0.1 if quick else 1.0)
     report["length_scaling"] = length_scaling(results)
-    report["gpu"] = ("measured" if torch.cuda.is_available() else
-                     "no GPU on this machine: cuDNN/SDPA kernel checks, MFU, bf16 and torch.compile were not measured")
+    if quick:  # small shapes; no compile (about 45 s per shape on 2 CPU cores)
+        report["kernels"] = kernel_study(device, T=32, batch=8, compile_models=(), min_run_time=0.1)
+    else:
+        report["kernels"] = kernel_study(device, T=256, batch=32, compile_T=(256, 1024))
+    report["gpu"] = ("measured" if device.type == "cuda" else
+                     "no GPU on this machine: the kernel, bf16 and compile figures are for the CPU")
     write_json_atomic(Path(results) / "perf.json", report)
     return report
 
@@ -199,23 +246,44 @@ def render(report: dict) -> str:
     lines.append(f"Sweep throughput: {s['parallel']['workers']} workers x {s['parallel']['threads']} thread(s) "
                  f"{s['parallel']['runs_per_hour']:.0f} runs/h against 1 worker x {s['serial']['threads']} threads "
                  f"{s['serial']['runs_per_hour']:.0f} runs/h: ratio {s['ratio']:.2f} (goal >= 1.6 on 2 cores)")
+    lines.append("  per model (training time only): " + ", ".join(f"{m} {v:.2f}" for m, v in s["ratio_by_model"].items()))
     if report["length_scaling"]:
         lines.append("Time per step against sequence length (fitted from the run files):")
         for r in report["length_scaling"]:
             lines.append(f"  {r['model']:<12} exponent {r['exponent']:.2f}  {r['ms_per_step_at_100']:.1f} ms/step at T=100, "
                          f"{r['ms_per_step_at_1000']:.1f} at T=1000 ({r['n_runs']} runs)")
+    if "kernels" in report:
+        lines.extend(render_kernels(report["kernels"]))
     lines.append(f"GPU: {report['gpu']}")
     return "\n".join(lines)
+
+
+def render_kernels(k: dict) -> list[str]:
+    peaks = k["peak_flops"]
+    lines = [f"Kernel paths, bf16 autocast and torch.compile on {k['device_name']} ({k['threads']} thread(s); "
+             f"{k['matmul_n']}² matmul peak fp32 {peaks['fp32'] / 1e9:.1f}, bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s):"]
+    for r in k["rows"]:
+        fp32, bf16 = r["fp32"], r["bf16"]
+        line = (f"  {r['model']:<12} T={r['T']:<5} fp32 {fp32['train_ms']:8.2f} ms [{fp32['kernel_path']}] MFU {fp32['mfu']:.1%}"
+                f" | bf16 {bf16['train_ms']:8.2f} ms [{bf16['kernel_path']}] MFU {bf16['mfu']:.1%}, speed-up {r['bf16_speedup']:.2f}x")
+        if "compiled" in r:
+            line += f" | compiled {r['compiled']['train_ms']:.2f} ms, speed-up {r['compile_speedup']:.2f}x (compile {r['compile_s']:.0f} s)"
+        lines.append(line)
+    slow = [r["model"] for r in k["rows"] if not r["fp32"]["fast_path"]]
+    if slow:
+        lines.append(f"  no vendor kernel (ATen's C++ loop or unfused attention) for: {', '.join(sorted(set(slow)))}")
+    return lines
 
 
 def _configure(p) -> None:
     from .cli import add_results_arg
     add_results_arg(p)
     p.add_argument("--quick", action="store_true", help="fewer steps and repeats (a smoke check)")
+    p.add_argument("--device", help="device of the per-step sections: cpu | cuda | cuda:N (default: cuda if present)")
 
 
 def _run(args) -> int:
-    report = run_perf(args.results, quick=args.quick)
+    report = run_perf(args.results, quick=args.quick, device=args.device)
     print(render(report))
     print(f"-> {Path(args.results) / 'perf.json'}")
     return 0

@@ -31,6 +31,15 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def set_deterministic(mode: bool, compiling: bool) -> None:
+    """`torch.use_deterministic_algorithms` imports all of inductor (about 2 s per process) just to
+    set inductor's own flag, which matters only when compiling; otherwise set torch's flag alone."""
+    if compiling or not hasattr(torch._C, "_set_deterministic_algorithms"):
+        torch.use_deterministic_algorithms(mode, warn_only=True)
+    else:
+        torch._C._set_deterministic_algorithms(mode, warn_only=True)
+
+
 def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
@@ -57,7 +66,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
+    set_deterministic(device.type == "cpu", compiling=cfg.train.compile)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     task = get_task(cfg.task)
@@ -65,6 +74,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
     torch.manual_seed(derive_seed("init", cfg.seed))
     model = build_model(cfg.model, task, seed=derive_seed("init", cfg.seed)).to(device)
     tc = cfg.train
+    if tc.compile:
+        model.compile()  # in place: names, state_dict keys and attributes stay as they were
     val = task.eval_set("val", cfg.length, cfg.seed, tc.val_examples, device).split(tc.eval_batch_size)
     test = task.eval_set("test", cfg.length, cfg.seed, tc.test_examples, device).split(tc.eval_batch_size)
 
@@ -72,8 +83,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
     gradflow = {"init": gradient_profile(model, probe, task.output)}
     fitted = fit(model, task, tc, cfg.length, cfg.seed, device, val, progress=progress)
     gradflow["final"] = gradient_profile(model, probe, task.output)
-    frame, tokens_per_s = evaluate(model, test, task)
-    val_frame, _ = evaluate(model, val, task)
+    frame, tokens_per_s = evaluate(model, test, task, tc.precision)
+    val_frame, _ = evaluate(model, val, task, tc.precision)
     metrics = {**score(frame, task.metrics, "test"), **score(val_frame, task.metrics, "val")}
     slice_keys = [c for c in frame.columns if c.startswith("slice_")]
     record = {

@@ -251,6 +251,8 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
         console.print(estimate.summary(workers))
         return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "estimate_s": estimate.total_s}
     check_writable(results)
+    from .estimate import longest_first
+    todo = longest_first(todo, results)
     from .tasks import get_task
     for name in sorted({cfg.task for cfg in todo}):  # missing data fails here, before any worker starts
         get_task(name).prepare()

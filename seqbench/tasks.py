@@ -104,6 +104,7 @@ class Task:
     def resolve(self, model: str, length: int, seed: int, overrides: dict | None = None) -> RunConfig:
         """The full run config: defaults, then this task's overrides, then the user's."""
         from .models import MODELS
+        from .precision import PRECISIONS
 
         MODELS.get(model)  # unknown names fail here, with "did you mean"
         if model in self.skip_models:
@@ -113,6 +114,7 @@ class Task:
         train = merge(TrainConfig(), self.train, f"{self.name}.train")
         train = merge(train, per_model.get("train", {}), f"{self.name}.models.{model}.train")
         train = merge(train, overrides.pop("train", {}), "train")
+        PRECISIONS.get(train.precision)  # unknown precisions fail here, before any run starts
         model_cfg = merge(ModelConfig(name=model), self.model, f"{self.name}.model")
         model_cfg = merge(model_cfg, per_model.get("model", {}), f"{self.name}.models.{model}.model")
         model_cfg = merge(model_cfg, overrides.pop("model", {}), "model")

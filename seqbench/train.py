@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from .config import TrainConfig
 from .data.batch import IGNORE, Batch
 from .metrics import METRICS, score
+from .precision import autocast
 
 
 @dataclass
@@ -61,7 +62,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
 
     def validate(step: int) -> None:
         nonlocal best_score, best_state
-        value = metric(evaluate(model, val, task)[0])
+        value = metric(evaluate(model, val, task, cfg.precision)[0])
         model.train()
         result.val_curve.append((step, value))
         better = best_score is None or (value > best_score if metric.higher_is_better else value < best_score)
@@ -71,7 +72,8 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     model.train()
     for step in range(1, cfg.steps + 1):
         batch = next(stream)
-        _, loss = model(batch.inputs, batch.lengths, batch.targets)
+        with autocast(device, cfg.precision):
+            _, loss = model(batch.inputs, batch.lengths, batch.targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)  # inf: measure, don't clip
@@ -110,14 +112,15 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
 
 
 @torch.no_grad()
-def evaluate(model, batches: list[Batch], task) -> tuple[pd.DataFrame, float]:
+def evaluate(model, batches: list[Batch], task, precision: str = "fp32") -> tuple[pd.DataFrame, float]:
     """Per-example statistics for every batch (see metrics.py), and throughput in tokens/s."""
     model.eval()
     tolerance = getattr(task.source, "tolerance", None)
     columns: dict[str, list] = {}
     tokens, start = 0, time.perf_counter()
     for batch in batches:
-        output, _ = model(batch.inputs, batch.lengths)
+        with autocast(batch.inputs.device, precision):
+            output, _ = model(batch.inputs, batch.lengths)
         stats = _example_stats(task.output, output.float(), batch, tolerance)
         stats.update(batch.slices)
         for key, value in stats.items():

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from seqbench.config import ModelConfig, RunConfig, TrainConfig, merge, parse_overrides
@@ -53,3 +55,24 @@ def test_unknown_names_suggest():
         get_task("copy").resolve("lstn", 20, 0)
     with pytest.raises(UserError, match="did you mean 'adding'"):
         get_task("addin")
+
+
+def test_fields_added_later_keep_old_run_ids(tmp_path):
+    """precision and compile arrived after the first results: at their defaults the hash is as before."""
+    import json
+    archived = sorted((Path(__file__).parent.parent / "results" / "archive" / "runs").glob("*.json"))
+    if not archived:
+        pytest.skip("no archived run files")
+    record = json.loads(archived[0].read_text())
+    assert "precision" not in record["config"]["train"]  # written before the field existed
+    cfg = RunConfig.from_dict(record["config"])
+    assert cfg.train.precision == "fp32" and cfg.train.compile is False
+    assert cfg.run_id == record["run_id"]
+    bf16 = RunConfig.from_dict({**record["config"], "train": {**record["config"]["train"], "precision": "bf16"}})
+    assert bf16.run_id != cfg.run_id
+
+
+def test_unknown_precision_is_one_clear_error():
+    from seqbench.tasks import get_task
+    with pytest.raises(UserError, match="unknown precision 'fp8'.*available: bf16, fp32"):
+        get_task("adding").resolve("lstm", 10, 0, {"train": {"precision": "fp8"}})

@@ -83,3 +83,29 @@ def test_validation_picks_the_best_checkpoint(results):
     best = max(record["val_curve"], key=lambda sv: sv[1])
     assert record["best_step"] == best[0]
     assert record["metrics"]["val/accuracy"] == pytest.approx(best[1])
+
+
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_bf16_autocast_runs_and_is_recorded(model, results):
+    fp32, _ = tiny_run("adding", model, results)
+    bf16, path = tiny_run("adding", model, results, precision="bf16")
+    assert bf16["status"] == "ok" and bf16["config"]["train"]["precision"] == "bf16"
+    assert bf16["run_id"] != fp32["run_id"]
+    assert math.isfinite(bf16["metrics"]["test/mse"])
+    assert bf16["metrics"]["test/mse"] != fp32["metrics"]["test/mse"]  # bf16 products round differently
+
+
+def test_autocast_is_on_only_for_bf16():
+    from seqbench.precision import autocast
+    x = torch.randn(4, 4)
+    with autocast("cpu", "bf16"):
+        assert (x @ x).dtype == torch.bfloat16
+    with autocast("cpu", "fp32"):
+        assert (x @ x).dtype == torch.float32
+
+
+def test_compiled_run_matches_eager(results, tmp_path):
+    eager, _ = tiny_run("adding", "transformer", results)
+    compiled, _ = tiny_run("adding", "transformer", tmp_path, compile=True)
+    assert compiled["status"] == "ok" and compiled["config"]["train"]["compile"] is True
+    assert compiled["metrics"]["test/mse"] == pytest.approx(eager["metrics"]["test/mse"], rel=1e-3)

@@ -93,10 +93,11 @@ def saved_bytes(model, inputs, lengths, targets) -> int:
     return int(sum(seen.values()))
 
 
-def peak_flops(device: torch.device, threads: int, n: int, min_run_time: float) -> float:
-    """FLOP/s of an n x n by n x n float32 matmul: the device's practical peak."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def peak_flops(device: torch.device, threads: int, n: int, min_run_time: float,
+               dtype: torch.dtype = torch.float32) -> float:
+    """FLOP/s of an n x n by n x n matmul in `dtype`: the device's practical peak."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     seconds = time_call(lambda: torch.mm(a, b), threads, min_run_time)
     return 2 * n**3 / seconds
 

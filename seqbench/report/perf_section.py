@@ -29,6 +29,9 @@ def perf_tables(results: Path) -> tuple[str, list[Table]]:
               [[Cell(str(r["T"])), Cell(""), Cell(f"{r['fused_ms']:.2f}"), Cell(f"{r['naive_ms']:.2f}"),
                 Cell(f"{r['speedup']:.1f}×", r["speedup"])] for r in report.get("fused_vs_naive", [])]),
     ]
+    kernels = report.get("kernels")
+    if kernels:
+        tables.append(kernel_table(kernels))
     s = report.get("sweep_throughput")
     text = []
     if s:
@@ -36,6 +39,24 @@ def perf_tables(results: Path) -> tuple[str, list[Table]]:
                     f"ran {s['parallel']['runs_per_hour']:.0f} runs/hour against {s['serial']['runs_per_hour']:.0f} "
                     f"for 1 worker × {s['serial']['threads']} threads on the same {s['parallel']['runs']} recurrent runs: "
                     f"**{s['ratio']:.2f}×** (goal ≥ 1.6 on 2 cores).")
+        if s.get("ratio_by_model"):
+            text.append("Per model, from training time alone: " + ", ".join(
+                f"{m} {v:.2f}×" for m, v in s["ratio_by_model"].items()) + ". A model whose kernel gains "
+                "much from a second thread (oneDNN's LSTM) gains less from a second worker.")
     if report.get("gpu"):
         text.append(f"GPU: {report['gpu']}.")
     return "\n\n".join(text), [t for t in tables if t.rows]
+
+
+def kernel_table(k: dict) -> Table:
+    """One row per model and length: kernel path, fp32 and bf16 step time and MFU, compile."""
+    def compiled(r, key):
+        return Cell(f"{r[key]:.2f}×" if key in r else "—", r.get(key))
+    return Table(
+        f"kernel paths, bf16 autocast and torch.compile on {k['device_name']} ({k['threads']} thread(s); batch "
+        f"{k['rows'][0]['batch'] if k['rows'] else '—'}; MFU against a {k['matmul_n']}² matmul in the same dtype)",
+        ["model", "T", "kernel (fp32)", "fp32 ms", "MFU fp32", "bf16 ms", "MFU bf16", "bf16 speed-up", "compile speed-up"],
+        [[Cell(r["model"]), Cell(str(r["T"])), Cell(str(r["fp32"]["kernel_path"])), Cell(f"{r['fp32']['train_ms']:.2f}"),
+          Cell(f"{r['fp32']['mfu']:.1%}", r["fp32"]["mfu"]), Cell(f"{r['bf16']['train_ms']:.2f}"),
+          Cell(f"{r['bf16']['mfu']:.1%}", r["bf16"]["mfu"]), Cell(f"{r['bf16_speedup']:.2f}×", r["bf16_speedup"]),
+          compiled(r, "compile_speedup")] for r in k["rows"]])

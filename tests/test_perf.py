@@ -1,0 +1,116 @@
+"""`seqbench perf` pieces: kernel-path detection, the throughput suite, scheduling, rendering."""
+import json
+
+import pytest
+import torch
+
+from seqbench.estimate import longest_first, predicted_seconds
+from seqbench.measure.kernels import classify, kernel_study, recorded_ops, _train_step
+from seqbench.measure.speed import random_batch
+from seqbench.models.model import build_model
+from seqbench.perf import render, throughput_suite
+from seqbench.report.perf_section import perf_tables
+from seqbench.suite import expand, load_suite
+from seqbench.tasks import get_task
+
+from conftest import REPO
+
+
+@pytest.mark.parametrize("ops, path, fast", [
+    ({"aten::lstm", "aten::_cudnn_rnn"}, "cudnn_rnn", True),  # aten::lstm is the parent op either way
+    ({"aten::lstm", "aten::mkldnn_rnn_layer"}, "onednn_rnn", True),
+    ({"aten::gru"}, "aten_rnn_loop", False),
+    ({"aten::_scaled_dot_product_efficient_attention"}, "sdpa_efficient", True),
+    ({"aten::_scaled_dot_product_attention_math"}, "sdpa_math", False),
+    ({"aten::mm"}, None, False),
+])
+def test_kernel_path_from_recorded_ops(ops, path, fast):
+    assert classify(ops) == (path, fast)
+
+
+def _ops_of(model_name: str) -> set[str]:
+    task = get_task("copy")
+    model = build_model(task.resolve(model_name, 5, 0, {"model": {"params": 20000, "n_heads": 2}}).model, task).train()
+    x, lengths, y = random_batch(task, 2, 8, "cpu", torch.Generator().manual_seed(0))
+    return recorded_ops(_train_step(model, x, lengths, y, "fp32"))[0]
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="no oneDNN in this torch build")
+def test_cpu_lstm_takes_onednn_and_gru_the_aten_loop():
+    assert classify(_ops_of("lstm"))[0] == "onednn_rnn"
+    assert classify(_ops_of("gru"))[0] == "aten_rnn_loop"
+
+
+def test_transformer_takes_a_fused_attention_kernel():
+    path, fast = classify(_ops_of("transformer"))
+    assert path.startswith("sdpa_") and fast
+
+
+def test_kernel_study_rows():
+    study = kernel_study(torch.device("cpu"), models=("lstm",), T=8, batch=2, compile_models=(), min_run_time=0.01)
+    row, = study["rows"]
+    assert row["model"] == "lstm" and row["T"] == 8 and "compiled" not in row
+    for precision in ("fp32", "bf16"):
+        assert row[precision]["train_ms"] > 0 and 0 < row[precision]["mfu"]
+    assert row["bf16_speedup"] == pytest.approx(row["fp32"]["train_ms"] / row["bf16"]["train_ms"])
+    assert set(study["bf16_helps"]) == {"lstm"}
+
+
+def test_throughput_suite_is_the_quick_suites_recurrent_synthetic_runs(tmp_path):
+    suite = throughput_suite(REPO / "tasks" / "suites" / "quick.yaml", step_scale=0.5)
+    assert suite["models"] == ["rnn", "lstm", "gru", "bilstm"]
+    assert set(suite["tasks"]) == {"copy", "adding", "recall"}  # real data left out
+    assert suite["seeds"] == [0]
+    assert suite["tasks"]["copy"]["lengths"] == [10] and suite["tasks"]["copy"]["train"]["steps"] == 400
+    path = tmp_path / "suite.yaml"
+    import yaml
+    path.write_text(yaml.safe_dump(suite))
+    runs, _ = expand(load_suite(path))
+    assert len(runs) == 12
+
+
+def test_longest_runs_are_scheduled_first(tmp_path):
+    import yaml
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "s", "seeds": [0], "models": ["lstm"],
+                                    "tasks": {"copy": {"lengths": [5, 20, 10]}, "adding": {"lengths": [50]}},
+                                    "train": {"steps": 10}}))
+    runs, _ = expand(load_suite(path))
+    ordered = longest_first(runs, tmp_path / "results")
+    seconds = [s for s, _ in predicted_seconds(ordered, tmp_path / "results")]
+    assert seconds == sorted(seconds, reverse=True) and seconds[0] > seconds[-1]
+    assert sorted(r.run_id for r in ordered) == sorted(r.run_id for r in runs)
+
+
+def _fake_report() -> dict:
+    row = {"model": "lstm", "T": 256, "batch": 32, "flops_train": 10**9,
+           "fp32": {"train_ms": 10.0, "kernel_path": "onednn_rnn", "fast_path": True, "mfu": 0.4},
+           "bf16": {"train_ms": 30.0, "kernel_path": "onednn_rnn", "fast_path": True, "mfu": 0.6},
+           "bf16_speedup": 1 / 3}
+    gru = {**row, "model": "gru", "fp32": {**row["fp32"], "kernel_path": "aten_rnn_loop", "fast_path": False}}
+    compiled = {**row, "model": "transformer", "T": 1024, "compile_s": 40.0, "compiled": {"train_ms": 8.0, "mfu": 0.5},
+                "compile_speedup": 1.25}
+    mode = {"workers": 2, "threads": 1, "runs": 12, "seconds": 70.0, "runs_per_hour": 617.0}
+    return {"harness_overhead": [], "data_share": [], "fused_vs_naive": [], "length_scaling": [],
+            "sweep_throughput": {"parallel": mode, "serial": {**mode, "workers": 1, "threads": 2, "runs_per_hour": 400.0},
+                                 "ratio": 1.5425, "ratio_by_model": {"gru": 1.8, "lstm": 1.3}},
+            "kernels": {"device_name": "cpu", "threads": 1, "matmul_n": 1024, "peak_flops": {"fp32": 1e11, "bf16": 3e10},
+                        "rows": [row, gru, compiled]},
+            "gpu": "no GPU"}
+
+
+def test_render_names_every_section():
+    text = render(_fake_report())
+    assert "ratio 1.54 (goal >= 1.6" in text and "gru 1.80, lstm 1.30" in text
+    assert "[onednn_rnn]" in text and "speed-up 0.33x" in text
+    assert "compiled 8.00 ms, speed-up 1.25x (compile 40 s)" in text
+    assert "no vendor kernel (ATen's C++ loop or unfused attention) for: gru" in text
+
+
+def test_report_section_has_the_kernel_table(tmp_path):
+    (tmp_path / "perf.json").write_text(json.dumps(_fake_report()))
+    text, tables = perf_tables(tmp_path)
+    assert "**1.54×**" in text and "gru 1.80×" in text
+    kernel, = [t for t in tables if t.title.startswith("kernel paths")]
+    assert [r[0].text for r in kernel.rows] == ["lstm", "gru", "transformer"]
+    assert kernel.rows[2][-1].text == "1.25×" and kernel.rows[0][-1].text == "—"
