@@ -3,7 +3,8 @@ side by side in the same process and run, interleaved, so machine noise hits bot
 
 1. harness overhead: seqbench's `fit()` step against a bare PyTorch loop (same model, batches,
    optimiser, clipping), per model and task;
-2. data: synthetic batch generation as a share of a training step;
+2. data: synthetic batch generation as a share of a training step; each real dataset's first load
+   against its cached load;
 3. fused against naive: `nn.LSTM` against a per-step `nn.LSTMCell` loop, forward + backward;
 4. sweep throughput: the local executor's default workers x threads against the same runs one
    after another with all threads;
@@ -118,6 +119,37 @@ class NaiveLSTM(torch.nn.Module):
         return torch.stack(outs, 1)
 
 
+def real_data_loads(names=("sst2", "imdb", "conll2003")) -> list[dict]:
+    """Each real dataset's first load (read, tokenise, write the cache) against a load from the
+    cache, both into a fresh cache directory. A dataset without data is listed as skipped."""
+    from .data import real
+    from .errors import UserError
+    rows = []
+    previous = os.environ.get("SEQBENCH_CACHE")
+    for name in names:
+        task = get_task(name)
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["SEQBENCH_CACHE"] = tmp
+            try:
+                loads = []
+                for _ in range(2):
+                    real.forget_loaded()
+                    loads.append(task.source.loaded)
+            except UserError as exc:
+                rows.append({"task": name, "skipped": str(exc)})
+                continue
+            finally:
+                real.forget_loaded()
+                if previous is None:
+                    os.environ.pop("SEQBENCH_CACHE", None)
+                else:
+                    os.environ["SEQBENCH_CACHE"] = previous
+        first, cached = loads
+        rows.append({"task": name, "first_s": first.load_seconds, "cached_s": cached.load_seconds,
+                     "second_from_cache": cached.from_cache, "speedup": first.load_seconds / cached.load_seconds})
+    return rows
+
+
 def fused_vs_naive(lengths=(16, 64, 256), batch: int = 64, width: int = 128, repeats: int = 5) -> list[dict]:
     rows = []
     fused = torch.nn.LSTM(32, width, batch_first=True)
@@ -159,9 +191,12 @@ def throughput_suite(quick_suite: Path, step_scale: float = 1.0) -> dict:
     return {**quick, "name": "perf-throughput", "seeds": [0], "models": models, "tasks": tasks}
 
 
-def sweep_throughput(quick_suite: Path, step_scale: float = 1.0) -> dict:
+def sweep_throughput(quick_suite: Path, step_scale: float = 1.0, repeats: int = 2) -> dict:
     """Default workers x threads against one worker with all threads, on the same recurrent runs.
-    Both are timed end to end (start-up included), as a user would see them."""
+
+    Each sweep is timed end to end (start-up included), as a user would see it. The modes run in
+    ABBA order (parallel, serial, serial, parallel, ...) so that a drift in the machine's speed
+    during the measurement hits both alike."""
     import yaml
 
     from .store import load_runs
@@ -169,20 +204,30 @@ def sweep_throughput(quick_suite: Path, step_scale: float = 1.0) -> dict:
     cores = os.cpu_count() or 1
     workers, threads = default_workers_threads(None, None)
     suite = throughput_suite(quick_suite, step_scale)
-    out = {"workers": workers, "threads": threads, "cores": cores, "suite": suite}
+    modes = {"parallel": (workers, threads), "serial": (1, cores)}
+    out = {"workers": workers, "threads": threads, "cores": cores, "suite": suite, "repeats": repeats}
+    order = [label for i in range(repeats) for label in (("parallel", "serial") if i % 2 == 0 else ("serial", "parallel"))]
+    totals = {label: {"workers": w, "threads": t, "runs": 0, "seconds": 0.0, "sweeps_s": [], "train_s_by_model": {}}
+              for label, (w, t) in modes.items()}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "suite.yaml"
         path.write_text(yaml.safe_dump(suite))
-        for label, w, t in (("parallel", workers, threads), ("serial", 1, cores)):
+        for i, label in enumerate(order):
+            w, t = modes[label]
             start = time.perf_counter()
-            summary = sweep(path, Path(tmp) / label, workers=w, threads=t, quiet=True)
+            summary = sweep(path, Path(tmp) / f"{label}-{i}", workers=w, threads=t, quiet=True)
             seconds = time.perf_counter() - start
-            per_model: dict = {}
-            for r in load_runs(Path(tmp) / label)[0]:
-                per_model.setdefault(r["config"]["model"]["name"], []).append(r["timing"]["train_time_s"])
-            out[label] = {"workers": w, "threads": t, "runs": summary["todo"], "seconds": seconds,
-                          "runs_per_hour": 3600 * summary["todo"] / seconds,
-                          "train_s_by_model": {m: sum(v) for m, v in sorted(per_model.items())}}
+            total = totals[label]
+            total["runs"] += summary["todo"]
+            total["seconds"] += seconds
+            total["sweeps_s"].append(seconds)
+            for r in load_runs(Path(tmp) / f"{label}-{i}")[0]:
+                model = r["config"]["model"]["name"]
+                total["train_s_by_model"][model] = total["train_s_by_model"].get(model, 0.0) + r["timing"]["train_time_s"]
+    for label, total in totals.items():
+        total["runs_per_hour"] = 3600 * total["runs"] / total["seconds"]
+        total["train_s_by_model"] = dict(sorted(total["train_s_by_model"].items()))
+        out[label] = total
     out["ratio"] = out["parallel"]["runs_per_hour"] / out["serial"]["runs_per_hour"]
     # Per model: training seconds with all threads over those of one thread, times the workers
     # sharing the cores: above 1, parallel runs beat threads for that model.
@@ -219,8 +264,10 @@ def run_perf(results: Path, quick: bool = False, device: str | None = None) -> d
     report = {"platform": platform.platform(), "device": str(device), "provenance": provenance(device)}
     report["harness_overhead"] = harness_overhead(steps=60 if quick else 150, repeats=2 if quick else 3, device=device)
     report["data_share"] = data_share(steps=30 if quick else 100, device=device)
+    report["real_data_loads"] = real_data_loads()
     report["fused_vs_naive"] = fused_vs_naive(lengths=(16, 64) if quick else (16, 64, 256), repeats=3 if quick else 5)
-    report["sweep_throughput"] = sweep_throughput(TASKS_DIR / "suites" / "quick.yaml", step_scale=0.1 if quick else 1.0)
+    report["sweep_throughput"] = sweep_throughput(TASKS_DIR / "suites" / "quick.yaml", step_scale=0.1 if quick else 1.0,
+                                                  repeats=1 if quick else 2)
     report["length_scaling"] = length_scaling(results)
     if quick:  # small shapes; no compile (about 45 s per shape on 2 CPU cores)
         report["kernels"] = kernel_study(device, T=32, batch=8, compile_models=(), min_run_time=0.1)
@@ -239,6 +286,12 @@ def render(report: dict) -> str:
     lines.append("Data generation share of a step (goal <= 2%):")
     for r in report["data_share"]:
         lines.append(f"  {r['task']:<7} L={r['length']:<4} {r['data_ms']:.3f} ms of {r['step_ms']:.2f} ms  share {100 * r['share']:.2f}%")
+    lines.append("Real data: first load (read, tokenise, cache) against a cached load:")
+    for r in report.get("real_data_loads", []):
+        if "skipped" in r:
+            lines.append(f"  {r['task']:<10} skipped: {r['skipped']}")
+        else:
+            lines.append(f"  {r['task']:<10} first {r['first_s']:7.2f} s  cached {r['cached_s']:6.3f} s  ({r['speedup']:.0f}x faster)")
     lines.append("Fused nn.LSTM against an LSTMCell loop (forward+backward):")
     for r in report["fused_vs_naive"]:
         lines.append(f"  T={r['T']:<4} fused {r['fused_ms']:8.2f} ms  naive {r['naive_ms']:8.2f} ms  speed-up {r['speedup']:.1f}x  (outputs agree to {r['max_abs_diff']:.1e})")

@@ -5,6 +5,7 @@ No test needs the real data or the network: fixtures are written here in the sta
 """
 import csv
 import math
+import os
 import random
 
 import datasets
@@ -168,6 +169,20 @@ def test_second_load_hits_the_cache(data, tmp_path):
     real._MEMO.clear()
     third = get_task("conll2003").source.loaded
     assert not third.from_cache and third.meta["cache_key"] != first.meta["cache_key"]
+
+
+def test_perf_times_first_and_cached_loads_and_leaves_the_cache_alone(data, tmp_path, monkeypatch):
+    from seqbench.perf import real_data_loads
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    rows = real_data_loads(("sst2", "conll2003"))
+    assert [r["task"] for r in rows] == ["sst2", "conll2003"]
+    for r in rows:
+        assert r["first_s"] > 0 and r["cached_s"] > 0 and r["second_from_cache"] is True
+    assert os.environ["SEQBENCH_CACHE"] == str(tmp_path / "cache")  # restored
+    assert not (tmp_path / "cache").exists()  # measured in a temporary cache, not the user's
+    monkeypatch.setenv("SEQBENCH_DATA", str(tmp_path / "empty"))
+    skipped, = real_data_loads(("imdb",))
+    assert "stanfordnlp/imdb" in skipped["skipped"]
 
 
 @pytest.mark.parametrize("name, hub", [("sst2", "SetFit/sst2"), ("imdb", "stanfordnlp/imdb"), ("conll2003", "eriktks/conll2003")])

@@ -40,6 +40,12 @@ def _majority_baseline(train_labels: np.ndarray, test_labels: np.ndarray) -> dic
     return {"accuracy": METRICS.get("accuracy")(frame), "macro_f1": METRICS.get("macro_f1")(frame)}
 
 
+def forget_loaded() -> None:
+    """Drop every dataset held in memory, so the next use loads again (from the disk cache if there)."""
+    _MEMO.clear()
+    text.forget_loaded()
+
+
 @dataclass(frozen=True)
 class TextDataset:
     """Shared behaviour of the real datasets: loading, the length knob, slices."""

@@ -160,6 +160,10 @@ def pack(seqs: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets
 
 
+def forget_loaded() -> None:
+    _loaded.clear()
+
+
 def cached_load(name: str, key_parts: dict, build: Callable[[], tuple[dict, dict, Any]]) -> Loaded:
     """Load the tokenised dataset for `key_parts` from the cache, or `build()` and store it.
 

@@ -24,6 +24,10 @@ def perf_tables(results: Path) -> tuple[str, list[Table]]:
               ["task", "model", "L", "data ms", "step ms", "share"],
               [[Cell(r["task"]), Cell(r["model"]), Cell(str(r["length"])), Cell(f"{r['data_ms']:.3f}"),
                 Cell(f"{r['step_ms']:.2f}"), Cell(f"{100 * r['share']:.2f}%", r["share"])] for r in report.get("data_share", [])]),
+        Table("real data: first load (read, tokenise, write the cache) against a load from the cache",
+              ["task", "first s", "cached s", "speed-up"],
+              [[Cell(r["task"]), Cell(f"{r['first_s']:.2f}"), Cell(f"{r['cached_s']:.3f}"),
+                Cell(f"{r['speedup']:.0f}×", r["speedup"])] for r in report.get("real_data_loads", []) if "skipped" not in r]),
         Table("fused nn.LSTM against a per-step LSTMCell loop (forward + backward)",
               ["T", "", "fused ms", "naive ms", "speed-up"],
               [[Cell(str(r["T"])), Cell(""), Cell(f"{r['fused_ms']:.2f}"), Cell(f"{r['naive_ms']:.2f}"),
@@ -37,7 +41,8 @@ def perf_tables(results: Path) -> tuple[str, list[Table]]:
     if s:
         text.append(f"Sweep throughput: {s['parallel']['workers']} workers × {s['parallel']['threads']} thread "
                     f"ran {s['parallel']['runs_per_hour']:.0f} runs/hour against {s['serial']['runs_per_hour']:.0f} "
-                    f"for 1 worker × {s['serial']['threads']} threads on the same {s['parallel']['runs']} recurrent runs: "
+                    f"for 1 worker × {s['serial']['threads']} threads on the same {s['parallel']['runs'] // s.get('repeats', 1)} "
+                    f"recurrent runs of the quick suite ({s.get('repeats', 1)} sweeps per mode, interleaved): "
                     f"**{s['ratio']:.2f}×** (goal ≥ 1.6 on 2 cores).")
         if s.get("ratio_by_model"):
             text.append("Per model, from training time alone: " + ", ".join(
