@@ -315,14 +315,21 @@ def render_kernels(k: dict) -> list[str]:
     peaks = k["peak_flops"]
     lines = [f"Kernel paths, bf16 autocast and torch.compile on {k['device_name']} ({k['threads']} thread(s); "
              f"{k['matmul_n']}² matmul peak fp32 {peaks['fp32'] / 1e9:.1f}, bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s):"]
+    def timing(m: dict) -> str:
+        if "error" in m:
+            return f"failed ({m['error']})"
+        return f"{m['train_ms']:8.2f} ms [{m['kernel_path']}] MFU {m['mfu']:.1%}"
+
     for r in k["rows"]:
-        fp32, bf16 = r["fp32"], r["bf16"]
-        line = (f"  {r['model']:<12} T={r['T']:<5} fp32 {fp32['train_ms']:8.2f} ms [{fp32['kernel_path']}] MFU {fp32['mfu']:.1%}"
-                f" | bf16 {bf16['train_ms']:8.2f} ms [{bf16['kernel_path']}] MFU {bf16['mfu']:.1%}, speed-up {r['bf16_speedup']:.2f}x")
-        if "compiled" in r:
+        line = f"  {r['model']:<12} T={r['T']:<5} fp32 {timing(r['fp32'])} | bf16 {timing(r['bf16'])}"
+        if "bf16_speedup" in r:
+            line += f", speed-up {r['bf16_speedup']:.2f}x"
+        if "compile_speedup" in r:
             line += f" | compiled {r['compiled']['train_ms']:.2f} ms, speed-up {r['compile_speedup']:.2f}x (compile {r['compile_s']:.0f} s)"
+        elif "compiled" in r:
+            line += f" | compile failed ({r['compiled'].get('error')})"
         lines.append(line)
-    slow = [r["model"] for r in k["rows"] if not r["fp32"]["fast_path"]]
+    slow = [r["model"] for r in k["rows"] if not r["fp32"].get("fast_path", True)]
     if slow:
         lines.append(f"  no vendor kernel (ATen's C++ loop or unfused attention) for: {', '.join(sorted(set(slow)))}")
     return lines

@@ -114,3 +114,44 @@ def test_report_section_has_the_kernel_table(tmp_path):
     kernel, = [t for t in tables if t.title.startswith("kernel paths")]
     assert [r[0].text for r in kernel.rows] == ["lstm", "gru", "transformer"]
     assert kernel.rows[2][-1].text == "1.25×" and kernel.rows[0][-1].text == "—"
+
+
+def test_time_breakdown_sums_a_suites_runs_per_task_and_model(tmp_path):
+    from seqbench.report.perf_section import time_breakdown
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "quick.json").write_text(json.dumps({"run_ids": ["a", "b", "c"]}))
+    run = lambda rid, task, model, s: {"run_id": rid, "config": {"task": task, "model": {"name": model}},  # noqa: E731
+                                       "timing": {"train_time_s": s}}
+    records = [run("a", "copy", "transformer", 120.0), run("b", "copy", "rnn", 60.0), run("c", "adding", "rnn", 60.0),
+               run("z", "adding", "rnn", 999.0)]  # not in the suite: left out
+    table = time_breakdown(records, tmp_path)
+    assert table.columns == ["task", "rnn", "transformer", "all models", "share"]
+    assert [[c.text for c in row] for row in table.rows] == [["adding", "1.0", "0.0", "1.0", "25%"],
+                                                            ["copy", "1.0", "2.0", "3.0", "75%"]]
+    assert [c.text for c in table.footer[0]] == ["all tasks", "2.0", "2.0", "4.0", "100%"]
+    assert time_breakdown(records, tmp_path, suite="full") is None
+
+
+def test_a_failed_measurement_is_shown_not_raised(tmp_path):
+    report = _fake_report()
+    row = report["kernels"]["rows"][0]
+    row["bf16"] = {"error": "bf16 not supported by this kernel"}
+    del row["bf16_speedup"]
+    assert "bf16 failed (bf16 not supported by this kernel)" in render(report)
+    (tmp_path / "perf.json").write_text(json.dumps(report))
+    kernel, = [t for t in perf_tables(tmp_path)[1] if t.title.startswith("kernel paths")]
+    assert [c.text for c in kernel.rows[0][5:8]] == ["failed", "—", "—"]
+
+
+def test_kernel_study_records_a_kernel_that_fails(monkeypatch):
+    import seqbench.measure.kernels as kernels
+    real = kernels.recorded_ops
+
+    def no_bf16(step):
+        if torch.is_autocast_cpu_enabled() or step.__closure__ and any(
+                getattr(c, "cell_contents", None) == "bf16" for c in step.__closure__):
+            raise RuntimeError("no bf16 kernel here\nmore detail")
+        return real(step)
+    monkeypatch.setattr(kernels, "recorded_ops", no_bf16)
+    row, = kernel_study(torch.device("cpu"), models=("rnn",), T=4, batch=2, compile_models=(), min_run_time=0.01)["rows"]
+    assert row["bf16"] == {"error": "no bf16 kernel here"} and "train_ms" in row["fp32"] and "bf16_speedup" not in row

@@ -79,23 +79,36 @@ def measure_model(name: str, task, T: int, batch: int, device: torch.device, pea
     row = {"model": name, "T": T, "batch": batch, "flops_train": flops}
     for precision in ("fp32", "bf16"):
         step = _train_step(model, inputs, lengths, targets, precision)
-        ops, gpu_kernels = recorded_ops(step)
+        try:
+            ops, gpu_kernels = recorded_ops(step)
+            seconds = time_call(step, torch.get_num_threads(), min_run_time)
+        except (RuntimeError, NotImplementedError) as exc:  # e.g. a kernel without bf16 support
+            row[precision] = {"error": str(exc).strip().splitlines()[0][:300]}
+            continue
         path, fast = classify(ops)
-        seconds = time_call(step, torch.get_num_threads(), min_run_time)
         row[precision] = {"train_ms": 1e3 * seconds, "kernel_path": path, "fast_path": fast,
                           "mfu": flops / seconds / peaks[precision], "gpu_kernels": gpu_kernels}
-    row["bf16_speedup"] = row["fp32"]["train_ms"] / row["bf16"]["train_ms"]
+    if "train_ms" in row["fp32"] and "train_ms" in row["bf16"]:
+        row["bf16_speedup"] = row["fp32"]["train_ms"] / row["bf16"]["train_ms"]
     if compile_model:
-        compiled = copy.deepcopy(model)
-        compiled.compile()
-        step = _train_step(compiled, inputs, lengths, targets, "fp32")
-        start = time.perf_counter()
-        step()  # the first call compiles forward and backward
-        row["compile_s"] = time.perf_counter() - start
-        seconds = time_call(step, torch.get_num_threads(), min_run_time)
-        row["compiled"] = {"train_ms": 1e3 * seconds, "mfu": flops / seconds / peaks["fp32"]}
-        row["compile_speedup"] = row["fp32"]["train_ms"] / row["compiled"]["train_ms"]
+        try:
+            row.update(compiled_timing(model, inputs, lengths, targets, flops, peaks["fp32"], min_run_time))
+        except Exception as exc:  # noqa: BLE001 - any compiler failure is a finding, not a crash
+            row["compiled"] = {"error": str(exc).strip().splitlines()[0][:300]}
+        if "train_ms" in row["compiled"] and "train_ms" in row["fp32"]:
+            row["compile_speedup"] = row["fp32"]["train_ms"] / row["compiled"]["train_ms"]
     return row
+
+
+def compiled_timing(model, inputs, lengths, targets, flops: int, peak: float, min_run_time: float) -> dict:
+    compiled = copy.deepcopy(model)
+    compiled.compile()
+    step = _train_step(compiled, inputs, lengths, targets, "fp32")
+    start = time.perf_counter()
+    step()  # the first call compiles forward and backward
+    compile_s = time.perf_counter() - start
+    seconds = time_call(step, torch.get_num_threads(), min_run_time)
+    return {"compile_s": compile_s, "compiled": {"train_ms": 1e3 * seconds, "mfu": flops / seconds / peak}}
 
 
 def kernel_study(device: torch.device, models=("rnn", "lstm", "gru", "bilstm", "transformer"),
@@ -117,4 +130,4 @@ def kernel_study(device: torch.device, models=("rnn", "lstm", "gru", "bilstm", "
             "threads": threads, "task": task_name, "matmul_n": n,
             "peak_flops": peaks, "rows": rows,
             "cudnn": {"available": torch.backends.cudnn.is_available(), "enabled": torch.backends.cudnn.enabled},
-            "bf16_helps": {r["model"]: r["bf16_speedup"] > 1.05 for r in rows if r["T"] == T}}
+            "bf16_helps": {r["model"]: r.get("bf16_speedup", 0) > 1.05 for r in rows if r["T"] == T}}

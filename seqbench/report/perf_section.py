@@ -7,10 +7,11 @@ from pathlib import Path
 from .table import Cell, Table
 
 
-def perf_tables(results: Path) -> tuple[str, list[Table]]:
+def perf_tables(results: Path, records: list[dict] | None = None) -> tuple[str, list[Table]]:
+    breakdown = time_breakdown(records or [], results)
     path = Path(results) / "perf.json"
     if not path.exists():
-        return "", []
+        return "", [breakdown] if breakdown else []
     try:
         report = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -36,6 +37,8 @@ def perf_tables(results: Path) -> tuple[str, list[Table]]:
     kernels = report.get("kernels")
     if kernels:
         tables.append(kernel_table(kernels))
+    if breakdown:
+        tables.append(breakdown)
     s = report.get("sweep_throughput")
     text = []
     if s:
@@ -55,13 +58,43 @@ def perf_tables(results: Path) -> tuple[str, list[Table]]:
 
 def kernel_table(k: dict) -> Table:
     """One row per model and length: kernel path, fp32 and bf16 step time and MFU, compile."""
-    def compiled(r, key):
+    def speedup(r, key):  # a speed-up, or a dash where one side failed or was not measured
         return Cell(f"{r[key]:.2f}×" if key in r else "—", r.get(key))
+
+    def timing(m):
+        if "train_ms" not in m:
+            return [Cell("failed"), Cell("—")]
+        return [Cell(f"{m['train_ms']:.2f}"), Cell(f"{m['mfu']:.1%}", m["mfu"])]
     return Table(
         f"kernel paths, bf16 autocast and torch.compile on {k['device_name']} ({k['threads']} thread(s); batch "
         f"{k['rows'][0]['batch'] if k['rows'] else '—'}; MFU against a {k['matmul_n']}² matmul in the same dtype)",
         ["model", "T", "kernel (fp32)", "fp32 ms", "MFU fp32", "bf16 ms", "MFU bf16", "bf16 speed-up", "compile speed-up"],
-        [[Cell(r["model"]), Cell(str(r["T"])), Cell(str(r["fp32"]["kernel_path"])), Cell(f"{r['fp32']['train_ms']:.2f}"),
-          Cell(f"{r['fp32']['mfu']:.1%}", r["fp32"]["mfu"]), Cell(f"{r['bf16']['train_ms']:.2f}"),
-          Cell(f"{r['bf16']['mfu']:.1%}", r["bf16"]["mfu"]), Cell(f"{r['bf16_speedup']:.2f}×", r["bf16_speedup"]),
-          compiled(r, "compile_speedup")] for r in k["rows"]])
+        [[Cell(r["model"]), Cell(str(r["T"])), Cell(str(r["fp32"].get("kernel_path", "failed")))]
+         + timing(r["fp32"]) + timing(r["bf16"]) + [speedup(r, "bf16_speedup"), speedup(r, "compile_speedup")]
+         for r in k["rows"]])
+
+
+def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> Table | None:
+    """Where a suite's time goes: training minutes per task and model, from its run files."""
+    import pandas as pd
+
+    from .figures import MODEL_ORDER
+    manifest = Path(results) / "suites" / f"{suite}.json"
+    try:
+        ids = set(json.loads(manifest.read_text())["run_ids"])
+    except (OSError, ValueError, KeyError):
+        return None
+    rows = [(r["config"]["task"], r["config"]["model"]["name"], r["timing"]["train_time_s"])
+            for r in records if r["run_id"] in ids and r.get("timing", {}).get("train_time_s")]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["task", "model", "seconds"])
+    pivot = frame.pivot_table(index="task", columns="model", values="seconds", aggfunc="sum", fill_value=0.0)
+    order = [m for m in MODEL_ORDER if m in pivot.columns] + sorted(set(pivot.columns) - set(MODEL_ORDER))
+    total = float(pivot.values.sum())
+    minutes = lambda s: Cell(f"{s / 60:.1f}", float(s))  # noqa: E731
+    body = [[Cell(task)] + [minutes(pivot.loc[task, m]) for m in order]
+            + [minutes(pivot.loc[task].sum()), Cell(f"{pivot.loc[task].sum() / total:.0%}")] for task in pivot.index]
+    footer = [[Cell("all tasks", bold=True)] + [minutes(pivot[m].sum()) for m in order] + [minutes(total), Cell("100%")]]
+    return Table(f"where the {suite} suite's time goes: training minutes per task and model ({len(rows)} runs; "
+                 "one worker's time, summed)", ["task"] + order + ["all models", "share"], body, footer=footer)

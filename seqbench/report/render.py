@@ -72,7 +72,7 @@ def extra_sections(records: list[dict], results: Path, out: Path) -> list[Sectio
         found.append(Section(s.title, getattr(s, "markdown", ""), list(getattr(s, "figures", [])),
                              list(getattr(s, "tables", []))))
     from .perf_section import perf_tables
-    text, tables = perf_tables(results)
+    text, tables = perf_tables(results, records)
     if text or tables:
         found.append(Section("Performance of the harness (seqbench perf)", text, tables=tables))
     return found
