@@ -18,9 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import METRICS
-from ..report.frame import is_default_recipe  # one definition of a model's default recipe
-
-MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]
+from ..report.frame import is_default_recipe, model_rank  # one definition of each, shared with the report
 RC = {"svg.hashsalt": "seqbench", "svg.fonttype": "path", "figure.dpi": 100, "font.size": 9,
       "axes.grid": True, "grid.alpha": 0.3}
 
@@ -52,13 +50,10 @@ def fmt(value, spec: str = ".3g", missing: str = "—") -> str:
     return format(value, spec)
 
 
-def _rank(model: str) -> tuple:
-    base = model.split(" ")[0]
-    return (MODEL_ORDER.index(base) if base in MODEL_ORDER else len(MODEL_ORDER), model)
 
 
 def _order(models) -> list[str]:
-    return sorted(set(models), key=_rank)
+    return sorted(set(models), key=model_rank)
 
 
 def _palette(models) -> dict:
@@ -117,7 +112,7 @@ def gradient_flow_section(records: list[dict], out: Path) -> Section:
         label = name if len(sizes[(cfg["task"], name)]) == 1 else f"{name} ({cfg['model']['params']:,})"
         groups.setdefault((cfg["task"], cfg["length"], label), []).append(r)
     rows = []
-    for (task, length, model) in sorted(groups, key=lambda k: (k[0], k[1], _rank(k[2]))):
+    for (task, length, model) in sorted(groups, key=lambda k: (k[0], k[1], model_rank(k[2]))):
         members = groups[(task, length, model)]
         cells = [task, length, model, f"{members[0]['params']['params']:,}", len(members)]
         for stage in ("init", "final"):

@@ -12,9 +12,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from ..metrics import METRICS  # noqa: E402
-from .frame import max_solved  # noqa: E402
-
-MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]
+from .frame import max_solved, model_rank  # noqa: E402
 
 
 def _style() -> None:
@@ -23,7 +21,7 @@ def _style() -> None:
 
 
 def _palette(models) -> dict:
-    ordered = [m for m in MODEL_ORDER if m in models] + sorted(m for m in models if m not in MODEL_ORDER)
+    ordered = sorted(models, key=model_rank)
     return dict(zip(ordered, sns.color_palette("colorblind", len(ordered))))
 
 

@@ -24,6 +24,13 @@ VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "
 
 
 ABLATION_FIELDS = ("nonlinearity", "init", "causal", "n_layers")  # recipe changes, not size
+MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
+
+
+def model_rank(model: str) -> tuple:
+    """Sort key: built-in models in MODEL_ORDER (a "name (variant)" label by its name), then others by name."""
+    base = model.split(" ")[0]
+    return (MODEL_ORDER.index(base) if base in MODEL_ORDER else len(MODEL_ORDER), model)
 
 
 def _settings(record: dict) -> dict:

@@ -22,12 +22,9 @@ import numpy as np
 
 from ..metrics import METRICS
 
-MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]
+from .frame import model_rank
+
 LN2 = math.log(2)
-
-
-def _rank(model: str) -> tuple:
-    return (MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER), model)
 
 
 def _fmt(value, spec: str = ".3f") -> str:
@@ -76,7 +73,7 @@ def _figure(task: str, table: dict[tuple, dict], out: Path) -> str:
     import seaborn as sns
 
     lengths = sorted({length for (_, length, _) in table})
-    models = sorted({m for (_, _, m) in table}, key=_rank)
+    models = sorted({m for (_, _, m) in table}, key=model_rank)
     colors = dict(zip(models, sns.color_palette("colorblind", len(models))))
     fig = Figure(figsize=(4.2 * len(lengths), 3.2))
     FigureCanvasAgg(fig)
@@ -113,7 +110,7 @@ def lm_section(records: list[dict], out) -> tuple[str, str, list[str]]:
     headers = ["task", "length", "model", "test bpc ↓", "bpc, last 10% of positions", "effective context", "lr", "n"]
     rows, figures, samples = [], [], []
     for task in sorted({t for (t, _, _) in table}):
-        keys = sorted((k for k in table if k[0] == task), key=lambda k: (k[1], _rank(k[2])))
+        keys = sorted((k for k in table if k[0] == task), key=lambda k: (k[1], model_rank(k[2])))
         for key in keys:
             s = table[key]
             bpc = _fmt(s["bpc"]) + (f" ± {_fmt(s['bpc_sd'])}" if s["bpc_sd"] is not None else "")

@@ -78,7 +78,7 @@ def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> 
     """Where a suite's time goes: training minutes per task and model, from its run files."""
     import pandas as pd
 
-    from .figures import MODEL_ORDER
+    from .frame import model_rank
     manifest = Path(results) / "suites" / f"{suite}.json"
     try:
         ids = set(json.loads(manifest.read_text())["run_ids"])
@@ -90,7 +90,7 @@ def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> 
         return None
     frame = pd.DataFrame(rows, columns=["task", "model", "seconds"])
     pivot = frame.pivot_table(index="task", columns="model", values="seconds", aggfunc="sum", fill_value=0.0)
-    order = [m for m in MODEL_ORDER if m in pivot.columns] + sorted(set(pivot.columns) - set(MODEL_ORDER))
+    order = sorted(pivot.columns, key=model_rank)
     total = float(pivot.values.sum())
     minutes = lambda s: Cell(f"{s / 60:.1f}", float(s))  # noqa: E731
     body = [[Cell(task)] + [minutes(pivot.loc[task, m]) for m in order]
