@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from seqbench.estimate import longest_first, predicted_seconds
-from seqbench.measure.kernels import classify, kernel_study, recorded_ops, _train_step
-from seqbench.measure.speed import random_batch
+from seqbench.measure.kernels import classify, kernel_study, recorded_ops
+from seqbench.measure.speed import random_batch, train_step_fn
 from seqbench.models.model import build_model
 from seqbench.perf import render, throughput_suite
 from seqbench.report.perf_section import perf_tables
@@ -32,7 +32,7 @@ def _ops_of(model_name: str) -> set[str]:
     task = get_task("copy")
     model = build_model(task.resolve(model_name, 5, 0, {"model": {"params": 20000, "n_heads": 2}}).model, task).train()
     x, lengths, y = random_batch(task, 2, 8, "cpu", torch.Generator().manual_seed(0))
-    return recorded_ops(_train_step(model, x, lengths, y, "fp32"))[0]
+    return recorded_ops(train_step_fn(model, x, lengths, y))[0]
 
 
 @pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="no oneDNN in this torch build")

@@ -18,9 +18,8 @@ import time
 import torch
 
 from ..models.model import build_model
-from ..precision import autocast
 from .flops import train_flops
-from .speed import peak_flops, random_batch, time_call
+from .speed import peak_flops, random_batch, time_call, train_step_fn
 
 # (path, operators that reveal it, a vendor or fused-attention kernel?): the first match wins.
 KERNEL_PATHS = (
@@ -41,15 +40,6 @@ def classify(ops: set[str]) -> tuple[str | None, bool]:
         if ops & names:
             return path, fast
     return None, False
-
-
-def _train_step(model, inputs, lengths, targets, precision: str):
-    def step():
-        with autocast(inputs.device, precision):
-            _, loss = model(inputs, lengths, targets)
-        loss.backward()
-        model.zero_grad(set_to_none=True)
-    return step
 
 
 def recorded_ops(step) -> tuple[set[str], list[str]]:
@@ -78,7 +68,7 @@ def measure_model(name: str, task, T: int, batch: int, device: torch.device, pea
     flops = train_flops(model, batch, T)
     row = {"model": name, "T": T, "batch": batch, "flops_train": flops}
     for precision in ("fp32", "bf16"):
-        step = _train_step(model, inputs, lengths, targets, precision)
+        step = train_step_fn(model, inputs, lengths, targets, precision)
         try:
             ops, gpu_kernels = recorded_ops(step)
             seconds = time_call(step, torch.get_num_threads(), min_run_time)
@@ -103,7 +93,7 @@ def measure_model(name: str, task, T: int, batch: int, device: torch.device, pea
 def compiled_timing(model, inputs, lengths, targets, flops: int, peak: float, min_run_time: float) -> dict:
     compiled = copy.deepcopy(model)
     compiled.compile()
-    step = _train_step(compiled, inputs, lengths, targets, "fp32")
+    step = train_step_fn(compiled, inputs, lengths, targets)
     start = time.perf_counter()
     step()  # the first call compiles forward and backward
     compile_s = time.perf_counter() - start

@@ -78,6 +78,19 @@ def time_call(fn, threads: int, min_run_time: float) -> float:
     return float(timer.blocked_autorange(min_run_time=min_run_time).median)
 
 
+def train_step_fn(model, inputs, lengths, targets, precision: str = "fp32"):
+    """A closure for one training step's work: forward (autocast to `precision`), backward, and
+    zeroing the gradients so that repeated calls do not accumulate."""
+    from ..precision import autocast
+
+    def train_step():
+        with autocast(inputs.device, precision):
+            _, loss = model(inputs, lengths, targets)
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+    return train_step
+
+
 def saved_bytes(model, inputs, lengths, targets) -> int:
     """Bytes of the tensors autograd saves for backward in one training forward pass."""
     seen: dict[tuple, int] = {}
@@ -136,11 +149,7 @@ def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, flo
             with torch.no_grad():
                 model(inputs, lengths)
 
-        def train_step():
-            _, loss = model(inputs, lengths, targets)
-            loss.backward()
-            model.zero_grad(set_to_none=True)
-
+        train_step = train_step_fn(model, inputs, lengths, targets)
         try:
             model.eval()
             forward_s = time_call(forward, cfg.threads, cfg.min_run_time)
@@ -191,12 +200,7 @@ def thread_scaling(model, task, cfg: SpeedConfig, device, measured: list[int]) -
     T = max([t for t in measured if t <= cfg.scale_length] or [min(measured)])
     inputs, lengths, targets = random_batch(task, cfg.batch_size, T, device, torch.Generator().manual_seed(1))
     model.train()
-
-    def train_step():
-        _, loss = model(inputs, lengths, targets)
-        loss.backward()
-        model.zero_grad(set_to_none=True)
-
+    train_step = train_step_fn(model, inputs, lengths, targets)
     one = time_call(train_step, 1, cfg.min_run_time)
     many = time_call(train_step, n, cfg.min_run_time)
     return {"T": T, "threads": n, "train_ms_1": 1e3 * one, "train_ms_n": 1e3 * many, "speedup": one / many}
