@@ -71,6 +71,8 @@ def load_suite(path: str | Path) -> Suite:
             raise UserError(f"{path}: missing key {key!r}")
     tasks = data["tasks"]
     if isinstance(tasks, list):
+        if not all(isinstance(name, str) for name in tasks):
+            raise UserError(f"{path}: 'tasks' as a list must hold task names, e.g. [copy, adding]")
         tasks = {name: {} for name in tasks}
     if not isinstance(tasks, dict) or not tasks:
         raise UserError(f"{path}: 'tasks' must be a non-empty mapping of task name -> settings")

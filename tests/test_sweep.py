@@ -60,6 +60,7 @@ def test_grid_key_crosses_everything(tmp_path):
     ("models: [lstm]\ntasks: {copy: {}}\nseeds: 3\n", "'seeds' must be"),
     ("models: [lstm]\ntasks: {copy: {}}\ngrid: {lr: [1]}\n", "train.<field>"),
     ("models: [lstm]\ntasks: {copy: {}}\nbogus: 1\n", "unknown key 'bogus'"),
+    ("models: [lstm]\ntasks: [[]]\n", "must hold task names"),
     ("models: [lstm\n", "malformed YAML"),
 ])
 def test_bad_suites(tmp_path, text, message):
