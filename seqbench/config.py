@@ -33,6 +33,8 @@ class ModelConfig:
     init: str = "auto"  # recurrent init: auto (chrono for lstm/gru/bilstm, PyTorch's for rnn) | default | orthogonal | identity (IRNN with relu) | chrono
     chrono_tmax: int | None = None  # chrono init's longest time scale; None: the task's sequence length
     causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
+    positions: str = "sinusoidal"  # transformer: sinusoidal | learned (a table, N(0, 1) init) | rope (rotary)
+    max_positions: int | None = None  # rows of a learned position table; None: the task's sequence length
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model (see `seqbench perf` for when it pays)
 
 
-HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", False))
+HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", False),
+                         ("model", "positions", "sinusoidal"), ("model", "max_positions", None))
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,9 @@ def encoder_flops(encoder: nn.Module, batch: int, T: int) -> int:
         return recurrent_flops(cell, batch, T, rnn.input_size, rnn.hidden_size, rnn.num_layers,
                                rnn.bidirectional)
     if isinstance(encoder, TransformerEncoder):
-        first = encoder.layers.layers[0]
+        first = encoder.blocks[0]
         return transformer_flops(batch, T, encoder.input_proj.in_features, encoder.output_dim,
-                                 encoder.n_layers, first.linear1.out_features)
+                                 encoder.n_layers, first.mlp[0].out_features)
     raise TypeError(f"no FLOP formula for encoder {type(encoder).__name__}")
 
 

@@ -121,18 +121,9 @@ def _stepped_recurrent(encoder: RecurrentEncoder, x: torch.Tensor, lengths: torc
 
 
 def _transformer_with_stream(encoder: TransformerEncoder, x, lengths):
-    from ..models.encoders import sinusoidal_positions, valid_mask
-
-    B, T, _ = x.shape
-    h = encoder.input_proj(x)
-    h = h + sinusoidal_positions(T, h.shape[-1], h.device, h.dtype)  # (B, T, D)
+    h = encoder.embed_positions(x)  # (B, T, D): the residual stream entering the first block
     h.retain_grad()
-    padding = ~valid_mask(lengths, T) if bool((lengths < T).any()) else None
-    mask = nn.Transformer.generate_square_subsequent_mask(T, device=h.device, dtype=h.dtype) if encoder.causal else None
-    out = encoder.layers(h, mask=mask, src_key_padding_mask=padding, is_causal=encoder.causal)
-    if padding is not None:
-        out = out.masked_fill(padding.unsqueeze(-1), 0.0)
-    return out, h
+    return encoder.attend(h, lengths), h
 
 
 def state_gradients(model: nn.Module, batch: Batch) -> tuple[torch.Tensor, float]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -41,6 +42,10 @@ class Encoder(nn.Module):
 
     def sequential_depth(self, T: int) -> int:  # pragma: no cover
         raise NotImplementedError
+
+    def embedding_parameters(self) -> list[nn.Parameter]:
+        """Parameters whose size the task fixes (a learned position table): outside the budget."""
+        return []
 
 
 INITS = ("auto", "default", "orthogonal", "identity", "chrono")
@@ -145,31 +150,112 @@ def sinusoidal_positions(T: int, dim: int, device, dtype) -> torch.Tensor:
     return table.to(dtype)
 
 
+def rotate(x: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding (Su et al. 2021), half-split form as in GPT-NeoX and Llama.
+
+    x (B, H, T, d) -> the same, with each pair (x_i, x_{i+d/2}) rotated by angle t * 10000^(-2i/d),
+    so that q·k depends on the positions only through their difference.
+    """
+    T, d = x.shape[-2], x.shape[-1]
+    inv_freq = 10000.0 ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (d/2,)
+    angles = torch.arange(T, device=x.device, dtype=torch.float32).unsqueeze(1) * inv_freq  # (T, d/2)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    first, second = x[..., : d // 2], x[..., d // 2:]
+    return torch.cat([first * cos - second * sin, first * sin + second * cos], dim=-1)
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm block: x + attn(LN(x)), then x + MLP(LN(x)); attention through SDPA.
+
+    The same parameters as `nn.TransformerEncoderLayer(norm_first=True)`; written out so that
+    rotary positions can act on queries and keys.
+    """
+
+    def __init__(self, width: int, n_heads: int, ff_dim: int, dropout: float, rotary: bool):
+        super().__init__()
+        self.n_heads, self.rotary, self.dropout = n_heads, rotary, dropout
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.out = nn.Linear(width, width)
+        self.mlp = nn.Sequential(nn.Linear(width, ff_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(ff_dim, width))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.norm1(x)).view(B, T, 3, self.n_heads, D // self.n_heads).permute(2, 0, 3, 1, 4)  # 3 x (B, H, T, d)
+        if self.rotary:
+            q, k = rotate(q), rotate(k)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal and attn_mask is None,
+                                                  dropout_p=self.dropout if self.training else 0.0)
+        x = x + self.drop(self.out(attended.transpose(1, 2).reshape(B, T, D)))  # (B, T, D)
+        return x + self.drop(self.mlp(self.norm2(x)))
+
+
+POSITIONS = ("sinusoidal", "learned", "rope")
+
+
 class TransformerEncoder(Encoder):
-    """Pre-norm `nn.TransformerEncoder` (attention through scaled_dot_product_attention)."""
+    """Pre-norm Transformer encoder (attention through scaled_dot_product_attention).
+
+    `positions`: `sinusoidal` (fixed, added to the input; any length), `learned` (a table of
+    `max_positions` rows initialised N(0, 1), added to the input; outside the parameter budget like
+    the token embeddings, since its size follows the task's length), or `rope` (rotary, applied to
+    queries and keys in every layer; no parameters, any length).
+    """
 
     def __init__(self, input_dim: int, width: int, n_layers: int = 2, n_heads: int = 4,
-                 ff_dim: int = 128, dropout: float = 0.0, causal: bool = False):
+                 ff_dim: int = 128, dropout: float = 0.0, causal: bool = False,
+                 positions: str = "sinusoidal", max_positions: int | None = None):
         super().__init__()
         if width % n_heads:
             raise UserError(f"transformer width {width} is not a multiple of n_heads {n_heads}")
+        if positions not in POSITIONS:
+            raise UserError(f"unknown positions {positions!r}; available: {', '.join(POSITIONS)}")
+        if positions == "learned" and not max_positions:
+            raise UserError("positions 'learned' needs model.max_positions (set from the task's sequence length)")
         self.input_proj = nn.Linear(input_dim, width)
-        layer = nn.TransformerEncoderLayer(width, n_heads, ff_dim, dropout=dropout,
-                                           activation="gelu", batch_first=True, norm_first=True)
-        self.layers = nn.TransformerEncoder(layer, n_layers, norm=nn.LayerNorm(width),
-                                            enable_nested_tensor=False)
+        self.positions = positions
+        # N(0, 1), not N(0, 0.02): with small learned positions the key-value binding of recall
+        # was not learned at this scale (see README, "position encodings").
+        self.position_table = nn.Parameter(torch.randn(max_positions, width)) if positions == "learned" else None
+        self.blocks = nn.ModuleList(TransformerBlock(width, n_heads, ff_dim, dropout, rotary=positions == "rope")
+                                    for _ in range(n_layers))
+        self.norm = nn.LayerNorm(width)
         self.causal = causal
         self.n_layers = n_layers
         self.output_dim = width
 
+    def embedding_parameters(self) -> list[nn.Parameter]:
+        return [self.position_table] if self.position_table is not None else []
+
     def forward(self, x, lengths):
-        B, T, _ = x.shape
+        return self.attend(self.embed_positions(x), lengths)
+
+    def embed_positions(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, I) -> (B, T, D): the input projection plus additive positions (none for rope)."""
+        T = x.shape[1]
         h = self.input_proj(x)
-        h = h + sinusoidal_positions(T, h.shape[-1], h.device, h.dtype)  # (B, T, D)
+        if self.positions == "sinusoidal":
+            h = h + sinusoidal_positions(T, h.shape[-1], h.device, h.dtype)
+        elif self.positions == "learned":
+            if T > self.position_table.shape[0]:
+                raise UserError(f"sequence of {T} positions exceeds the learned table's {self.position_table.shape[0]}")
+            h = h + self.position_table[:T].to(h.dtype)
+        return h
+
+    def attend(self, h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) -> (B, T, D): the blocks and the final norm; padded positions come out zero."""
+        T = h.shape[1]
         padding = ~valid_mask(lengths, T) if bool((lengths < T).any()) else None
-        # Boolean masks throughout (True = may not attend), so PyTorch need not mix mask types.
-        causal_mask = torch.ones(T, T, dtype=torch.bool, device=h.device).triu(1) if self.causal else None
-        out = self.layers(h, mask=causal_mask, src_key_padding_mask=padding, is_causal=self.causal)
+        # SDPA's boolean mask is True where attention is allowed: (B, 1, 1|T, T).
+        mask = None
+        if padding is not None:
+            mask = (~padding)[:, None, None, :]
+            if self.causal:
+                mask = mask & torch.ones(T, T, dtype=torch.bool, device=h.device).tril()
+        for block in self.blocks:
+            h = block(h, mask, self.causal)
+        out = self.norm(h)
         if padding is not None:
             out = out.masked_fill(padding.unsqueeze(-1), 0.0)
         return out

@@ -47,7 +47,8 @@ class SequenceModel(nn.Module):
 
 def count_params(model: nn.Module) -> dict[str, int]:
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    embedding = model.embed.weight.numel() if getattr(model, "embed", None) is not None else 0
+    tables = ([model.embed.weight] if model.embed is not None else []) + model.encoder.embedding_parameters()
+    embedding = sum(p.numel() for p in tables)
     return {"params": total - embedding, "params_embedding": embedding, "params_total": total}
 
 

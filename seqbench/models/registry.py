@@ -28,11 +28,17 @@ MODELS.register("bilstm", _recurrent("LSTM", bidirectional=True), family="recurr
                 description="bidirectional LSTM")
 
 
-@MODELS.register("transformer", family="attention", width_step="n_heads", fine_knob="ff_dim",
-                 description="pre-norm Transformer encoder (SDPA), sinusoidal positions")
+def _heads_step(cfg: ModelConfig) -> int:
+    """Widths in multiples of n_heads; rotary positions also need an even head dimension."""
+    return cfg.n_heads * (2 if cfg.positions == "rope" else 1)
+
+
+@MODELS.register("transformer", family="attention", width_step=_heads_step, fine_knob="ff_dim",
+                 description="pre-norm Transformer encoder (SDPA); sinusoidal, learned or rotary positions")
 def _transformer(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
     return TransformerEncoder(input_dim, width, cfg.n_layers or 2, cfg.n_heads, cfg.ff_dim or cfg.ff_mult * width,
-                              cfg.dropout, causal=cfg.causal)
+                              cfg.dropout, causal=cfg.causal, positions=cfg.positions,
+                              max_positions=cfg.max_positions)
 
 
 def build_encoder(cfg: ModelConfig, input_dim: int, width: int) -> Encoder:
@@ -40,6 +46,6 @@ def build_encoder(cfg: ModelConfig, input_dim: int, width: int) -> Encoder:
 
 
 def width_step(cfg: ModelConfig) -> int:
-    """Widths the solver may try: multiples of n_heads for attention, any integer otherwise."""
+    """Widths the solver may try: a model's `width_step` (an int, or a function of its config); 1 by default."""
     step = MODELS.meta(cfg.name).get("width_step", 1)
-    return getattr(cfg, step) if isinstance(step, str) else int(step)
+    return step(cfg) if callable(step) else int(step)
