@@ -55,10 +55,17 @@ class TrainConfig:
     threads: int = 0  # torch intra-op threads; 0 keeps torch's default
     precision: str = "fp32"  # fp32 | bf16 (autocast of forward passes; see precision.py)
     compile: bool = False  # torch.compile the model (see `seqbench perf` for when it pays)
+    early_stop: bool = False  # stop once the run is solved or converged (see status.py); the budget is then a ceiling
+    hold: int = 2  # evaluations in a row past the task's threshold that make a run solved
+    patience: int = 5  # evaluations without improvement that make a plateau (converged)
+    tolerance: float = 0.01  # an improvement must close this share of the gap to the metric's ideal
+    loss: str = "default"  # default (the head's own: cross-entropy or MSE) | mse (classification on one-hot targets)
 
 
 HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", False),
-                         ("model", "positions", "sinusoidal"), ("model", "max_positions", None))
+                         ("model", "positions", "sinusoidal"), ("model", "max_positions", None),
+                         ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
+                         ("train", "tolerance", 0.01), ("train", "loss", "default"))
 
 
 @dataclass(frozen=True)

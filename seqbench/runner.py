@@ -16,6 +16,7 @@ from .measure.gradflow import first_examples
 from .measure.gradflow import profile as gradient_profile
 from .models.model import build_model, count_params
 from .provenance import provenance
+from .status import FINISHED
 from .store import write_run
 from .tasks import derive_seed, get_task
 from .train import evaluate, fit
@@ -102,9 +103,12 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
         "steps": fitted.steps,
         "diverged_at": fitted.diverged_at,
         "stopped_by": fitted.stopped_by,
+        "solved_step": fitted.solved_step,
+        "solved_s": fitted.solved_s,
         "best_step": fitted.best_step,
         "loss_curve": fitted.loss_curve,
         "val_curve": fitted.val_curve,
+        "val_seconds": fitted.val_seconds,
         # Norms after the step whose loss went non-finite are not evidence: cut them off.
         "grad_norm": grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
         "gradflow": gradflow,
@@ -120,7 +124,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
     if describe:
         record["task"].update(describe(cfg.length))
     analyse = getattr(task.source, "analyse", None)  # language models: loss per position, a sample
-    if analyse and fitted.status == "ok":
+    if analyse and fitted.status in FINISHED:
         record["lm"] = analyse(model, cfg.length, tc.eval_batch_size, device)
     save = getattr(task.source, "save_predictions", None)  # real data: test predictions beside the run file
     if save:  # written first, so a finished run file always has its predictions

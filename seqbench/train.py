@@ -13,20 +13,25 @@ import torch.nn.functional as F
 
 from .config import TrainConfig
 from .data.batch import IGNORE, Batch
+from .losses import LOSSES
 from .metrics import METRICS, score
 from .precision import autocast
+from .status import BUDGET_LIMITED, DIVERGED, StopRule
 
 
 @dataclass
 class FitResult:
     steps: int = 0  # optimiser steps taken
-    status: str = "ok"  # ok | diverged
+    status: str = BUDGET_LIMITED  # see status.py: solved | converged | budget-limited | diverged
     diverged_at: int | None = None  # the step whose loss was NaN or inf
-    stopped_by: str = "steps"  # steps | time_budget | diverged
+    stopped_by: str = "steps"  # steps | time_budget | diverged | solved | converged (early stop)
+    solved_step: int | None = None  # the evaluation step from which the threshold held
+    solved_s: float | None = None  # training seconds up to that evaluation
     train_time_s: float = 0.0
     median_step_ms: float = float("nan")
     loss_curve: list = field(default_factory=list)  # [(step, mean loss over the last log_every steps)]
     val_curve: list = field(default_factory=list)  # [(step, primary validation metric)]
+    val_seconds: list = field(default_factory=list)  # training seconds at each validation
     best_step: int | None = None  # the step whose checkpoint is tested
     grad_norms: list = field(default_factory=list)  # global pre-clip grad norm per step
 
@@ -51,6 +56,8 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     `progress`, if given, is called as progress(step, loss) after each logged chunk of steps.
     """
     metric = METRICS.get(task.metric)
+    rule = stop_rule(task, cfg)
+    loss_fn = LOSSES.get(cfg.loss)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_schedule(cfg))
     clip = cfg.clip if cfg.clip is not None else float("inf")
@@ -62,6 +69,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
 
     def validate(step: int) -> None:
         nonlocal best_score, best_state
+        result.val_seconds.append(time.perf_counter() - start)  # seconds since training began, as train_time_s
         value = metric(evaluate(model, val, task, cfg.precision)[0])
         model.train()
         result.val_curve.append((step, value))
@@ -73,7 +81,8 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     for step in range(1, cfg.steps + 1):
         batch = next(stream)
         with autocast(device, cfg.precision):
-            _, loss = model(batch.inputs, batch.lengths, batch.targets)
+            output, _ = model(batch.inputs, batch.lengths)
+            loss = loss_fn(model.head, output, batch.targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)  # inf: measure, don't clip
@@ -90,7 +99,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
             chunk_ms.append(1000 * (now - chunk_start) / len(losses))
             bad = np.flatnonzero(~np.isfinite(losses))
             if bad.size:
-                result.status, result.stopped_by = "diverged", "diverged"
+                result.status, result.stopped_by = DIVERGED, DIVERGED
                 result.diverged_at = step - len(losses) + 1 + int(bad[0])
                 break
             result.loss_curve.append((step, float(losses.mean())))
@@ -102,13 +111,27 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
             chunk_start = time.perf_counter()
         if step % cfg.eval_every == 0 or step == cfg.steps or result.stopped_by == "time_budget":
             validate(step)
-        if result.stopped_by == "time_budget":
+            verdict = rule.verdict([v for _, v in result.val_curve])
+            if cfg.early_stop and verdict:
+                result.stopped_by = verdict
+        if result.stopped_by != "steps":
             break
     result.train_time_s = time.perf_counter() - start
+    if result.status != DIVERGED:
+        values = [v for _, v in result.val_curve]
+        result.status = rule.final(values)
+        first = rule.solved_at(values)
+        if first is not None:
+            result.solved_step, result.solved_s = result.val_curve[first][0], result.val_seconds[first]
     result.median_step_ms = float(np.median(chunk_ms)) if chunk_ms else float("nan")
     if best_state is not None:
         model.load_state_dict(best_state)
     return result
+
+
+def stop_rule(task, cfg: TrainConfig) -> StopRule:
+    """The task's threshold and the run's patience, as the rule that names the run's status."""
+    return StopRule(task.solved, METRICS.get(task.metric).higher_is_better, cfg.hold, cfg.patience, cfg.tolerance)
 
 
 @torch.no_grad()
