@@ -1,0 +1,258 @@
+"""Findings: the textbook claims this benchmark exists to test, each decided by the runs at hand.
+
+Every finding is computed, never typed in: an evaluator reads the evidence (one row per run, plus
+the speed probe's file) and returns `reproduced`, `not reproduced` or `not measured`, with the
+numbers that decided it. A finding whose data says otherwise says so.
+
+The evidence frame has one row per run (see `evidence_frame`): task, model, main (the model's
+default recipe in its suite), length, seed, status, value (test primary metric), solved (the run's
+status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / slope_final (the
+gradient-flow probe's fitted ln-norm slope per step) and protocol (see report/protocol.py).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..registry import Registry
+
+REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
+GATED = ("lstm", "gru")
+RECURRENT = ("rnn", "lstm", "gru", "bilstm")
+RECALL_SOLVED = 0.95
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str  # stable: cite it
+    claim: str  # the claim, in one sentence
+    verdict: str  # reproduced | not reproduced | not measured
+    numbers: dict = field(default_factory=dict)  # what decided it
+    rule: str = ""  # how the verdict follows from the numbers
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved", "solved_step", "clip", "init",
+           "nonlinearity", "loss", "slope_init", "slope_final", "protocol")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    runs: pd.DataFrame  # one row per run, with COLUMNS (module docstring)
+    speed: dict | None = None  # the speed probe's file (measure/speed-<device>.json), if any
+
+    def __post_init__(self):  # every column present, so an evaluator never meets a KeyError
+        missing = [c for c in COLUMNS if c not in self.runs]
+        if missing:
+            object.__setattr__(self, "runs", self.runs.assign(**{c: None for c in missing}))
+
+
+FINDINGS: Registry[Callable[[Evidence], Finding]] = Registry("finding")
+
+
+def evaluate_findings(evidence: Evidence) -> list[Finding]:
+    return [FINDINGS.get(name)(evidence) for name in FINDINGS.names()]
+
+
+# ------------------------------------------------------------------ helpers
+
+def _main(runs: pd.DataFrame, task: str) -> pd.DataFrame:
+    if runs.empty:
+        return runs
+    return runs[(runs["task"] == task) & runs["main"]]
+
+
+def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
+    """Per seed, the longest length solved below the seed's first unsolved length; then the median.
+
+    `censored` when some seed solved every length it tried (its limit is at least that length).
+    None when the model has no finished run here.
+    """
+    mine = runs[(runs["model"] == model) & runs["status"].isin(["solved", "converged", "budget-limited"])]
+    if mine.empty:
+        return None
+    per_seed, censored = [], False
+    for _, chain in mine.groupby("seed"):
+        fails = chain.loc[~chain["solved"], "length"]
+        first_fail = fails.min() if len(fails) else math.inf
+        passed = chain.loc[chain["solved"] & (chain["length"] < first_fail), "length"]
+        per_seed.append(int(passed.max()) if len(passed) else 0)
+        censored |= not len(fails)
+    return {"median": float(np.median(per_seed)), "min": min(per_seed), "max": max(per_seed),
+            "seeds": len(per_seed), "censored": censored}
+
+
+def _carry_longer(task: str, runs: pd.DataFrame) -> Finding:
+    claim = f"lstm and gru carry a longer dependency on {task} than the tanh rnn (longest solved length)."
+    fid = f"{task}-gating"
+    main = _main(runs, task)
+    found = {m: longest_solved(main, m) for m in ("rnn",) + GATED}
+    numbers = {f"{m} longest solved L (median over seeds)": (v["median"] if v else None) for m, v in found.items()}
+    numbers.update({f"{m} censored": v["censored"] for m, v in found.items() if v})
+    rule = "reproduced when both gated models' median longest solved length exceeds the rnn's, and the rnn's is not censored"
+    if any(v is None for v in found.values()):
+        return Finding(fid, claim, NOT_MEASURED, numbers, rule)
+    rnn = found["rnn"]
+    ok = not rnn["censored"] and all(found[m]["median"] > rnn["median"] for m in GATED)
+    return Finding(fid, claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+# ------------------------------------------------------------------ the claims
+
+@FINDINGS.register("adding-gating")
+def adding_gating(evidence: Evidence) -> Finding:
+    return _carry_longer("adding", evidence.runs)
+
+
+@FINDINGS.register("copy-gating")
+def copy_gating(evidence: Evidence) -> Finding:
+    return _carry_longer("copy", evidence.runs)
+
+
+@FINDINGS.register("recall-attention")
+def recall_attention(evidence: Evidence) -> Finding:
+    claim = (f"The Transformer solves associative recall (test accuracy >= {RECALL_SOLVED}) where the recurrent "
+             "models do not, at the longest recall length every model ran.")
+    rule = f"reproduced when, at that length, the Transformer's mean accuracy >= {RECALL_SOLVED} and every recurrent model's is below"
+    main = _main(evidence.runs, "recall")
+    main = main[main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
+    models = ["transformer"] + [m for m in RECURRENT if not main.empty and (main["model"] == m).any()]
+    if main.empty or not (main["model"] == "transformer").any() or len(models) < 2:
+        return Finding("recall-attention", claim, NOT_MEASURED, {}, rule)
+    common = set.intersection(*(set(main.loc[main["model"] == m, "length"]) for m in models))
+    if not common:
+        return Finding("recall-attention", claim, NOT_MEASURED, {}, rule)
+    L = max(common)
+    at = main[main["length"] == L].groupby("model")["value"].mean()
+    numbers = {"length": int(L), **{f"{m} accuracy": round(float(at[m]), 4) for m in models}}
+    ok = at["transformer"] >= RECALL_SOLVED and all(at[m] < RECALL_SOLVED for m in models if m != "transformer")
+    return Finding("recall-attention", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+@FINDINGS.register("ner-bidirectional")
+def ner_bidirectional(evidence: Evidence) -> Finding:
+    claim = "bilstm beats lstm in CoNLL-2003 entity F1."
+    rule = "reproduced when bilstm's worst seed scores above lstm's best seed (so the gap is beyond seed noise)"
+    main = _main(evidence.runs, "conll2003")
+    main = main[main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
+    scores = {m: main.loc[main["model"] == m, "value"].dropna() for m in ("bilstm", "lstm")} if not main.empty else {}
+    if not scores or any(len(v) == 0 for v in scores.values()):
+        return Finding("ner-bidirectional", claim, NOT_MEASURED, {}, rule)
+    numbers = {f"{m} F1 (seeds)": [round(float(x), 4) for x in v] for m, v in scores.items()}
+    ok = scores["bilstm"].min() > scores["lstm"].max()
+    return Finding("ner-bidirectional", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+@FINDINGS.register("gradient-decay")
+def gradient_decay(evidence: Evidence) -> Finding:
+    claim = ("At initialisation the tanh rnn's ∂L/∂h_t decays exponentially with distance, and the gated models' "
+             "much less (fitted slopes of ln‖∂L/∂h_t‖ per step).")
+    rule = ("reproduced when, on adding at its longest length, the rnn's median slope is negative and at least twice "
+            "as steep as each gated model's")
+    main = _main(evidence.runs, "adding")
+    if main.empty or "slope_init" not in main:
+        return Finding("gradient-decay", claim, NOT_MEASURED, {}, rule)
+    main = main[main["slope_init"].notna()]
+    have = [m for m in ("rnn",) + GATED if (main["model"] == m).any()]
+    if len(have) < 3:
+        return Finding("gradient-decay", claim, NOT_MEASURED, {}, rule)
+    L = max(set.intersection(*(set(main.loc[main["model"] == m, "length"]) for m in have)))
+    slopes = main[main["length"] == L].groupby("model")["slope_init"].median()
+    numbers = {"length": int(L), **{f"{m} slope at init (nats/step)": round(float(slopes[m]), 4) for m in have}}
+    if "slope_final" in main:
+        trained = main[main["length"] == L].groupby("model")["slope_final"].median()
+        numbers.update({f"{m} slope trained": round(float(trained[m]), 4) for m in have if not math.isnan(trained[m])})
+    ok = slopes["rnn"] < 0 and all(abs(slopes["rnn"]) >= 2 * abs(slopes[m]) for m in GATED)
+    return Finding("gradient-decay", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+def _rnn_ablation(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rnn runs of every protocol that holds rnn variants (the ablation), default recipe included."""
+    if runs.empty:
+        return runs
+    rnn = runs[runs["model"] == "rnn"]
+    ablated = set(rnn.loc[~rnn["main"].astype(bool), "protocol"])
+    return rnn[rnn["protocol"].isin(ablated)]
+
+
+@FINDINGS.register("clipping")
+def clipping(evidence: Evidence) -> Finding:
+    claim = "In the vanilla-RNN ablation, gradient clipping lowers the share of diverged runs."
+    rule = "reproduced when the diverged share with clipping is below the share without"
+    runs = _rnn_ablation(evidence.runs)
+    if runs.empty or runs["clip"].notna().all() or runs["clip"].isna().all():
+        return Finding("clipping", claim, NOT_MEASURED, {}, rule)
+    clipped, unclipped = runs[runs["clip"].notna()], runs[runs["clip"].isna()]
+    share = lambda f: float((f["status"] == "diverged").mean())  # noqa: E731
+    numbers = {"diverged with clipping": f"{int((clipped['status'] == 'diverged').sum())}/{len(clipped)}",
+               "diverged without clipping": f"{int((unclipped['status'] == 'diverged').sum())}/{len(unclipped)}"}
+    ok = share(clipped) < share(unclipped)
+    return Finding("clipping", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+@FINDINGS.register("relu-identity")
+def relu_identity(evidence: Evidence) -> Finding:
+    claim = "IRNN (relu, identity init, clipping) solves adding at a longer length than the tanh rnn with default init."
+    rule = "reproduced when the IRNN's median longest solved length on adding exceeds the tanh default-init rnn's"
+    runs = _rnn_ablation(evidence.runs)
+    runs = runs[runs["task"] == "adding"] if not runs.empty else runs
+    if runs.empty:
+        return Finding("relu-identity", claim, NOT_MEASURED, {}, rule)
+    irnn = runs[(runs["nonlinearity"] == "relu") & (runs["init"] == "identity") & runs["clip"].notna()]
+    tanh = runs[(runs["nonlinearity"] == "tanh") & runs["init"].isin(["auto", "default"]) & runs["clip"].notna()]
+    a, b = longest_solved(irnn, "rnn"), longest_solved(tanh, "rnn")
+    numbers = {"IRNN longest solved L": a["median"] if a else None, "tanh longest solved L": b["median"] if b else None}
+    if a is None or b is None:
+        return Finding("relu-identity", claim, NOT_MEASURED, numbers, rule)
+    return Finding("relu-identity", claim, REPRODUCED if a["median"] > b["median"] else NOT_REPRODUCED, numbers, rule)
+
+
+@FINDINGS.register("attention-parallel")
+def attention_parallel(evidence: Evidence) -> Finding:
+    claim = "The Transformer's training-step time grows more slowly with T than the rnn's, at the lengths measured, on this hardware."
+    rule = "reproduced when the Transformer's fitted exponent (step time ∝ T^k) is below the rnn's; otherwise the opposite holds"
+    models = (evidence.speed or {}).get("models", {})
+    try:
+        k = {m: float(models[m]["exponent"]["train"]) for m in ("transformer", "rnn")}
+    except (KeyError, TypeError, ValueError):
+        return Finding("attention-parallel", claim, NOT_MEASURED, {}, rule)
+    lengths = sorted({p["T"] for m in ("transformer", "rnn") for p in models[m].get("points", [])})
+    numbers = {"transformer exponent": round(k["transformer"], 3), "rnn exponent": round(k["rnn"], 3),
+               "lengths": f"{lengths[0]}–{lengths[-1]}" if lengths else None,
+               "device": (evidence.speed or {}).get("device")}
+    ok = k["transformer"] < k["rnn"]
+    return Finding("attention-parallel", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+@FINDINGS.register("mse-vs-ce")
+def mse_vs_ce(evidence: Evidence) -> Finding:
+    claim = "Cross-entropy trains classification (copy) faster than MSE on one-hot targets: fewer steps to solve."
+    rule = ("reproduced when, pairing runs by model, length and seed, cross-entropy solves in fewer steps in more "
+            "pairs than MSE does (a run that never solves counts as slower)")
+    runs = evidence.runs
+    if runs.empty or "loss" not in runs:
+        return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
+    copy = runs[(runs["task"] == "copy") & runs["status"].isin(["solved", "converged", "budget-limited"])]
+    mse = copy[copy["loss"] == "mse"]
+    if mse.empty:
+        return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
+    ce = copy[(copy["loss"] == "default") & copy["model"].isin(mse["model"].unique())]
+    key = ["model", "length", "seed"]
+    paired = ce.merge(mse, on=key, suffixes=("_ce", "_mse"))
+    if paired.empty:
+        return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
+    steps = lambda r, s: r[f"solved_step_{s}"] if r[f"solved_{s}"] else math.inf  # noqa: E731
+    ce_faster = sum(steps(r, "ce") < steps(r, "mse") for _, r in paired.iterrows())
+    mse_faster = sum(steps(r, "mse") < steps(r, "ce") for _, r in paired.iterrows())
+    med = lambda f: float(f.loc[f["solved"], "solved_step"].median()) if f["solved"].any() else None  # noqa: E731
+    numbers = {"pairs": len(paired), "cross-entropy faster": ce_faster, "MSE faster": mse_faster,
+               "median steps to solve, cross-entropy": med(ce), "median steps to solve, MSE": med(mse),
+               "solved, cross-entropy": f"{int(paired['solved_ce'].sum())}/{len(paired)}",
+               "solved, MSE": f"{int(paired['solved_mse'].sum())}/{len(paired)}"}
+    return Finding("mse-vs-ce", claim, REPRODUCED if ce_faster > mse_faster else NOT_REPRODUCED, numbers, rule)

@@ -1,0 +1,130 @@
+"""Each finding's evaluation on synthetic evidence, both ways, and 'not measured' when data is missing."""
+import pandas as pd
+import pytest
+
+from seqbench.report.findings import (FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Evidence,
+                                      evaluate_findings, longest_solved)
+
+
+def run(task, model, length, seed=0, value=0.5, solved=False, status=None, main=True, **extra):
+    row = {"task": task, "model": model, "length": length, "seed": seed, "value": value, "solved": solved,
+           "status": status or ("solved" if solved else "converged"), "main": main, "solved_step": None,
+           "clip": 1.0, "init": "auto", "nonlinearity": "tanh", "loss": "default", "slope_init": None,
+           "slope_final": None, "protocol": "quick"}
+    row.update(extra)
+    return row
+
+
+def frame(rows):
+    return Evidence(pd.DataFrame(rows))
+
+
+def chains(task, abilities, lengths=(8, 16, 32, 64), seeds=(0, 1)):
+    """Runs whose model solves every length up to its ability."""
+    return [run(task, m, L, s, solved=L <= ability) for m, ability in abilities.items() for L in lengths for s in seeds]
+
+
+@pytest.mark.parametrize("task", ["adding", "copy"])
+def test_gating_both_ways(task):
+    evaluate = FINDINGS.get(f"{task}-gating")
+    assert evaluate(frame(chains(task, {"rnn": 8, "lstm": 32, "gru": 64}))).verdict == REPRODUCED
+    assert evaluate(frame(chains(task, {"rnn": 32, "lstm": 32, "gru": 64}))).verdict == NOT_REPRODUCED
+    assert evaluate(frame(chains(task, {"rnn": 0, "lstm": 16, "gru": 8}))).verdict == REPRODUCED
+    # The rnn solved every length tried: nothing separates them.
+    assert evaluate(frame(chains(task, {"rnn": 64, "lstm": 64, "gru": 64}))).verdict == NOT_REPRODUCED
+    assert evaluate(frame(chains(task, {"rnn": 8, "lstm": 32}))).verdict == NOT_MEASURED
+
+
+def test_longest_solved_stops_at_the_first_failure_and_marks_censoring():
+    runs = pd.DataFrame([run("adding", "lstm", L, solved=ok) for L, ok in [(8, True), (16, False), (32, True)]])
+    assert longest_solved(runs, "lstm")["median"] == 8  # 32 passing after 16 failed is noise, not ability
+    runs = pd.DataFrame([run("adding", "lstm", L, solved=True) for L in (8, 16)])
+    assert longest_solved(runs, "lstm")["censored"]
+
+
+def _recall(transformer, recurrent):
+    rows = [run("recall", "transformer", L, value=transformer) for L in (8, 32)]
+    rows += [run("recall", m, L, value=recurrent) for m in ("rnn", "lstm", "gru", "bilstm") for L in (8, 32)]
+    return frame(rows)
+
+
+def test_recall_attention_both_ways():
+    evaluate = FINDINGS.get("recall-attention")
+    assert evaluate(_recall(0.99, 0.34)).verdict == REPRODUCED
+    assert evaluate(_recall(0.34, 0.34)).verdict == NOT_REPRODUCED
+    assert evaluate(_recall(0.99, 0.97)).verdict == NOT_REPRODUCED
+    assert evaluate(frame([run("recall", "lstm", 8)])).verdict == NOT_MEASURED
+
+
+def test_ner_bidirectional_both_ways():
+    evaluate = FINDINGS.get("ner-bidirectional")
+    rows = lambda bi, uni: frame([run("conll2003", "bilstm", 40, s, value=v) for s, v in enumerate(bi)] +  # noqa: E731
+                                 [run("conll2003", "lstm", 40, s, value=v) for s, v in enumerate(uni)])
+    assert evaluate(rows([0.80, 0.78], [0.70, 0.72])).verdict == REPRODUCED
+    assert evaluate(rows([0.80, 0.70], [0.72, 0.74])).verdict == NOT_REPRODUCED  # overlapping seeds
+    assert evaluate(frame([])).verdict == NOT_MEASURED
+
+
+def test_gradient_decay_both_ways():
+    evaluate = FINDINGS.get("gradient-decay")
+    rows = lambda rnn: frame([run("adding", m, 100, slope_init=s, slope_final=s) for m, s in  # noqa: E731
+                              [("rnn", rnn), ("lstm", -0.01), ("gru", -0.005)]])
+    assert evaluate(rows(-0.2)).verdict == REPRODUCED
+    assert evaluate(rows(-0.015)).verdict == NOT_REPRODUCED
+    assert evaluate(frame([run("adding", "rnn", 100, slope_init=-0.2)])).verdict == NOT_MEASURED
+
+
+def _ablation(diverged_clip, diverged_noclip):
+    rows = [run("adding", "rnn", 50, s, status="diverged" if s < diverged_clip else "converged", main=False, protocol="ablation")
+            for s in range(4)]
+    rows += [run("adding", "rnn", 50, s, status="diverged" if s < diverged_noclip else "converged", main=False,
+                 protocol="ablation", clip=None) for s in range(4)]
+    return frame(rows)
+
+
+def test_clipping_both_ways():
+    evaluate = FINDINGS.get("clipping")
+    assert evaluate(_ablation(0, 2)).verdict == REPRODUCED
+    assert evaluate(_ablation(1, 1)).verdict == NOT_REPRODUCED
+    assert evaluate(frame([run("adding", "rnn", 50, main=False, protocol="ablation")])).verdict == NOT_MEASURED
+
+
+def test_relu_identity_both_ways():
+    evaluate = FINDINGS.get("relu-identity")
+    def rows(irnn, tanh):
+        out = [run("adding", "rnn", L, solved=L <= irnn, main=False, protocol="ablation", nonlinearity="relu", init="identity")
+               for L in (25, 50, 100)]
+        return frame(out + [run("adding", "rnn", L, solved=L <= tanh, main=False, protocol="ablation") for L in (25, 50, 100)])
+    assert evaluate(rows(100, 25)).verdict == REPRODUCED
+    assert evaluate(rows(25, 50)).verdict == NOT_REPRODUCED
+
+
+def test_attention_parallel_both_ways():
+    evaluate = FINDINGS.get("attention-parallel")
+    speed = lambda kt, kr: {"device": "cpu", "models": {  # noqa: E731
+        "transformer": {"exponent": {"train": kt}, "points": [{"T": 16}, {"T": 1024}]},
+        "rnn": {"exponent": {"train": kr}, "points": [{"T": 16}, {"T": 1024}]}}}
+    assert evaluate(Evidence(pd.DataFrame(), speed(0.6, 1.0))).verdict == REPRODUCED
+    finding = evaluate(Evidence(pd.DataFrame(), speed(1.4, 1.0)))
+    assert finding.verdict == NOT_REPRODUCED and finding.numbers["transformer exponent"] == 1.4
+    assert evaluate(Evidence(pd.DataFrame(), None)).verdict == NOT_MEASURED
+
+
+def test_mse_vs_ce_both_ways():
+    evaluate = FINDINGS.get("mse-vs-ce")
+    def rows(ce_step, mse_step):
+        out = []
+        for s in range(2):
+            out.append(run("copy", "lstm", 10, s, solved=ce_step is not None, solved_step=ce_step, main=False, protocol="ablation"))
+            out.append(run("copy", "lstm", 10, s, solved=mse_step is not None, solved_step=mse_step, main=False,
+                           protocol="ablation", loss="mse"))
+        return frame(out)
+    assert evaluate(rows(400, 1200)).verdict == REPRODUCED
+    assert evaluate(rows(400, None)).verdict == REPRODUCED  # MSE never solved
+    assert evaluate(rows(1200, 400)).verdict == NOT_REPRODUCED
+    assert evaluate(frame([run("copy", "lstm", 10)])).verdict == NOT_MEASURED
+
+
+def test_every_finding_copes_with_no_runs():
+    for finding in evaluate_findings(Evidence(pd.DataFrame(columns=["task", "model", "main"]))):
+        assert finding.verdict == NOT_MEASURED, finding.id
