@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .table import Table
 
 
 def inline_html(text: str) -> str:
