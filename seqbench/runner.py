@@ -11,14 +11,14 @@ import torch
 
 from .config import RunConfig
 from .errors import UserError
-from .metrics import score, score_by_slice
+from .metrics import METRICS, score, score_by_slice
 from .measure.gradflow import first_examples
 from .measure.gradflow import profile as gradient_profile
 from .models.model import build_model, count_params
 from .provenance import provenance
 from .status import FINISHED
 from .store import write_run
-from .tasks import derive_seed, get_task
+from .tasks import Task, derive_seed, get_task
 from .train import evaluate, fit
 
 
@@ -63,6 +63,22 @@ def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
     }
 
 
+RECIPE_FIELDS = ("nonlinearity", "init", "causal", "n_layers")  # model settings that change the recipe, not the size
+
+
+def metric_directions(metrics) -> dict[str, bool]:
+    """{metric: higher_is_better} for a task's metrics, so the report never looks a metric up."""
+    return {name: METRICS.get(name).higher_is_better for name in metrics}
+
+
+def recipe_block(task: Task, cfg: RunConfig) -> dict:
+    """{"default": bool}: whether the run uses its task's default recipe for the model (sizes may
+    differ). The report keeps ablation variants out of the main figures by this flag."""
+    default = task.resolve(cfg.model.name, cfg.length, cfg.seed)
+    same_model = all(getattr(default.model, k) == getattr(cfg.model, k) for k in RECIPE_FIELDS)
+    return {"default": same_model and default.train.clip == cfg.train.clip}
+
+
 def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> tuple[dict, Path]:
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
@@ -93,9 +109,10 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
         "status": fitted.status,
         "config": cfg.to_dict(),
         "task": {"name": task.name, "version": task.version, "metric": task.metric,
-                 "metrics": list(task.metrics), "output": task.output, "solved": task.solved,
-                 "seq_len": task.source.seq_len(cfg.length),
+                 "metrics": list(task.metrics), "higher_is_better": metric_directions(task.metrics),
+                 "output": task.output, "solved": task.solved, "seq_len": task.source.seq_len(cfg.length),
                  "test_examples": len(frame), "val_examples": len(val_frame)},
+        "recipe": recipe_block(task, cfg),
         "metrics": metrics,
         "by_slice": score_by_slice(frame, task.metrics, slice_keys),
         "baseline": task.baseline(cfg.length),

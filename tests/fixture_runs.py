@@ -1,5 +1,5 @@
 """Hand-made run records for report tests: known numbers, so CI half-widths can be checked by hand."""
-from seqbench.config import RunConfig
+from seqbench.runner import metric_directions, recipe_block
 from seqbench.store import write_run
 from seqbench.tasks import get_task
 
@@ -40,8 +40,10 @@ def record(task_name, model, length, seed, lr, val, test, status) -> dict:
     return {
         "run_id": cfg.run_id, "status": status, "config": cfg.to_dict(),
         "task": {"name": task_name, "version": task.version, "metric": metric, "metrics": list(task.metrics),
-                 "output": task.output, "solved": task.solved, "seq_len": task.source.seq_len(length),
+                 "higher_is_better": metric_directions(task.metrics), "output": task.output, "solved": task.solved,
+                 "seq_len": task.source.seq_len(length),
                  "test_examples": 100, "val_examples": 50},
+        "recipe": recipe_block(task, cfg),
         "metrics": metrics, "by_slice": [], "baseline": task.baseline(length),
         "params": {"params": {"lstm": 99836, "rnn": 100056, "gru": 99541, "transformer": 104641}[model]},
         "steps": 1000 if status == "ok" else 37, "diverged_at": None if status == "ok" else 37,

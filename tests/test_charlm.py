@@ -186,9 +186,9 @@ def test_tiny_run_of_every_causal_model(data, results, model):
     assert lm["windows"] > 0 and len(lm["sample"]["text"]) == 200 and lm["sample"]["temperature"] == 0.8
     if model == "transformer":
         assert record["model_info"]["causal"] and cfg.model.causal
-    markdown, html, figures = lm_section([record], results / "report")
-    assert f"| {model} |" in markdown and "unigram baseline" in markdown
-    assert (results / "report" / figures[0]).exists() and "<pre>" in html
+    section = lm_section([record], results / "report")
+    assert f"| {model} |" in section.markdown and "unigram baseline" in section.markdown
+    assert (results / "report" / section.figures[0]).exists() and "<pre>" in section.html
 
 
 def test_causal_models_never_read_the_future(data):
@@ -209,7 +209,7 @@ def test_causal_models_never_read_the_future(data):
 
 
 def test_lm_section_is_empty_without_lm_runs(tmp_path):
-    assert lm_section([], tmp_path) == ("", "", [])
+    assert lm_section([], tmp_path) is None
 
 
 def test_suite_skips_bilstm_with_a_note(data):

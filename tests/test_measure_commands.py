@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from seqbench.cli import main
-from seqbench.measure import report_sections
 from seqbench.measure.speed import fit_exponent
+from seqbench.report.render import sections
 from seqbench.runner import execute
 from seqbench.store import load_runs
 from seqbench.tasks import get_task
@@ -70,7 +70,7 @@ def test_fit_exponent():
 
 
 def _render(records, results, out):
-    found = report_sections.sections(records, results, out)
+    found = sections(records, results, out)
     return {s.title: s for s in found}
 
 

@@ -3,6 +3,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -139,3 +140,78 @@ def test_html_renders_tables_and_images_in_headless_chromium(report_dir, tmp_pat
                     f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}", "--window-size=1200,2000",
                     (report_dir / "leaderboard.html").as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+# ---------------------------------------------------------------- the report reads only run files
+
+ARCHIVE = Path(__file__).resolve().parent.parent / "results" / "archive"
+REPORT_PACKAGE = Path(__file__).resolve().parent.parent / "seqbench" / "report"
+FORBIDDEN = ("seqbench.tasks", "seqbench.models", "seqbench.metrics")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Absolute names of the modules a report module imports (relative imports resolved)."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "seqbench.report" if node.level == 1 else "seqbench" if node.level == 2 else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(REPORT_PACKAGE.glob("*.py")), ids=lambda p: p.name)
+def test_report_modules_import_neither_tasks_nor_models(path):
+    bad = {name for name in imported_modules(path) if name.startswith(FORBIDDEN)}
+    assert not bad, f"{path.name} imports {sorted(bad)}: the report must read what it needs from the run files"
+
+
+def test_archive_renders_identically_without_the_task_yamls(tmp_path):
+    """The committed archive, rendered with no task YAMLs on the search path and seqbench.tasks and
+    seqbench.models made unimportable, gives the same leaderboard as a normal render."""
+    write_report(ARCHIVE, tmp_path / "normal")
+    (tmp_path / "no_tasks").mkdir()
+    script = ("import sys\n"
+              "sys.modules['seqbench.tasks'] = sys.modules['seqbench.models'] = None  # any import of them fails\n"
+              "from seqbench.report.render import write_report\n"
+              f"write_report({str(ARCHIVE)!r}, {str(tmp_path / 'hidden')!r})\n")
+    env = {**os.environ, "SEQBENCH_TASKS": str(tmp_path / "no_tasks")}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    normal, hidden = tmp_path / "normal", tmp_path / "hidden"
+    assert strip_date((hidden / "leaderboard.md").read_text()) == strip_date((normal / "leaderboard.md").read_text())
+    assert (hidden / "leaderboard.csv").read_text() == (normal / "leaderboard.csv").read_text()
+    assert sorted(p.name for p in (normal / "tables").iterdir()) == sorted(p.name for p in (hidden / "tables").iterdir())
+    for tex in (normal / "tables").iterdir():
+        assert (hidden / "tables" / tex.name).read_text() == tex.read_text(), tex.name
+    assert "## Skipped files" not in (normal / "leaderboard.md").read_text()  # every archived file is current
+
+
+def test_an_old_run_file_is_skipped_by_name_and_upgraded_by_the_tool(tmp_path):
+    import importlib.util
+
+    from seqbench.store import read_run, run_path, write_run
+
+    records = write_fixture_runs(tmp_path)
+    current = records[0]
+    old = {k: v for k, v in current.items() if k != "recipe"}
+    old["task"] = {k: v for k, v in current["task"].items() if k != "higher_is_better"}
+    write_run(tmp_path, old)
+    with pytest.warns(UserWarning, match="lacks task.higher_is_better, recipe.default"):
+        summary = write_report(tmp_path, tmp_path / "out")
+    assert any(current["run_id"] in m and "upgrade_runs.py" in m for m in summary["skipped"])
+
+    spec = importlib.util.spec_from_file_location("upgrade_runs", REPORT_PACKAGE.parent.parent / "tools" / "upgrade_runs.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.upgrade_results(tmp_path) == (1, [])
+    upgraded = read_run(run_path(tmp_path, current["run_id"]))  # the content hash was recomputed
+    assert upgraded["recipe"] == current["recipe"]
+    assert upgraded["task"]["higher_is_better"] == current["task"]["higher_is_better"]
+    assert tool.upgrade_results(tmp_path) == (0, [])  # a second pass changes nothing
+    assert write_report(tmp_path, tmp_path / "again")["skipped"] == []

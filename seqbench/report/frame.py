@@ -7,6 +7,10 @@ clip setting, so ablation runs never mix with the main entries.
 Selection: where a suite has a learning-rate grid, each (task, model, variant, length) keeps the
 learning rate with the best mean *validation* primary metric across seeds; test numbers are
 reported only for that choice. Test data never enters selection.
+
+Everything here comes from the run files: the metric direction (`task.higher_is_better`), the
+threshold (`task.solved`), the baselines and the default-recipe flag (`recipe.default`) were
+written by the runner when the run was made, so today's task YAMLs and models are never consulted.
 """
 from __future__ import annotations
 
@@ -16,14 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..metrics import METRICS
 from ..store import flatten
 
 GROUP = ["task", "model", "variant", "length"]
 VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal")
-
-
-ABLATION_FIELDS = ("nonlinearity", "init", "causal", "n_layers")  # recipe changes, not size
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
 
 
@@ -40,17 +40,27 @@ def _settings(record: dict) -> dict:
     return out
 
 
+def missing_fields(record: dict) -> str | None:
+    """Why the report cannot use a finished run's file, or None. Files written before the runner
+    recorded the metric direction and the recipe flag are upgraded by tools/upgrade_runs.py."""
+    if "metric" not in record.get("task", {}):
+        return None  # a run that failed before training (sweep.failed_record): shown as failed
+    missing = [name for name, present in (("task.higher_is_better", "higher_is_better" in record["task"]),
+                                          ("recipe.default", "default" in record.get("recipe", {}))) if not present]
+    if not missing:
+        return None
+    return (f"{record.get('run_id')}.json: written by an older seqbench, lacks {', '.join(missing)} "
+            "(upgrade it: python tools/upgrade_runs.py RESULTS)")
+
+
 def is_default_recipe(record: dict) -> bool:
-    """True when the run uses its task's default recipe for the model (sizes may differ)."""
-    from ..errors import UserError
-    from ..tasks import get_task
-    cfg = record["config"]
-    try:
-        default = get_task(cfg["task"]).resolve(cfg["model"]["name"], cfg["length"], cfg["seed"])
-    except UserError:
-        return True
-    same_model = all(getattr(default.model, k) == cfg["model"].get(k) for k in ABLATION_FIELDS)
-    return same_model and default.train.clip == cfg["train"].get("clip")
+    """The runner's verdict, stored in the run file. A run that failed before training has no
+    recipe block and no numbers; it counts as default so that it is listed with the main entries."""
+    return bool(record.get("recipe", {}).get("default", True))
+
+
+def arrow(higher_is_better: bool) -> str:
+    return "↑" if higher_is_better else "↓"
 
 
 def variant_labels(records: list[dict]) -> list[str]:
@@ -75,11 +85,15 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
         row = flatten(r)
         task = r.get("task", {})
         row["metric"] = task.get("metric")
+        row["higher_is_better"] = task.get("higher_is_better", {}).get(task.get("metric"))
         row["solved_threshold"] = task.get("solved")
         row["seq_len"] = task.get("seq_len")
         row["task_version"] = r["config"].get("task_version")
         row["variant"] = variant
         row["main"] = is_default_recipe(r)
+        row.update({f"config/{k}": v for k, v in _settings(r).items()})  # the recipe, for the ablation
+        row["grad_norm_max"] = (r.get("grad_norm") or {}).get("max")
+        row["init_slope"] = ((r.get("gradflow") or {}).get("init") or {}).get("slope")
         row["peak_mb"] = r.get("memory", {}).get("peak_mb")
         row["threads"] = r["provenance"].get("threads")
         rows.append(row)
@@ -87,10 +101,6 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
     if frame.empty:
         return frame
     return frame.sort_values(GROUP + ["lr", "seed"], kind="stable").reset_index(drop=True)
-
-
-def higher_is_better(metric: str) -> bool:
-    return METRICS.get(metric).higher_is_better
 
 
 def t_interval(values) -> tuple[float, float, int]:
@@ -111,13 +121,13 @@ def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
     ok = frame[frame["status"] == "ok"]
     keep = []
     for _, group in ok.groupby(GROUP, sort=True, dropna=False):
-        metric = group["metric"].iloc[0]
+        metric, higher = group["metric"].iloc[0], bool(group["higher_is_better"].iloc[0])
         col = f"val/{metric}"
         means = group.groupby("lr")[col].mean()
         if means.isna().all():
             best = means.index[0]
         else:
-            best = means.idxmax() if higher_is_better(metric) else means.idxmin()
+            best = means.idxmax() if higher else means.idxmin()
         keep.append(group[group["lr"] == best])
     return pd.concat(keep) if keep else ok.iloc[0:0]
 
@@ -131,13 +141,17 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         for col, value in zip(GROUP, key):
             chosen = chosen[chosen[col] == value]
         metric = group["metric"].dropna().iloc[0] if group["metric"].notna().any() else None
+        higher = group["higher_is_better"].dropna().iloc[0] if group["higher_is_better"].notna().any() else None
         row = dict(zip(GROUP, key))
         failed = group[group["status"] != "ok"]
+        lr = float(chosen["lr"].iloc[0]) if len(chosen) else float("nan")
         row.update({
             "metric": metric,
+            "higher_is_better": higher,
             "n_failed": int(len(failed)),
+            "n_failed_at_lr": int((failed["lr"] == lr).sum()),
             "failures": ", ".join(f"{s} {c}" for s, c in failed["status"].value_counts().sort_index().items()),
-            "lr": float(chosen["lr"].iloc[0]) if len(chosen) else float("nan"),
+            "lr": lr,
             "solved_threshold": group["solved_threshold"].iloc[0],
             "main": bool(group["main"].all()),
         })
@@ -152,19 +166,22 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def passes(value: float, threshold, metric: str) -> bool:
+def passes(value: float, threshold, higher_is_better: bool) -> bool:
+    """Whether a mean primary metric passes the task's `solved` threshold, in the metric's direction."""
     if threshold is None or (isinstance(threshold, float) and math.isnan(threshold)) or math.isnan(value):
         return False
-    return value >= threshold if higher_is_better(metric) else value <= threshold
+    return value >= threshold if higher_is_better else value <= threshold
 
 
 def max_solved(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, model, variant): the largest length whose mean primary metric passes the threshold."""
+    """Per (task, model, variant): the largest length whose mean primary metric passes the threshold.
+    A length where a run of the chosen learning rate diverged or failed is not solved."""
     rows = []
     if summary.empty:
         return pd.DataFrame(columns=["task", "model", "variant", "max_solved", "tested"])
     for (task, model, variant), group in summary.groupby(["task", "model", "variant"], sort=True):
-        solved = [int(r.length) for r in group.itertuples() if passes(r.mean, r.solved_threshold, r.metric)]
+        solved = [int(r.length) for r in group.itertuples()
+                  if not r.n_failed_at_lr and passes(r.mean, r.solved_threshold, r.higher_is_better)]
         rows.append({"task": task, "model": model, "variant": variant,
                      "max_solved": max(solved) if solved else None,
                      "tested": " ".join(str(int(x)) for x in sorted(group["length"]))})

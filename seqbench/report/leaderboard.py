@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..metrics import METRICS
-from .frame import higher_is_better, max_solved
+from .frame import arrow, max_solved
 from .table import Cell, Table
 
 
@@ -31,7 +30,7 @@ def model_name(model: str, variant: str) -> str:
 def task_table(task: str, summary: pd.DataFrame, solved: pd.DataFrame) -> Table:
     """Rows: model (and variant); columns: the primary metric at each length, then costs."""
     metric = summary["metric"].dropna().iloc[0]
-    up = higher_is_better(metric)
+    up = bool(summary["higher_is_better"].dropna().iloc[0])
     lengths = sorted(summary["length"].unique())
     multi = len(lengths) > 1
     length_cols = [f"L={int(L)}" for L in lengths] if multi else [f"test {metric}"]
@@ -73,8 +72,7 @@ def task_table(task: str, summary: pd.DataFrame, solved: pd.DataFrame) -> Table:
                  if summary[summary["length"] == L]["baseline"].notna().any() else "—" for L in lengths]
     footer = [[Cell(""), Cell("chance baseline")] + [Cell(b) for b in baselines] +
               [Cell("")] * (len(columns) - 2 - len(lengths))]
-    arrow = METRICS.get(metric).arrow
-    title = f"{task}: test {metric} {arrow} (mean ± 95% t-interval over seeds; n = seeds)"
+    title = f"{task}: test {metric} {arrow(up)} (mean ± 95% t-interval over seeds; n = seeds)"
     note = ("Ranked by the mean over lengths. Bold: best at that length. Learning rate chosen per "
             "model and length on validation. max solved L: the largest length whose mean passes the "
             f"task's threshold ({summary['solved_threshold'].iloc[0]}).") if multi else \

@@ -4,7 +4,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .frame import model_rank
+from .section import Section, Text
 from .table import Cell, Table
+
+TITLE = "Performance of the harness (seqbench perf)"
+
+
+def perf_section(results: Path, records: list[dict] | None = None) -> Section | None:
+    """The section, or None when there is neither a perf.json nor a suite time breakdown."""
+    text, tables = perf_tables(results, records)
+    if not text and not tables:
+        return None
+    return Section(TITLE, [Text(p) for p in text.split("\n\n") if p] + tables)
 
 
 def perf_tables(results: Path, records: list[dict] | None = None) -> tuple[str, list[Table]]:
@@ -78,7 +90,6 @@ def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> 
     """Where a suite's time goes: training minutes per task and model, from its run files."""
     import pandas as pd
 
-    from .frame import model_rank
     manifest = Path(results) / "suites" / f"{suite}.json"
     try:
         ids = set(json.loads(manifest.read_text())["run_ids"])

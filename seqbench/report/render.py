@@ -7,10 +7,8 @@ from __future__ import annotations
 import base64
 import html
 import json
-import re
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -18,18 +16,17 @@ import pandas as pd
 from .. import __version__
 from ..store import load_runs, write_json_atomic
 from . import figures
-from .frame import runs_frame, summarise, max_solved
+from .ablation_section import ablation_section
+from .cost_section import cost_section
+from .frame import max_solved, missing_fields, runs_frame, summarise
+from .gradflow_section import gradflow_section
 from .leaderboard import failures_table, leaderboard_tables
+from .lm import lm_section
+from .perf_section import perf_section
+from .section import Section
 from .table import Table
 
-
-@dataclass
-class Section:
-    title: str
-    markdown: str = ""  # Markdown body
-    figures: list[str] = field(default_factory=list)  # PNG paths relative to the output directory
-    tables: list[Table] = field(default_factory=list)
-    html: str | None = None  # HTML body, where the section gives its own (else made from markdown)
+SUMMARY_ONLY = ["higher_is_better", "n_failed_at_lr"]  # summary columns the CSV leaves out (its columns are stable)
 
 
 def provenance_block(records: list[dict], results: Path) -> dict:
@@ -57,48 +54,20 @@ def provenance_block(records: list[dict], results: Path) -> dict:
     }
 
 
-def extra_sections(records: list[dict], results: Path, out: Path) -> list[Section]:
-    """Sections contributed by the measurement probes (gradient flow, ablation, cost)."""
-    try:
-        from ..measure.report_sections import sections
-    except ImportError:
-        return []
-    found = []
-    from .lm import lm_section
-    markdown, body, figs = lm_section(records, out)
-    if markdown:
-        found.append(Section("Language modelling: how much context each model uses", markdown, list(figs), html=body))
-    for s in sections(records, results, out):
-        found.append(Section(s.title, getattr(s, "markdown", ""), list(getattr(s, "figures", [])),
-                             list(getattr(s, "tables", []))))
-    from .perf_section import perf_tables
-    text, tables = perf_tables(results, records)
-    if text or tables:
-        found.append(Section("Performance of the harness (seqbench perf)", text, tables=tables))
-    return found
+def sections(records: list[dict], results: Path, out: Path) -> list[Section]:
+    """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
+    found = [lm_section(records, out), gradflow_section(records, out), ablation_section(runs_frame(records)),
+             cost_section(results, out), perf_section(results, records)]
+    return [s for s in found if s is not None]
 
 
-def markdown_to_html(text: str) -> str:
-    """Enough Markdown for our own sections: pipe tables, paragraphs, **bold**, `code`."""
-    out, lines, i = [], text.strip().splitlines(), 0
-    inline = lambda s: re.sub(r"`([^`]+)`", r"<code>\1</code>", re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", html.escape(s)))
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("|") and i + 1 < len(lines) and set(lines[i + 1].replace("|", "").strip()) <= set("-: "):
-            head = [c.strip() for c in line.strip("|").split("|")]
-            i += 2
-            body = []
-            while i < len(lines) and lines[i].startswith("|"):
-                body.append([c.strip() for c in lines[i].strip("|").split("|")])
-                i += 1
-            out.append('<table class="sortable"><thead><tr>' + "".join(f'<th onclick="sortTable(this)">{inline(h)}</th>' for h in head)
-                       + "</tr></thead><tbody>" + "".join("<tr>" + "".join(f"<td>{inline(c)}</td>" for c in row) + "</tr>" for row in body)
-                       + "</tbody></table>")
-            continue
-        if line.strip():
-            out.append(f"<p>{inline(line)}</p>")
-        i += 1
-    return "\n".join(out)
+def usable_records(records: list[dict]) -> tuple[list[dict], list[str]]:
+    """The records the report can read, and one message per record it cannot (an old file)."""
+    usable, skipped = [], []
+    for r in records:
+        reason = missing_fields(r)
+        (skipped if reason else usable).append(reason or r)
+    return usable, skipped
 
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -121,6 +90,8 @@ def _img(out: Path, rel: str) -> str:
 def write_report(results: Path, out: Path) -> dict:
     results, out = Path(results), Path(out)
     records, skipped = load_runs(results)
+    records, old = usable_records(records)
+    skipped += old
     for message in skipped:
         warnings.warn(f"skipped {message}", stacklevel=2)
     out.mkdir(parents=True, exist_ok=True)
@@ -139,12 +110,12 @@ def write_report(results: Path, out: Path) -> dict:
         figs += figures.step_time_vs_length(frame, out)
         figs += figures.by_bucket(records, out)
     failed = failures_table(frame) if not frame.empty else None
-    sections = extra_sections(records, results, out) if records else []
+    found = sections(records, results, out) if records else []
 
     # CSV: one row per (task, model, variant, length), with max solved length.
     if not summary.empty:
         solved = max_solved(summary)
-        csv = summary.merge(solved[["task", "model", "variant", "max_solved"]], on=["task", "model", "variant"], how="left")
+        csv = summary.drop(columns=SUMMARY_ONLY).merge(solved[["task", "model", "variant", "max_solved"]], on=["task", "model", "variant"], how="left")
         csv.to_csv(out / "leaderboard.csv", index=False, float_format="%.6g")
     else:
         (out / "leaderboard.csv").write_text("")
@@ -161,8 +132,8 @@ def write_report(results: Path, out: Path) -> dict:
         md += [f"## {task}", "", table.markdown()]
     if figs:
         md += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figs] + [""]
-    for s in sections:
-        md += [f"## {s.title}", "", s.markdown.strip(), ""] + [t.markdown() for t in s.tables] + [f"![{Path(f).stem}]({f})" for f in s.figures] + [""]
+    for s in found:
+        md += [f"## {s.title}", "", s.markdown, ""] + [f"![{Path(f).stem}]({f})" for f in s.figures] + [""]
     if failed:
         md += ["## Failed runs", "", failed.markdown()]
     if skipped:
@@ -177,9 +148,8 @@ def write_report(results: Path, out: Path) -> dict:
         body.append(f'<h2 id="{task}">{task}</h2>' + table.html())
     if figs:
         body.append("<h2>Figures</h2>" + "".join(_img(out, f) for f in figs))
-    for s in sections:
-        body.append(f"<h2>{html.escape(s.title)}</h2>" + (s.html if s.html is not None else markdown_to_html(s.markdown))
-                    + "".join(t.html() for t in s.tables) + "".join(_img(out, f) for f in s.figures))
+    for s in found:
+        body.append(f"<h2>{html.escape(s.title)}</h2>" + s.html + "".join(_img(out, f) for f in s.figures))
     if failed:
         body.append("<h2>Failed runs</h2>" + failed.html())
     if skipped:
@@ -190,4 +160,4 @@ def write_report(results: Path, out: Path) -> dict:
     (out / "leaderboard.html").write_text(page)
     write_json_atomic(out / "provenance.json", prov)
     return {"runs": len(records), "skipped": skipped, "tables": list(tables), "figures": figs,
-            "sections": [s.title for s in sections]}
+            "sections": [s.title for s in found]}

@@ -15,18 +15,23 @@ class Cell:
 
 @dataclass
 class Table:
-    title: str
+    title: str  # "" for a table whose section text already says what it is
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     note: str = ""
     footer: list[list[Cell]] = field(default_factory=list)  # e.g. the chance baseline; never sorted
 
+    @classmethod
+    def of_text(cls, columns: list[str], rows: list[list[str]], title: str = "", note: str = "") -> "Table":
+        """A table of plain text cells (no sort keys, nothing bold)."""
+        return cls(title, columns, [[Cell(str(c)) for c in row] for row in rows], note=note)
+
     def markdown(self) -> str:
         def fmt(c: Cell) -> str:
             text = c.text.replace("|", "\\|")
             return f"**{text}**" if c.bold and text else text
-        lines = [f"**{self.title}**", "", "| " + " | ".join(self.columns) + " |",
-                 "|" + "|".join(" --- " for _ in self.columns) + "|"]
+        lines = [f"**{self.title}**", ""] if self.title else []
+        lines += ["| " + " | ".join(self.columns) + " |", "|" + "|".join(" --- " for _ in self.columns) + "|"]
         for row in self.rows + self.footer:
             lines.append("| " + " | ".join(fmt(c) for c in row) + " |")
         if self.note:
@@ -46,8 +51,9 @@ class Table:
         def fmt(c: Cell) -> str:
             return rf"\textbf{{{esc(c.text)}}}" if c.bold and c.text else esc(c.text)
         spec = "l" * 2 + "r" * (len(self.columns) - 2)
-        lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{esc(self.title)}}}",
-                 rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+        lines = [r"\begin{table}[t]", r"\centering", r"\small"]
+        lines += [rf"\caption{{{esc(self.title)}}}"] if self.title else []
+        lines += [rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
                  " & ".join(esc(c) for c in self.columns) + r" \\", r"\midrule"]
         lines += [" & ".join(fmt(c) for c in row) + r" \\" for row in self.rows]
         if self.footer:
@@ -68,6 +74,14 @@ class Table:
         body = "\n".join("<tr>" + "".join(td(c) for c in row) + "</tr>" for row in self.rows)
         foot = "\n".join('<tr class="baseline">' + "".join(td(c) for c in row) + "</tr>" for row in self.footer)
         note = f'<p class="note">{html.escape(self.note)}</p>' if self.note else ""
-        return (f'<table class="sortable"><caption>{html.escape(self.title)}</caption>'
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        return (f'<table class="sortable">{caption}'
                 f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody>"
                 f"<tfoot>{foot}</tfoot></table>{note}\n")
+
+
+def fmt(value, spec: str = ".3g", missing: str = "—") -> str:
+    """A number for a cell, or a dash where there is none (None, NaN, inf)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return missing
+    return format(value, spec)

@@ -1,0 +1,101 @@
+"""The "Gradient flow" section: ‖∂L/∂h_t‖ against distance, from each run file's `gradflow` block."""
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .frame import is_default_recipe, model_rank
+from .section import Section, Text, note_section
+from .style import new_figure, palette, plotting, save
+from .table import Table, fmt
+
+TITLE = "Gradient flow"
+ABOUT = (
+    "‖∂L/∂h_t‖ on a fixed batch of 8 validation examples, at initialisation and after training, "
+    "against the distance d = r − t from the position r where the loss first reads the sequence "
+    "(last position for pooled tasks such as adding; first scored output for copy). h_t is the "
+    "hidden state (total derivative through all later steps) for recurrent models and the "
+    "residual stream entering the first layer for the Transformer. **Slope** is the least-squares "
+    "slope of ln‖∂L/∂h_t‖ against d, in nats per step (e^slope is the per-step gain; negative "
+    "means vanishing); **far/near** is the norm at t = 0 over the norm at d = 0. Means over seeds "
+    "(ratios: geometric means). Default recipe per model only; the ablation variants are below.")
+COLUMNS = ["task", "length", "model", "params", "seeds", "slope at init", "far/near at init",
+           "slope after training", "far/near after training"]
+
+
+def _mean_profile(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric mean over seeds of the norm at each distance (distances shared by all)."""
+    common = sorted(set.intersection(*(set(b["distance"]) for b in blocks)))
+    logs = []
+    for b in blocks:
+        lookup = dict(zip(b["distance"], b["norm"]))
+        logs.append([math.log(lookup[d]) if lookup[d] else math.nan for d in common])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # all-underflow columns: NaN, dropped
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = np.exp(np.nanmean(np.asarray(logs, dtype=float), axis=0)) if logs else np.array([])
+    return np.asarray(common), values
+
+
+def _groups(records: list[dict]) -> dict[tuple, list[dict]]:
+    """(task, length, model label) -> the default-recipe runs with a profile, all seeds."""
+    runs = [r for r in records if isinstance(r.get("gradflow"), dict) and is_default_recipe(r)]
+    sizes: dict[tuple, set] = {}
+    for r in runs:
+        cfg = r["config"]
+        sizes.setdefault((cfg["task"], cfg["model"]["name"]), set()).add(cfg["model"]["params"])
+    groups: dict[tuple, list[dict]] = {}
+    for r in runs:  # a model seen at several budgets gets one line per budget: "rnn (25,000)"
+        cfg = r["config"]
+        name = cfg["model"]["name"]
+        label = name if len(sizes[(cfg["task"], name)]) == 1 else f"{name} ({cfg['model']['params']:,})"
+        groups.setdefault((cfg["task"], cfg["length"], label), []).append(r)
+    return groups
+
+
+def gradflow_section(records: list[dict], out: Path) -> Section:
+    groups = _groups(records)
+    if not groups:
+        return note_section(TITLE, "No run files with gradient-flow profiles (run or sweep with this version of seqbench).")
+    rows = []
+    for (task, length, model) in sorted(groups, key=lambda k: (k[0], k[1], model_rank(k[2]))):
+        members = groups[(task, length, model)]
+        cells = [task, length, model, f"{members[0]['params']['params']:,}", len(members)]
+        for stage in ("init", "final"):
+            blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
+            slopes = [b["slope"] for b in blocks if b.get("slope") is not None]
+            ratios = [b["far_near_ratio"] for b in blocks if b.get("far_near_ratio")]
+            cells.append(fmt(float(np.mean(slopes)) if slopes else None, ".4f"))
+            cells.append(fmt(float(np.exp(np.mean(np.log(ratios)))) if ratios else None, ".2e"))
+        rows.append(cells)
+    return Section(TITLE, [Text(ABOUT), Table.of_text(COLUMNS, rows)], [_figure(groups, Path(out))])
+
+
+def _figure(groups: dict, out: Path) -> str:
+    panels = sorted({(task, length) for task, length, _ in groups})
+    colors = palette({m for _, _, m in groups})
+    with plotting():
+        fig, axes = new_figure(8.0, 2.4 * len(panels) + 0.4, len(panels), 2)
+        for row, (task, length) in enumerate(panels):
+            for col, stage in enumerate(("init", "final")):
+                ax = axes[row][col]
+                for model in colors:
+                    members = groups.get((task, length, model), [])
+                    blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
+                    if not blocks:
+                        continue
+                    distance, norm = _mean_profile(blocks)
+                    keep = np.isfinite(norm) & (norm > 0)
+                    ax.plot(distance[keep], norm[keep], label=model, color=colors[model], lw=1.4)
+                ax.set_yscale("log")
+                ax.set_title(f"{task}, length {length}: {'at init' if stage == 'init' else 'after training'}")
+                ax.set_xlabel("distance from the loss position (steps)")
+                ax.set_ylabel("‖∂L/∂h_t‖")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="upper center", ncol=len(labels), frameon=False,
+                       bbox_to_anchor=(0.5, 1.0))
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
+        return save(fig, out, "gradflow")

@@ -1,0 +1,68 @@
+"""Upgrade run files written before the runner recorded what the report needs.
+
+    python tools/upgrade_runs.py results/archive [more results directories]
+
+Since issue 17 the report reads only run files: each finished run's file carries its metrics'
+directions (`task.higher_is_better`) and whether it used its task's default recipe
+(`recipe.default`). Older files lack both; this adds them, computed from today's metrics and task
+YAMLs exactly as the runner now does, and rewrites each file atomically with its content hash
+recomputed (store.write_run). Files that already have the fields are left untouched, so it can be
+run twice.
+
+It lives here, not in seqbench/store.py, because it needs today's tasks (and through them the
+models), while the store is the bottom layer that nothing below the runner may pull upwards; and
+it is a one-off for old files, not something a run or a report ever calls.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from seqbench.config import RunConfig
+from seqbench.runner import metric_directions, recipe_block
+from seqbench.store import CorruptRun, read_run, write_run
+from seqbench.tasks import get_task
+
+
+def upgrade_record(record: dict) -> dict | None:
+    """The record with the missing fields added, or None when it needs nothing (or is a run that
+    failed before training, which has no metric to give a direction to)."""
+    task = record.get("task", {})
+    if "metric" not in task or ("higher_is_better" in task and "default" in record.get("recipe", {})):
+        return None
+    cfg = RunConfig.from_dict(record["config"])
+    return {**record,
+            "task": {**task, "higher_is_better": metric_directions(task["metrics"])},
+            "recipe": recipe_block(get_task(cfg.task), cfg)}
+
+
+def upgrade_results(results: Path) -> tuple[int, list[str]]:
+    """(files rewritten, messages for files that could not be read)."""
+    rewritten, problems = 0, []
+    for path in sorted((Path(results) / "runs").glob("*.json")):
+        try:
+            record = read_run(path)
+        except CorruptRun as exc:
+            problems.append(str(exc))
+            continue
+        upgraded = upgrade_record(record)
+        if upgraded is not None:
+            write_run(results, upgraded)
+            rewritten += 1
+    return rewritten, problems
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    for results in argv:
+        rewritten, problems = upgrade_results(Path(results))
+        print(f"{results}: {rewritten} run files upgraded")
+        for message in problems:
+            print(f"  skipped {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
