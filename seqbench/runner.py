@@ -132,19 +132,19 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
         "timing": {"train_time_s": fitted.train_time_s, "median_step_ms": fitted.median_step_ms,
                    "eval_tokens_per_s": tokens_per_s, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "memory": {"peak_mb": peak_memory_mb(device), "kind": "cuda_max_allocated" if device.type == "cuda" else "cpu_max_rss"},
-        "model_info": {"causal": bool(getattr(model.encoder, "causal", False)),
-                       "bidirectional": bool(getattr(model.encoder, "bidirectional", False)),
+        "model_info": {"causal": bool(model.encoder.causal),
+                       "bidirectional": bool(model.encoder.bidirectional),
                        "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length))},
         "provenance": provenance(device),
     }
-    describe = getattr(task.source, "describe", None)  # real data: truncation, splits, vocabulary
-    if describe:
-        record["task"].update(describe(cfg.length))
-    analyse = getattr(task.source, "analyse", None)  # language models: loss per position, a sample
-    if analyse and fitted.status in FINISHED:
-        record["lm"] = analyse(model, cfg.length, tc.eval_batch_size, device)
-    save = getattr(task.source, "save_predictions", None)  # real data: test predictions beside the run file
-    if save:  # written first, so a finished run file always has its predictions
-        (Path(results) / "runs").mkdir(parents=True, exist_ok=True)
-        record["task"]["predictions_file"] = save(frame, Path(results) / "runs" / cfg.run_id).name
+    record["task"].update(task.source.describe(cfg.length))  # real data: truncation, splits, vocabulary
+    if fitted.status in FINISHED:
+        lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models
+        if lm is not None:
+            record["lm"] = lm
+    # Predictions are written before the run file, so a finished run file always has its predictions.
+    (Path(results) / "runs").mkdir(parents=True, exist_ok=True)
+    predictions = task.source.save_predictions(frame, Path(results) / "runs" / cfg.run_id)
+    if predictions is not None:
+        record["task"]["predictions_file"] = predictions.name
     return record, write_run(results, record)

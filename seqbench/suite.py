@@ -17,13 +17,12 @@ Expansion order: task x length x model x lr x grid x seed. Models a task declare
 """
 from __future__ import annotations
 
-import copy
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig, read_yaml
+from .config import RunConfig, merge_dicts, read_yaml
 from .errors import UserError
 from .models import MODELS
 from .tasks import get_task
@@ -48,16 +47,6 @@ class Suite:
     workers: int | None = None  # default worker processes for the local executor
     threads: int | None = None  # torch threads per worker
     memory_limit_mb: int | None = None  # CPU memory cap per worker process; runs beyond it are recorded as oom
-
-
-def _deep_merge(base: dict, update: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in (update or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -117,6 +106,13 @@ def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
         unknown = sorted(set(settings) - {"lengths", "train", "model", "models"})
         if unknown:
             raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, train, model, models)")
+        where = f"suite {suite.name}: task {task_name!r}"
+        for section in ("train", "model", "models"):
+            _check_mapping(settings.get(section, {}), f"{where}: {section!r}")
+        for model, layer in settings.get("models", {}).items():
+            _check_mapping(layer or {}, f"{where}: models.{model}")
+            for section in ("train", "model"):
+                _check_mapping((layer or {}).get(section, {}), f"{where}: models.{model}.{section}")
         lengths = settings.get("lengths", list(task.lengths))
         for model in suite.models:
             MODELS.get(model)
@@ -126,14 +122,22 @@ def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
             lrs = suite.lr.get(model, suite.lr.get("default", [None]))
             for length, lr, combo, seed in itertools.product(
                     lengths, lrs, itertools.product(*suite.grid.values()), suite.seeds):
-                overrides = {"train": dict(suite.train), "model": dict(suite.model)}
-                overrides = _deep_merge(overrides, {"train": settings.get("train", {}), "model": settings.get("model", {})})
-                overrides = _deep_merge(overrides, settings.get("models", {}).get(model, {}))
-                overrides["train"]["device"] = suite.device
+                # Layers, each over the last: suite, suite task, suite task per model, then this grid point.
+                point: dict = {"train": {"device": suite.device}, "model": {}}
                 if lr is not None:
-                    overrides["train"]["lr"] = lr
-                for key, value in zip(grid_keys, combo):
+                    point["train"]["lr"] = lr
+                for key, value in zip(grid_keys, combo):  # keys are train.<field> or model.<field>
                     section, name = key.split(".")
-                    overrides[section][name] = value
+                    point[section][name] = value
+                overrides = {"train": suite.train, "model": suite.model}
+                for layer in ({"train": settings.get("train", {}), "model": settings.get("model", {})},
+                              settings.get("models", {}).get(model, {}), point):
+                    overrides = merge_dicts(overrides, layer)
                 runs.append(task.resolve(model, length, seed, overrides))
     return runs, notes
+
+
+def _check_mapping(value: Any, where: str) -> None:
+    """Layers are merged key by key: one that is not a mapping would silently replace a whole section."""
+    if not isinstance(value, dict):
+        raise UserError(f"{where} must be a mapping, got {value!r}")

@@ -12,12 +12,11 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import Any, Iterator
 
 from .config import ModelConfig, RunConfig, TrainConfig, build_dataclass, merge, read_yaml
 from .data.batch import Batch
+from .data.source import DataSource
 from .data.synthetic import GENERATORS
 from .errors import UserError
 from .registry import Registry
@@ -36,7 +35,7 @@ def derive_seed(*parts: Any) -> int:
 @dataclass(frozen=True)
 class Task:
     name: str
-    source: Any  # a generator or dataset instance: sample()/batches(), vocab_size, n_classes, output
+    source: DataSource  # a generator or dataset instance (see data/source.py)
     metrics: tuple[str, ...]  # the first is primary
     version: int = 1
     description: str = ""
@@ -78,24 +77,16 @@ class Task:
 
     def prepare(self) -> None:
         """Load (or fail to find) a real dataset now, before any progress bar or worker starts."""
-        getattr(self.source, "loaded", None)
+        self.source.prepare()
 
     # ------------------------------------------------------------------ data streams
-    def train_batches(self, length: int, seed: int, batch_size: int, device):
+    def train_batches(self, length: int, seed: int, batch_size: int, device) -> Iterator[Batch]:
         """An endless stream of training batches (made on `device`)."""
-        if hasattr(self.source, "train_batches"):
-            yield from self.source.train_batches(length, derive_seed(self.name, length, seed, "train"), batch_size, device)
-            return
-        gen = torch.Generator(device=device).manual_seed(derive_seed(self.name, length, seed, "train"))
-        while True:
-            yield self.source.sample(batch_size, length, gen, device)
+        yield from self.source.train_batches(length, derive_seed(self.name, length, seed, "train"), batch_size, device)
 
     def eval_set(self, split: str, length: int, seed: int, n: int, device) -> Batch:
         """The fixed validation or test set for (task, length, seed), from its own seed stream."""
-        if hasattr(self.source, "eval_set"):
-            return self.source.eval_set(split, length, n, device)
-        gen = torch.Generator(device=device).manual_seed(derive_seed(self.name, length, seed, split))
-        return self.source.sample(n, length, gen, device)
+        return self.source.eval_set(split, length, derive_seed(self.name, length, seed, split), n, device)
 
     def baseline(self, length: int) -> dict[str, float]:
         return self.source.baseline(length)

@@ -138,7 +138,7 @@ def stop_rule(task, cfg: TrainConfig) -> StopRule:
 def evaluate(model, batches: list[Batch], task, precision: str = "fp32") -> tuple[pd.DataFrame, float]:
     """Per-example statistics for every batch (see metrics.py), and throughput in tokens/s."""
     model.eval()
-    tolerance = getattr(task.source, "tolerance", None)
+    tolerance = task.source.tolerance
     columns: dict[str, list] = {}
     tokens, start = 0, time.perf_counter()
     for batch in batches:
@@ -151,8 +151,8 @@ def evaluate(model, batches: list[Batch], task, precision: str = "fp32") -> tupl
         tokens += int(batch.lengths.sum())
     seconds = time.perf_counter() - start
     frame = pd.DataFrame({k: torch.cat(v).numpy() for k, v in columns.items()})
-    extra = getattr(task.source, "rescore", None)  # datasets may add columns (e.g. entity counts)
-    return (extra(frame, batches, model) if extra else frame), tokens / max(seconds, 1e-9)
+    frame = task.source.rescore(frame, batches, model)  # datasets may add columns (e.g. entity tags)
+    return frame, tokens / max(seconds, 1e-9)
 
 
 def _example_stats(kind: str, output: torch.Tensor, batch: Batch, tolerance) -> dict[str, torch.Tensor]:

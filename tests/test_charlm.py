@@ -83,7 +83,7 @@ def test_eval_windows_are_non_overlapping_and_inside_their_split(data):
     src = source()
     for split in ("val", "test"):
         ids = src.corpus.splits[split]
-        batch = src.eval_set(split, LENGTH, 10_000, "cpu")
+        batch = src.eval_set(split, LENGTH, 0, 10_000, "cpu")
         assert (batch.lengths == LENGTH).all() and (batch.targets >= 0).all()  # every position scored
         assert torch.equal(batch.inputs[:, 1:], batch.targets[:, :-1])
         flat = torch.cat([batch.inputs, batch.targets[:, -1:]], 1)
@@ -92,7 +92,7 @@ def test_eval_windows_are_non_overlapping_and_inside_their_split(data):
         assert len(starts) == (len(ids) - LENGTH - 1) // LENGTH + 1  # every full window
         for row, s in zip(flat, starts):
             assert torch.equal(row, ids[s: s + LENGTH + 1])
-        capped = src.eval_set(split, LENGTH, 3, "cpu")  # the cap keeps 3 evenly spread windows
+        capped = src.eval_set(split, LENGTH, 0, 3, "cpu")  # the cap keeps 3 evenly spread windows
         assert capped.size == 3 and torch.equal(capped.inputs[0], batch.inputs[0])
 
 
@@ -148,7 +148,7 @@ class Constant(torch.nn.Module):
 
 def test_per_position_loss_of_a_constant_predictor_is_flat(data):
     src = source()
-    batches = src.eval_set("test", LENGTH, 10_000, "cpu").split(7)
+    batches = src.eval_set("test", LENGTH, 0, 10_000, "cpu").split(7)
     losses = src.per_position_loss(Constant(torch.zeros(src.vocab_size)), batches)
     assert losses.shape == (LENGTH,)
     np.testing.assert_allclose(losses, math.log(src.vocab_size), rtol=1e-6)

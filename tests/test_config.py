@@ -76,3 +76,22 @@ def test_unknown_precision_is_one_clear_error():
     from seqbench.tasks import get_task
     with pytest.raises(UserError, match="unknown precision 'fp8'.*available: bf16, fp32"):
         get_task("adding").resolve("lstm", 10, 0, {"train": {"precision": "fp8"}})
+
+
+def test_merge_dicts_merges_mappings_and_replaces_the_rest():
+    from seqbench.config import merge_dicts
+
+    base = {"train": {"lr": 1e-3, "steps": 500}, "grid": [1, 2]}
+    out = merge_dicts(base, {"train": {"lr": 3e-3}, "model": {"params": 5}, "grid": [3]})
+    assert out == {"train": {"lr": 3e-3, "steps": 500}, "grid": [3], "model": {"params": 5}}
+    assert base == {"train": {"lr": 1e-3, "steps": 500}, "grid": [1, 2]}  # inputs untouched
+    assert merge_dicts(base, None) == base and merge_dicts(base, None) is not base
+
+
+def test_merge_of_a_dataclass_is_the_dict_merge_type_checked():
+    cfg = merge(RunConfig("copy", 20, 0), {"train": {"lr": "3e-3"}, "model": {"params": 5000}}, "run")
+    assert cfg.train.lr == 3e-3 and cfg.model.params == 5000 and cfg.train.steps == TrainConfig().steps
+    with pytest.raises(UserError, match=r"run\.train\.lr: expected float"):
+        merge(RunConfig("copy", 20, 0), {"train": {"lr": "fast"}}, "run")
+    with pytest.raises(UserError, match=r"run\.model: unknown key 'parms'; did you mean 'params'\?"):
+        merge(RunConfig("copy", 20, 0), {"model": {"parms": 1}}, "run")

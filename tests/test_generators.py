@@ -85,3 +85,46 @@ def test_baselines_match_their_formulas():
     assert ((b.targets - 1.0) ** 2).mean().item() == pytest.approx(1 / 6, rel=0.03)
     hits = ((b.targets - 1.0).abs() < 0.04).float().mean().item()
     assert hits == pytest.approx(AddingProblem().baseline(20)["accuracy"], abs=0.01)
+
+
+def _protocol_members() -> set[str]:
+    from seqbench.data.source import DataSource
+
+    return {n for n in vars(DataSource) if not n.startswith("_")} | set(DataSource.__annotations__)
+
+
+@pytest.mark.parametrize("name", GENERATORS.names())
+def test_every_source_has_every_member_of_the_protocol(name):
+    """train.py, runner.py and tasks.py call these without getattr; no member may be missing.
+    Looked up statically, so a real dataset's data-loading properties are not evaluated."""
+    import dataclasses
+    import inspect
+
+    source_cls = GENERATORS.get(name)
+    missing = []
+    for member in sorted(_protocol_members()):
+        try:
+            inspect.getattr_static(source_cls, member)
+        except AttributeError:
+            if member not in {f.name for f in dataclasses.fields(source_cls)}:
+                missing.append(member)
+    assert not missing, f"{name} lacks {missing}"
+
+
+def test_sampled_sources_draw_their_streams_from_the_seed():
+    source = CopyMemory(n_recall=2)
+    a = source.eval_set("val", 5, 7, 4, "cpu")
+    assert torch.equal(a.inputs, source.sample(4, 5, torch.Generator().manual_seed(7), "cpu").inputs)
+    stream = source.train_batches(5, 7, 4, "cpu")
+    gen = torch.Generator().manual_seed(7)
+    for _ in range(2):
+        assert torch.equal(next(stream).inputs, source.sample(4, 5, gen, "cpu").inputs)
+
+
+def test_optional_members_have_their_defaults():
+    source = CopyMemory()
+    assert source.tolerance is None and source.n_features is None and source.describe(3) == {}
+    assert source.analyse(None, 3, 8, "cpu") is None and source.save_predictions(None, None) is None
+    frame = object()
+    assert source.rescore(frame, [], None) is frame
+    assert AddingProblem().tolerance == 0.04 and AddingProblem().n_features == 2

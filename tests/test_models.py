@@ -120,3 +120,20 @@ def test_fused_modules_are_used():
     assert isinstance(make("gru", "tag").encoder.rnn, torch.nn.GRU)
     assert isinstance(make("rnn", "tag").encoder.rnn, torch.nn.RNN)
     assert make("bilstm", "tag").encoder.rnn.bidirectional
+
+
+def test_tag_loss_skips_the_data_ignore_value():
+    """Heads use torch's default ignore_index; data.batch.IGNORE must be that value."""
+    from seqbench.data.batch import IGNORE
+
+    assert IGNORE == torch.nn.CrossEntropyLoss().ignore_index
+    output = torch.randn(1, 3, 4)
+    targets = torch.tensor([[IGNORE, 2, IGNORE]])
+    assert torch.allclose(HEADS.get("tag").loss(output, targets), torch.nn.functional.cross_entropy(output[0, 1:2], targets[0, 1:2]))
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_encoders_declare_causal_and_bidirectional(model):
+    encoder = make(model, "classify").encoder
+    assert isinstance(encoder.causal, bool) and isinstance(encoder.bidirectional, bool)
+    assert encoder.bidirectional == (model == "bilstm")

@@ -112,7 +112,7 @@ def test_loaders_read_every_split(data, name, sizes):
 
 def test_conll_labels_align_with_words(data):
     source = get_task("conll2003").source
-    batch = source.eval_set("test", 128, 0, "cpu")
+    batch = source.eval_set("test", 128, 0, 0, "cpu")
     row = int(np.flatnonzero(batch.slices["example"].numpy() == 1)[0])  # the 'Peter Blackburn' sentence
     tags = [source.tags[t] for t in batch.targets[row, : batch.lengths[row]].tolist()]
     assert tags == ["B-PER", "I-PER", "O", "B-PER", "B-PER", "O", "B-LOC", "O"]
@@ -147,7 +147,7 @@ def test_length_buckets():
 
 def test_eval_batches_are_sorted_and_trimmed(data):
     source = get_task("imdb").source
-    batches = source.eval_set("test", 1000, 0, "cpu").split(5)
+    batches = source.eval_set("test", 1000, 0, 0, "cpu").split(5)
     assert sum(b.size for b in batches) == 24
     assert all(b.inputs.shape[1] == int(b.lengths.max()) for b in batches)
     assert [int(b.lengths.max()) for b in batches] == sorted((int(b.lengths.max()) for b in batches), reverse=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-IGNORE = -100  # target value wherever nothing is scored (PyTorch's cross-entropy default)
+IGNORE = -100  # target value wherever nothing is scored: PyTorch's default ignore_index, which the models' losses use
 
 
 @dataclass

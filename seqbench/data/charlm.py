@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..errors import UserError
 from . import text
 from .batch import Batch
+from .source import DataSourceBase
 from .synthetic import GENERATORS
 
 LN2 = math.log(2)
@@ -76,7 +77,7 @@ def per_position_summary(losses: np.ndarray, tolerance: float = 0.01, tail: floa
 
 @GENERATORS.register("charlm")
 @dataclass(frozen=True)
-class CharLM:
+class CharLM(DataSourceBase):
     """A character-level language-modelling corpus from one text file (default: Tiny Shakespeare).
 
     Local file: <data dir>/<folder>/<file>; otherwise the hub dataset `hub`, whose train, validation
@@ -131,6 +132,9 @@ class CharLM:
         corpus.splits = {s: corpus.encode(raw[a:b]) for s, (a, b) in bounds.items()}
         return corpus
 
+    def prepare(self) -> None:
+        self.corpus  # noqa: B018  (loading is the point)
+
     @property
     def vocab_size(self) -> int:
         return len(self.corpus.chars) + 1
@@ -184,8 +188,8 @@ class CharLM:
         full = torch.full((len(starts),), length, dtype=torch.long)
         return Batch(windows[:, :-1], windows[:, 1:], full).to(device)
 
-    def eval_set(self, split: str, length: int, n: int, device) -> Batch:
-        """Non-overlapping windows of the val or test text (at most `n`), every position scored."""
+    def eval_set(self, split: str, length: int, seed: int, n: int, device) -> Batch:
+        """Non-overlapping windows of the val or test text (at most `n`; `seed` is not needed), every position scored."""
         return self._windows(split, length, self.window_starts(split, length, n), device)
 
     # ---------------------------------------------------------------- reference points

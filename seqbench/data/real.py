@@ -7,12 +7,16 @@ batches of the train split and `eval_set()` returns the whole validation or test
 default length clips nothing (SST-2, CoNLL) or is the task's truncation length (IMDB).
 Evaluation examples carry `slice_length_bucket`, the lower edge of their (unclipped) token-length
 bucket, so every run file reports its metrics per bucket.
+
+All three load the same way (`TextDataset._raw`): the local files `<data dir>/<name>/<files>` if all
+are there, else the hub dataset `hub`; each dataset says only how to read either into its splits.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +27,7 @@ from . import text
 from . import charlm  # noqa: F401  (registers the character-level LM corpus)
 from .batch import IGNORE, Batch
 from .conll import SHAPE_UNKS, iob1_to_iob2, read_conll, word_shape, write_predictions
+from .source import DataSourceBase
 from .synthetic import GENERATORS
 from .text import set_data_dir  # noqa: F401  (re-exported for the CLI's --data-dir)
 
@@ -47,10 +52,35 @@ def forget_loaded() -> None:
 
 
 @dataclass(frozen=True)
-class TextDataset:
-    """Shared behaviour of the real datasets: loading, the length knob, slices."""
+class TextDataset(DataSourceBase):
+    """Shared behaviour of the real datasets: loading, the length knob, slices.
+
+    A subclass names its local `files` and the `hub_splits` they correspond to, and says how to read
+    each (`_read_local`, `_read_hub`) into {split: raw examples} for its `_build`.
+    """
 
     output = "classify"
+    files: ClassVar[dict[str, str]]  # split -> file name under <data dir>/<name>/
+    hub_splits: ClassVar[dict[str, str]]  # split -> the hub dataset's split name
+
+    def _raw(self) -> tuple[Any, str, Callable[[], dict]]:
+        """(what identifies the raw data, where it comes from, a reader of its splits).
+
+        The one loading path: the local files if all are present, else the hub dataset; missing data
+        ends in one UserError line naming the directory searched and the hub dataset.
+        """
+        folder = text.data_dir() / self.name
+        paths = {split: folder / file for split, file in self.files.items()}
+        if all(p.is_file() for p in paths.values()):
+            return text.file_identity(list(paths.values())), f"local:{folder}", lambda: self._read_local(paths)
+        ds = text.load_hub(self.name, folder, list(self.files.values()), self.hub)
+        fingerprints = [ds[v]._fingerprint for v in self.hub_splits.values()]
+        return {"hub": self.hub, "fingerprints": fingerprints}, f"hub:{self.hub}", lambda: self._read_hub(ds)
+
+    def _load(self) -> text.Loaded:
+        key, source, read = self._raw()
+        return text.cached_load(self.name, {"data": key, "vocab": self._vocab_settings()},
+                                lambda: self._build(read(), source))
 
     @property
     def loaded(self) -> text.Loaded:
@@ -59,6 +89,9 @@ class TextDataset:
         if key not in _MEMO:
             _MEMO[key] = self._load()
         return _MEMO[key]
+
+    def prepare(self) -> None:
+        self.loaded  # noqa: B018  (loading is the point)
 
     @property
     def vocab_size(self) -> int:
@@ -86,28 +119,32 @@ class TextDataset:
 @dataclass(frozen=True)
 class Sentiment(TextDataset):
     n_classes = 2
+    text_column = "text"  # the local files' text column (the hub datasets' is always "text")
 
-    def _raw(self):  # pragma: no cover - subclasses say where their data is
+    def _vocab_settings(self) -> dict:
+        return {k: getattr(self, k) for k in ("min_freq", "max_vocab", "lowercase", "split_punct", "strip_html")}
+
+    def _csv_options(self) -> dict:  # pragma: no cover - subclasses say how their files are written
         raise NotImplementedError
 
-    def _load(self) -> text.Loaded:
-        raw_key, read = self._raw()
-        settings = {k: getattr(self, k) for k in ("min_freq", "max_vocab", "lowercase", "split_punct", "strip_html")}
-        settings.update(getattr(self, "_split_settings", lambda: {})())
-        return text.cached_load(self.name, {"data": raw_key, "vocab": settings}, lambda: self._build(read()))
+    def _read_local(self, paths: dict[str, Path]) -> dict:
+        ds = _read_csv(paths, text.cache_root() / "hf", **self._csv_options())
+        return {k: (ds[k][self.text_column], ds[k]["label"]) for k in paths}
 
-    def _build(self, splits: dict[str, tuple[list[str], np.ndarray]]):
+    def _read_hub(self, ds) -> dict:
+        return {k: (ds[v]["text"], ds[v]["label"]) for k, v in self.hub_splits.items()}
+
+    def _build(self, splits: dict[str, tuple[list[str], np.ndarray]], source: str):
         """splits: {'train'|'val'|'test': (texts, labels)} -> (arrays, meta, tokenizer)."""
         tok = text.train_tokenizer(iter(splits["train"][0]), self.min_freq, self.max_vocab, self.lowercase,
                                    self.split_punct, self.strip_html)
         unk = tok.convert_tokens_to_ids(text.UNK)
-        arrays, meta = {}, {"vocab_size": len(tok), "source": self._source}
+        arrays, meta = {}, {"vocab_size": len(tok), "source": source}
         for split, (texts, labels) in splits.items():
             ids = tok(list(texts), add_special_tokens=False)["input_ids"]
             ids = [s or [unk] for s in ids]  # an empty text still gets one token
             arrays[f"{split}/ids"], arrays[f"{split}/offsets"] = text.pack(ids)
             arrays[f"{split}/labels"] = np.asarray(labels, dtype=np.int64)
-        meta.update(getattr(self, "_split_meta", {}))
         return arrays, meta, tok
 
     def labels(self, split: str) -> np.ndarray:
@@ -128,8 +165,8 @@ class Sentiment(TextDataset):
             return text.bucketed_batches(np.minimum(self.loaded.lengths("train"), length), seed, batch_size, make)
         return text.shuffled_batches(len(seqs), seed, batch_size, make)
 
-    def eval_set(self, split: str, length: int, n: int, device) -> Batch:
-        """The whole split (`n` is ignored), longest first, so evaluation chunks carry little padding."""
+    def eval_set(self, split: str, length: int, seed: int, n: int, device) -> Batch:
+        """The whole split (`seed` and `n` are ignored), longest first, so evaluation chunks carry little padding."""
         seqs = self.loaded.seqs(split)
         idx = np.argsort(-np.minimum(self.loaded.lengths(split), length), kind="stable")
         labels = torch.from_numpy(self.labels(split))
@@ -183,24 +220,15 @@ class SST2(Sentiment):
     buckets: list = field(default_factory=lambda: [10, 20, 30])  # token-length bucket edges
     hub: str = "SetFit/sst2"  # used only when the local files are missing
     name = "sst2"
-    _source = "sst2"
+    files = {"train": "train.tsv", "val": "dev.tsv", "test": "test.tsv"}
+    hub_splits = {"train": "train", "val": "validation", "test": "test"}
+    text_column = "sentence"
 
-    def _raw(self):
-        folder, files = text.data_dir() / "sst2", {"train": "train.tsv", "val": "dev.tsv", "test": "test.tsv"}
-        paths = {k: folder / v for k, v in files.items()}
-        if all(p.is_file() for p in paths.values()):
-            def read():
-                import datasets
-                feats = datasets.Features({"sentence": datasets.Value("string"), "label": datasets.Value("int64")})
-                ds = _read_csv(paths, text.cache_root() / "hf", delimiter="\t", quoting=3, features=feats)
-                return {k: (ds[k]["sentence"], ds[k]["label"]) for k in files}
-            object.__setattr__(self, "_source", f"local:{folder}")
-            return text.file_identity(list(paths.values())), read
-        ds = text.load_hub(self.name, folder, list(files.values()), self.hub)
-        object.__setattr__(self, "_source", f"hub:{self.hub}")
-        hub_splits = {"train": "train", "val": "validation", "test": "test"}
-        return ({"hub": self.hub, "fingerprints": [ds[v]._fingerprint for v in hub_splits.values()]},
-                lambda: {k: (ds[v]["text"], ds[v]["label"]) for k, v in hub_splits.items()})
+    def _csv_options(self) -> dict:
+        import datasets
+
+        features = datasets.Features({"sentence": datasets.Value("string"), "label": datasets.Value("int64")})
+        return {"delimiter": "\t", "quoting": 3, "features": features}  # quoting 3: none
 
 
 @GENERATORS.register("imdb")
@@ -226,12 +254,19 @@ class IMDB(Sentiment):
     buckets: list = field(default_factory=lambda: [128, 256, 512])
     hub: str = "stanfordnlp/imdb"
     name = "imdb"
-    _source = "imdb"
+    files = {"train": "train.csv", "test": "test.csv"}
+    hub_splits = {"train": "train", "test": "test"}
 
-    def _split_settings(self) -> dict:
-        return {"val_share": self.val_share, "split_seed": self.split_seed}
+    def _vocab_settings(self) -> dict:
+        return {**super()._vocab_settings(), "val_share": self.val_share, "split_seed": self.split_seed}
 
-    def _carve(self, texts: list[str], labels: list[int]):
+    def _csv_options(self) -> dict:
+        import datasets
+
+        return {"features": datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("int64"),
+                                               "rating": datasets.Value("int64"), "path": datasets.Value("string")})}
+
+    def _carve(self, texts: list[str], labels: list[int]) -> tuple[dict, dict]:
         """Hold out a fixed, seeded share of train; record which rows, so the split can be rebuilt."""
         n = len(texts)
         order = np.random.default_rng(self.split_seed).permutation(n)
@@ -239,29 +274,15 @@ class IMDB(Sentiment):
         val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
         labels = np.asarray(labels)
         import hashlib
-        object.__setattr__(self, "_split_meta", {"val_split": {
-            "val_from": "train", "val_share": self.val_share, "split_seed": self.split_seed,
-            "val_size": int(n_val), "val_rows_sha256": hashlib.sha256(val.astype(np.int64).tobytes()).hexdigest()}})
-        return {"train": ([texts[i] for i in train], labels[train]), "val": ([texts[i] for i in val], labels[val])}
+        meta = {"val_from": "train", "val_share": self.val_share, "split_seed": self.split_seed,
+                "val_size": int(n_val), "val_rows_sha256": hashlib.sha256(val.astype(np.int64).tobytes()).hexdigest()}
+        return {"train": ([texts[i] for i in train], labels[train]), "val": ([texts[i] for i in val], labels[val])}, meta
 
-    def _raw(self):
-        folder, files = text.data_dir() / "imdb", {"train": "train.csv", "test": "test.csv"}
-        paths = {k: folder / v for k, v in files.items()}
-        if all(p.is_file() for p in paths.values()):
-            def read():
-                import datasets
-                feats = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("int64"),
-                                           "rating": datasets.Value("int64"), "path": datasets.Value("string")})
-                ds = _read_csv(paths, text.cache_root() / "hf", features=feats)
-                return {**self._carve(ds["train"]["text"], ds["train"]["label"]),
-                        "test": (ds["test"]["text"], ds["test"]["label"])}
-            object.__setattr__(self, "_source", f"local:{folder}")
-            return text.file_identity(list(paths.values())), read
-        ds = text.load_hub(self.name, folder, list(files.values()), self.hub)
-        object.__setattr__(self, "_source", f"hub:{self.hub}")
-        return ({"hub": self.hub, "fingerprints": [ds[s]._fingerprint for s in ("train", "test")]},
-                lambda: {**self._carve(ds["train"]["text"], ds["train"]["label"]),
-                         "test": (ds["test"]["text"], ds["test"]["label"])})
+    def _build(self, splits: dict[str, tuple[list[str], np.ndarray]], source: str):
+        """IMDB has no validation split: carve one out of train first."""
+        carved, val_split = self._carve(*splits["train"])
+        arrays, meta, tok = super()._build({**carved, "test": splits["test"]}, source)
+        return arrays, {**meta, "val_split": val_split}, tok
 
 
 # ---------------------------------------------------------------- NER (CoNLL-2003)
@@ -286,7 +307,8 @@ class CoNLL2003(TextDataset):
     hub: str = "eriktks/conll2003"
     output = "tag"
     name = "conll2003"
-    _source = "conll2003"
+    files = {"train": "train.txt", "val": "valid.txt", "test": "test.txt"}
+    hub_splits = {"train": "train", "val": "validation", "test": "test"}
 
     @property
     def n_classes(self) -> int:
@@ -296,32 +318,19 @@ class CoNLL2003(TextDataset):
     def tags(self) -> list[str]:
         return self.loaded.meta["tags"]
 
-    def _raw(self):
-        folder, files = text.data_dir() / "conll2003", {"train": "train.txt", "val": "valid.txt", "test": "test.txt"}
-        paths = {k: folder / v for k, v in files.items()}
-        if all(p.is_file() for p in paths.values()):
-            def read():
-                import datasets
-                return {k: datasets.Dataset.from_dict(read_conll(p)) for k, p in paths.items()}
-            object.__setattr__(self, "_source", f"local:{folder}")
-            return text.file_identity(list(paths.values())), read
-        ds = text.load_hub(self.name, folder, list(files.values()), self.hub)
-        object.__setattr__(self, "_source", f"hub:{self.hub}")
-        hub_splits = {"train": "train", "val": "validation", "test": "test"}
+    def _vocab_settings(self) -> dict:
+        return {"min_freq": self.min_freq, "lowercase": self.lowercase, "digits_to_zero": self.digits_to_zero,
+                "shape_unk": self.shape_unk}
 
-        def read():
-            names = ds["train"].features["ner_tags"].feature.names
-            return {k: {"tokens": ds[v]["tokens"], "ner_tags": [[names[t] for t in s] for s in ds[v]["ner_tags"]]}
-                    for k, v in hub_splits.items()}
-        return {"hub": self.hub, "fingerprints": [ds[v]._fingerprint for v in hub_splits.values()]}, read
+    def _read_local(self, paths: dict[str, Path]) -> dict:
+        return {k: read_conll(p) for k, p in paths.items()}
 
-    def _load(self) -> text.Loaded:
-        raw_key, read = self._raw()
-        settings = {"min_freq": self.min_freq, "lowercase": self.lowercase, "digits_to_zero": self.digits_to_zero,
-                    "shape_unk": self.shape_unk}
-        return text.cached_load(self.name, {"data": raw_key, "vocab": settings}, lambda: self._build(read()))
+    def _read_hub(self, ds) -> dict:
+        names = ds["train"].features["ner_tags"].feature.names  # the hub stores tags as class ids
+        return {k: {"tokens": ds[v]["tokens"], "ner_tags": [[names[t] for t in s] for s in ds[v]["ner_tags"]]}
+                for k, v in self.hub_splits.items()}
 
-    def _build(self, splits):
+    def _build(self, splits, source: str):
         words = {k: list(ds["tokens"]) for k, ds in splits.items()}
         gold = {k: [iob1_to_iob2(t) for t in ds["ner_tags"]] for k, ds in splits.items()}
         tags = sorted({t for seqs in gold.values() for s in seqs for t in s} - {"O"}, key=lambda t: (t[2:], t))
@@ -353,7 +362,7 @@ class CoNLL2003(TextDataset):
             arrays[f"{split}/ids"], arrays[f"{split}/offsets"] = text.pack(ids)
             arrays[f"{split}/targets"] = np.asarray([t for s in aligned for t in s], dtype=np.int64)
             arrays[f"{split}/gold"], arrays[f"{split}/gold_offsets"] = text.pack([[tag_id[t] for t in s] for s in gold[split]])
-        meta = {"vocab_size": len(tok), "tags": tags, "source": self._source,
+        meta = {"vocab_size": len(tok), "tags": tags, "source": source,
                 "test_words": words["test"], "baseline": _most_frequent_tag_baseline(words, gold)}
         return arrays, meta, tok
 
@@ -382,7 +391,8 @@ class CoNLL2003(TextDataset):
 
         return text.shuffled_batches(len(seqs), seed, batch_size, make)
 
-    def eval_set(self, split: str, length: int, n: int, device) -> Batch:
+    def eval_set(self, split: str, length: int, seed: int, n: int, device) -> Batch:
+        """The whole split (`seed` and `n` are ignored), longest first."""
         seqs, targets = self.loaded.seqs(split), self._targets(split)
         idx = np.argsort(-np.minimum(self.loaded.lengths(split), length), kind="stable")
         return text.make_batch([seqs[i] for i in idx], [targets[i] for i in idx], length, self.keep,

@@ -1,8 +1,9 @@
 """Synthetic long-range tasks, generated vectorised on the training device from a seeded generator.
 
 Each generator is a small frozen config class: the task YAML's `generator:` block names it and
-sets its fields. `sample(n, length, generator, device)` returns a `Batch`; every sequence in a batch
-has the same length, so no padding is involved.
+sets its fields. `sample(n, length, generator, device)` returns a `Batch` (`SampledSource` makes the
+training stream and the evaluation sets from it); every sequence in a batch has the same length,
+so no padding is involved.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 
 from ..registry import Registry
 from .batch import IGNORE, Batch
+from .source import SampledSource
 
 GENERATORS: Registry[type] = Registry("generator")
 
@@ -23,7 +25,7 @@ def _full_lengths(n: int, seq_len: int, device) -> torch.Tensor:
 
 @GENERATORS.register("copy")
 @dataclass(frozen=True)
-class CopyMemory:
+class CopyMemory(SampledSource):
     """Copy memory (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016).
 
     `n_recall` symbols from an alphabet of `n_symbols`, then `length` blanks, a marker, and
@@ -70,7 +72,7 @@ class CopyMemory:
 
 @GENERATORS.register("adding")
 @dataclass(frozen=True)
-class AddingProblem:
+class AddingProblem(SampledSource):
     """Adding problem (Hochreiter & Schmidhuber 1997; Le et al. 2015).
 
     `length` steps of (value ~ U(0, 1), marker); exactly two markers, one in each half. The target
@@ -111,7 +113,7 @@ class AddingProblem:
 
 @GENERATORS.register("recall")
 @dataclass(frozen=True)
-class AssociativeRecall:
+class AssociativeRecall(SampledSource):
     """Multi-query associative recall (after Zoology's MQAR; Arora et al. 2023).
 
     `n_pairs` key-value pairs (distinct keys), then `length` blanks, then the keys again as queries

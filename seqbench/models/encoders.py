@@ -35,7 +35,9 @@ def valid_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
 
 
 class Encoder(nn.Module):
-    output_dim: int
+    output_dim: int  # D, the feature size of forward's output
+    causal: bool = False  # masks attention to future positions (a causal Transformer); recorded per run
+    bidirectional: bool = False  # reads the sequence both ways (bilstm); recorded per run
 
     def pool(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError

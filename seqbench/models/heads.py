@@ -1,11 +1,14 @@
-"""Output heads, one per output kind, each owning its loss."""
+"""Output heads, one per output kind, each owning its loss.
+
+Tag targets of -100 are not scored: that is PyTorch's default `ignore_index`, which the heads keep,
+and the value `data.batch.IGNORE` names (a test pins the two together). Models never import `data/`.
+"""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batch import IGNORE
 from ..registry import Registry
 
 HEADS: Registry[type] = Registry("output kind")
@@ -31,7 +34,7 @@ class ClassifyHead(nn.Module):
 
 @HEADS.register("tag")
 class TagHead(nn.Module):
-    """One label per position; positions whose target is IGNORE are not scored."""
+    """One label per position; positions whose target is -100 (torch's ignore_index) are not scored."""
 
     pooled = False
 
@@ -44,7 +47,7 @@ class TagHead(nn.Module):
 
     @staticmethod
     def loss(output, targets):
-        return F.cross_entropy(output.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+        return F.cross_entropy(output.flatten(0, 1), targets.flatten())  # default ignore_index=-100
 
 
 @HEADS.register("regress")

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from seqbench.data.batch import Batch
+from seqbench.data.source import SampledSource
 from seqbench.models.encoders import Encoder, last_valid
 from seqbench.tasks import Task
 
@@ -31,7 +32,7 @@ def build_conv(input_dim, width, cfg):
 
 
 @dataclass(frozen=True)
-class Parity:
+class Parity(SampledSource):
     """Is the number of ones in a bit string odd?  inputs 1 0 1 1 -> target 1."""
 
     output = "classify"
