@@ -63,7 +63,8 @@ def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
     }
 
 
-RECIPE_FIELDS = ("nonlinearity", "init", "causal", "n_layers")  # model settings that change the recipe, not the size
+RECIPE_FIELDS = ("nonlinearity", "init", "causal", "n_layers", "positions")  # model settings that change the recipe, not the size
+RECIPE_TRAIN_FIELDS = ("clip", "loss")  # training settings an ablation varies
 
 
 def metric_directions(metrics) -> dict[str, bool]:
@@ -76,7 +77,8 @@ def recipe_block(task: Task, cfg: RunConfig) -> dict:
     differ). The report keeps ablation variants out of the main figures by this flag."""
     default = task.resolve(cfg.model.name, cfg.length, cfg.seed)
     same_model = all(getattr(default.model, k) == getattr(cfg.model, k) for k in RECIPE_FIELDS)
-    return {"default": same_model and default.train.clip == cfg.train.clip}
+    same_train = all(getattr(default.train, k) == getattr(cfg.train, k) for k in RECIPE_TRAIN_FIELDS)
+    return {"default": same_model and same_train}
 
 
 def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> tuple[dict, Path]:

@@ -23,7 +23,7 @@ from scipy import stats
 from ..store import flatten
 
 GROUP = ["task", "model", "variant", "length"]
-VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal")
+VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal", "positions")
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
 
 
@@ -37,6 +37,7 @@ def _settings(record: dict) -> dict:
     cfg = record["config"]
     out = {f"{k}": cfg["model"].get(k) for k in VARIANT_MODEL_FIELDS}
     out["clip"] = cfg["train"].get("clip")
+    out["loss"] = cfg["train"].get("loss", "default")
     return out
 
 
