@@ -69,6 +69,7 @@ def test_bad_suites(tmp_path, text, message):
         expand(load_suite(path))
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_runs(suite_file, tmp_path):
     results = tmp_path / "results"
     first = sweep(suite_file, results, workers=2, threads=1, quiet=True)
@@ -133,6 +134,7 @@ def test_locks_exclude_live_holders_and_survive_dead_ones(tmp_path):
     release_lock(tmp_path, "abc")
 
 
+@pytest.mark.slow
 def test_ray_and_local_write_the_same_files(suite_file, tmp_path):
     pytest.importorskip("ray")
     local, remote = tmp_path / "local", tmp_path / "ray"
@@ -144,6 +146,7 @@ def test_ray_and_local_write_the_same_files(suite_file, tmp_path):
     assert _metrics(local) == _metrics(remote)
 
 
+@pytest.mark.slow
 def test_sweep_cli_bad_input(tmp_path):
     from conftest import run_cli
     proc = run_cli("sweep", str(tmp_path / "missing.yaml"))
@@ -152,6 +155,7 @@ def test_sweep_cli_bad_input(tmp_path):
     assert proc.returncode == 2 and "unknown executor 'slurm'" in proc.stderr
 
 
+@pytest.mark.slow
 def test_out_of_memory_is_recorded_and_the_sweep_goes_on(tmp_path):
     path = tmp_path / "oom.yaml"
     path.write_text("""
@@ -209,6 +213,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
         read_run(p)
 
 
+@pytest.mark.slow
 def test_two_sweeps_at_once_run_each_config_exactly_once(suite_file, tmp_path):
     """Two sweeps on one results directory: every run is done once, by one of them, and no file is lost."""
     results = tmp_path / "shared"
