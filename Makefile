@@ -10,7 +10,7 @@ SUITE ?= tasks/suites/quick.yaml
 RESULTS ?= results
 WORKERS ?=
 
-.PHONY: bench ablation test perf report clean-venv
+.PHONY: bench ablation test test-fast fuzz perf report clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ $(BIN)/.installed: pyproject.toml
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
+
+# The edit-run loop: everything but the tests marked slow (compile, Ray, plugin install, browser,
+# LaTeX, end-to-end sweeps). `make test` still runs them all.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Fuzz with fresh randomness and many more examples than the derandomised run in `make test`.
+# Add whatever it finds to tests/test_fuzz.py as an @example.
+fuzz: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 bench: $(BIN)/.installed
 	$(BIN)/seqbench sweep $(SUITE) --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))

@@ -221,6 +221,7 @@ def test_suite_skips_bilstm_with_a_note(data):
 
 # ---------------------------------------------------------------- one-line errors (exit 2)
 
+@pytest.mark.slow
 def test_cli_refuses_bilstm_in_one_line(data, tmp_path):
     proc = run_cli("run", "--task", "tinyshakespeare", "--model", "bilstm", "--length", str(LENGTH),
                    "--results", str(tmp_path / "r"))
@@ -229,6 +230,7 @@ def test_cli_refuses_bilstm_in_one_line(data, tmp_path):
     assert len(lines) == 1 and "bilstm" in lines[0] and "cannot run task 'tinyshakespeare'" in lines[0]
 
 
+@pytest.mark.slow
 def test_missing_data_exits_2_in_one_line(tmp_path):
     empty = tmp_path / "nodata"
     empty.mkdir()

@@ -6,6 +6,7 @@ import pytest
 from conftest import run_cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, needle", [
     (["run", "--task", "cpoy", "--model", "lstm"], "did you mean 'copy'"),
     (["run", "--task", "copy", "--model", "lstmm"], "did you mean 'lstm'"),
@@ -24,6 +25,7 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_bad_task_yaml_is_one_line(tmp_path):
     (tmp_path / "broken.yaml").write_text("metrics: [accuracy\n")
     (tmp_path / "copy.yaml").write_text("generator: {name: copy}\nmetrics: [accuracy]\n")
@@ -36,6 +38,7 @@ def test_bad_task_yaml_is_one_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_run_writes_a_file_and_summarises(tmp_path):
     proc = run_cli("run", "--task", "adding", "--model", "gru", "--length", "10", "--steps", "4",
                    "--train.eval_every=2", "--train.val_examples=16", "--train.test_examples=16",
@@ -47,6 +50,7 @@ def test_run_writes_a_file_and_summarises(tmp_path):
     assert len(files) == 1 and json.loads(files[0].read_text())["config"]["length"] == 10
 
 
+@pytest.mark.slow
 def test_list_shows_models_and_tasks():
     proc = run_cli("list")
     assert proc.returncode == 0, proc.stderr

@@ -21,6 +21,7 @@ def plugin_site(tmp_path_factory) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_plugin_appears_in_list_and_runs(plugin_site, tmp_path):
     env = {"PYTHONPATH": str(plugin_site)}
     listed = run_cli("list", env=env)
@@ -38,6 +39,7 @@ def test_plugin_appears_in_list_and_runs(plugin_site, tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.slow
 def test_without_the_plugin_the_names_are_unknown():
     proc = run_cli("run", "--task", "parity", "--model", "lstm")
     assert proc.returncode == 2 and "unknown task 'parity'" in proc.stderr

@@ -197,6 +197,7 @@ def test_missing_data_names_the_directory_and_hub(tmp_path, monkeypatch, name, h
     assert str(tmp_path / "empty" / name) in message and hub in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_missing_data_via_cli_exits_2_with_one_line(tmp_path):
     env = {"SEQBENCH_DATA": str(tmp_path), "SEQBENCH_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
     proc = run_cli("run", "--task", "sst2", "--model", "lstm", "--results", str(tmp_path / "results"), env=env)

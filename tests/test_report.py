@@ -68,6 +68,7 @@ def test_failed_runs_are_shown_not_missing(report_dir):
     assert "diverged 1" in text and "## Failed runs" in text
 
 
+@pytest.mark.slow
 def test_same_runs_give_identical_reports(tmp_path):
     write_fixture_runs(tmp_path / "r")
     write_report(tmp_path / "r", tmp_path / "a")
@@ -103,6 +104,7 @@ def test_csv_and_latex(report_dir):
     assert r"\toprule" in tex and r"\bottomrule" in tex and r"$\pm$" in tex and r"\textbf{" in tex
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("pdflatex"), reason="pdflatex not installed")
 def test_latex_compiles(report_dir, tmp_path):
     doc = tmp_path / "doc.tex"
@@ -115,6 +117,7 @@ def test_latex_compiles(report_dir, tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed")
 def test_html_renders_tables_and_images_in_headless_chromium(report_dir, tmp_path):
     assert CHROMIUM, "CI must have chromium (.ci/run installs it)"

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from seqbench.store import load_runs, read_run
 from seqbench.suite import expand, load_suite
 from seqbench.sweep import acquire_lock, release_lock, sweep
 
-from conftest import REPO
+from conftest import REPO, wait_for
 
 TINY_SUITE = """
 name: tiny
@@ -70,6 +69,7 @@ def test_bad_suites(tmp_path, text, message):
         expand(load_suite(path))
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_runs(suite_file, tmp_path):
     results = tmp_path / "results"
     first = sweep(suite_file, results, workers=2, threads=1, quiet=True)
@@ -88,20 +88,33 @@ def _metrics(results: Path) -> dict:
     return {r["run_id"]: (r["status"], r["metrics"]) for r in records}
 
 
+def _run_files(results: Path) -> list[Path]:
+    return list((results / "runs").glob("*.json")) if (results / "runs").exists() else []
+
+
+@pytest.mark.slow
 def test_killed_sweep_resumes_with_identical_results(suite_file, tmp_path):
-    """SIGKILL the whole sweep (workers too) at several moments; rerun; compare with a clean sweep."""
+    """SIGKILL the whole sweep (workers too) at several moments; rerun; compare with a clean sweep.
+    The moments are events, not delays: a run in progress and none finished, then one more run file,
+    then three more; so each kill lands while most of the 18 runs are still to do."""
     clean = tmp_path / "clean"
     sweep(suite_file, clean, workers=2, threads=1, quiet=True)
     expected = _metrics(clean)
     killed = tmp_path / "killed"
     cmd = [sys.executable, "-m", "seqbench", "sweep", str(suite_file), "--results", str(killed), "--quiet", "--workers", "2"]
-    for delay in (1.5, 4.0, 6.0):
-        proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+    for new_files in (0, 1, 3):
+        before = len(_run_files(killed))
+        proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if new_files:
+            wait_for(lambda: len(_run_files(killed)) >= before + new_files, f"{new_files} new run file(s)", proc=proc)
+        else:
+            wait_for(lambda: list((killed / "runs").glob("*.lock")), "a run in progress", proc=proc)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        for path in (killed / "runs").glob("*.json") if (killed / "runs").exists() else []:
+        assert proc.returncode == -signal.SIGKILL  # killed mid-sweep, not finished before the signal
+        for path in _run_files(killed):
             read_run(path)  # every run file present is complete and verified
+    assert len(_run_files(killed)) < 18
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert _metrics(killed) == expected
@@ -121,6 +134,7 @@ def test_locks_exclude_live_holders_and_survive_dead_ones(tmp_path):
     release_lock(tmp_path, "abc")
 
 
+@pytest.mark.slow
 def test_ray_and_local_write_the_same_files(suite_file, tmp_path):
     pytest.importorskip("ray")
     local, remote = tmp_path / "local", tmp_path / "ray"
@@ -132,6 +146,7 @@ def test_ray_and_local_write_the_same_files(suite_file, tmp_path):
     assert _metrics(local) == _metrics(remote)
 
 
+@pytest.mark.slow
 def test_sweep_cli_bad_input(tmp_path):
     from conftest import run_cli
     proc = run_cli("sweep", str(tmp_path / "missing.yaml"))
@@ -140,6 +155,7 @@ def test_sweep_cli_bad_input(tmp_path):
     assert proc.returncode == 2 and "unknown executor 'slurm'" in proc.stderr
 
 
+@pytest.mark.slow
 def test_out_of_memory_is_recorded_and_the_sweep_goes_on(tmp_path):
     path = tmp_path / "oom.yaml"
     path.write_text("""
@@ -163,21 +179,41 @@ model: {params: 20000}
     assert "| copy | lstm | 2000 |" in (tmp_path / "out" / "leaderboard.md").read_text()
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(suite_file, tmp_path):
-    cmd = [sys.executable, "-m", "seqbench", "sweep", str(suite_file), "--results", str(tmp_path / "r"), "--workers", "2"]
+# One endless run (a million steps) beside three short ones: with two workers at least one short run
+# finishes, and the sweep is certainly still going when a test interrupts it, on any machine.
+ENDLESS_SUITE = """
+name: endless
+seeds: [0]
+models: [gru]
+tasks:
+  adding: {lengths: [6, 12, 18]}
+  recall: {lengths: [4], train: {steps: 1000000}}
+train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, batch_size: 8, eval_batch_size: 8}
+model: {params: 20000}
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    """Ctrl-C once the first run file is on disk, while the endless run is still going."""
+    endless = tmp_path / "endless.yaml"
+    endless.write_text(ENDLESS_SUITE)
+    results = tmp_path / "r"
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
     proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    wait_for(lambda: _run_files(results), "the first run file", proc=proc)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "run the same command again to resume" in out + err
     assert "Traceback" not in err
-    time.sleep(0.5)
-    assert not list((tmp_path / "r" / "runs").glob("*.lock"))
-    for p in (tmp_path / "r" / "runs").glob("*.json"):
+    # The parent has stopped its workers before exiting; allow the file system a moment to agree.
+    wait_for(lambda: not list((results / "runs").glob("*.lock")), "no lock files left", timeout=10)
+    for p in _run_files(results):
         read_run(p)
 
 
+@pytest.mark.slow
 def test_two_sweeps_at_once_run_each_config_exactly_once(suite_file, tmp_path):
     """Two sweeps on one results directory: every run is done once, by one of them, and no file is lost."""
     results = tmp_path / "shared"

@@ -105,6 +105,7 @@ def test_autocast_is_on_only_for_bf16():
         assert (x @ x).dtype == torch.float32
 
 
+@pytest.mark.slow
 def test_compiled_run_matches_eager(results, tmp_path):
     eager, _ = tiny_run("adding", "transformer", results)
     compiled, _ = tiny_run("adding", "transformer", tmp_path, compile=True)
