@@ -15,6 +15,7 @@ from conftest import run_cli
     (["run", "--task", "copy"], "required"),
     (["frobnicate"], "invalid choice"),
     (["run", "--task", "copy", "--model", "lstm", "--device", "cuda:0"], "CUDA is not available"),
+    (["report", "--results", "/nonexistent"], "no run files in /nonexistent/runs"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     proc = run_cli(*args)
@@ -22,6 +23,17 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_report_without_run_files_is_an_error_and_writes_nothing(tmp_path, capsys):
+    from seqbench.cli import main
+    missing, empty = tmp_path / "missing", tmp_path / "empty"
+    (empty / "runs").mkdir(parents=True)
+    for results in (missing, empty):
+        assert main(["report", "--results", str(results)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"no run files in {results / 'runs'}" in err[0]
+    assert not missing.exists() and [p.name for p in empty.iterdir()] == ["runs"]
 
 
 def test_bad_task_yaml_is_one_line(tmp_path):
