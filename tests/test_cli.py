@@ -64,3 +64,15 @@ def test_list_shows_models_and_tasks():
     assert proc.returncode == 0, proc.stderr
     for name in ("rnn", "lstm", "gru", "bilstm", "transformer", "copy", "adding", "recall"):
         assert name in proc.stdout
+
+
+def test_every_module_in_commands_is_a_registered_subcommand():
+    """A new commands/<name>.py registers itself and is imported by commands/__init__.py."""
+    import pkgutil
+
+    import seqbench.commands
+    from seqbench.cli import build_parser
+    modules = {m.name for m in pkgutil.iter_modules(seqbench.commands.__path__)} - {"base"}
+    assert set(seqbench.commands.COMMANDS.names()) == modules
+    choices = build_parser()._subparsers._group_actions[0].choices
+    assert set(choices) == modules
