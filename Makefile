@@ -19,6 +19,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 test: $(BIN)/.installed
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # The edit-run loop: everything but the tests marked slow (compile, Ray, plugin install, browser,

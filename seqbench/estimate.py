@@ -1,8 +1,8 @@
 """Predict a sweep's cost before starting it, from the run files already present.
 
-For each (task, model), the time per step is fitted against sequence length as a power law
-over finished runs (seconds/step = a * T^b); runs with no history fall back to the median
-seconds/step across all finished runs, scaled by length.
+For each (task, model), the time per step (measure/scaling.py) is fitted against sequence length
+as a power law over finished runs (seconds/step = a * T^b, measure/fit.py); runs with no history
+fall back to the median seconds/step across all finished runs, scaled by length.
 """
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .measure.fit import fit_power_law
+from .measure.scaling import step_history
 from .store import load_runs
 
 
@@ -32,25 +34,18 @@ class Estimate:
 
 def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
     """Predicted training seconds of each run, and whether finished runs informed the prediction."""
-    records, _ = load_runs(results)
-    history: dict = {}
-    for r in records:
-        if r["status"] != "ok" or not r["steps"]:
-            continue
-        key = (r["config"]["task"], r["config"]["model"]["name"])
-        history.setdefault(key, []).append((r["task"].get("seq_len") or r["config"]["length"],
-                                            r["timing"]["train_time_s"] / r["steps"]))
+    from .tasks import get_task
+
+    history = step_history(load_runs(results)[0])
     every = [s for pts in history.values() for _, s in pts]
     fallback = float(np.median(every)) if every else 0.02
-    from .tasks import get_task
     predictions = []
     for cfg in runs:
         seq_len = get_task(cfg.task).source.seq_len(cfg.length)
         pts = history.get((cfg.task, cfg.model.name), [])
-        if len({t for t, _ in pts}) >= 2:
-            t, s = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
-            slope, intercept = np.polyfit(t, s, 1)
-            per_step = float(np.exp(intercept + slope * np.log(seq_len)))
+        law = fit_power_law([t for t, _ in pts], [s for _, s in pts])
+        if law is not None:
+            per_step = law(seq_len)
         elif pts:
             per_step = pts[0][1] * seq_len / pts[0][0]
         else:

@@ -288,38 +288,3 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
             raise
     console.print(f"sweep done: {counts}")
     return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "counts": counts}
-
-
-# ------------------------------------------------------------------ CLI
-
-def _configure(p) -> None:
-    from .cli import add_results_arg
-    p.add_argument("suite", type=Path, help="suite YAML, e.g. tasks/suites/quick.yaml")
-    p.add_argument("--workers", type=int, help="worker processes (default: one per core / threads)")
-    p.add_argument("--threads", type=int, help="torch threads per worker (default: 1)")
-    p.add_argument("--executor", default="local", help="local | ray")
-    p.add_argument("--address", help="Ray cluster address (with --executor ray), e.g. auto or ray://host:10001")
-    p.add_argument("--dry-run", action="store_true", help="list what would run, with a time estimate")
-    p.add_argument("--retry-failed", action="store_true", help="run failed or out-of-memory runs again")
-    p.add_argument("--quiet", action="store_true")
-    add_results_arg(p)
-
-
-def _run(args) -> int:
-    EXECUTORS.get(args.executor)
-    for name in ("workers", "threads"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise UserError(f"--{name} must be at least 1, got {value}")
-    sweep(args.suite, args.results, args.workers, args.threads, args.executor, args.address,
-          args.dry_run, args.retry_failed, args.quiet)
-    return 0
-
-
-def _register() -> None:
-    from .cli import COMMANDS, Command
-    if "sweep" not in COMMANDS:
-        COMMANDS.register("sweep", Command(_configure, _run, "run a suite: the grid of runs, resumable, in parallel"))
-
-
-_register()

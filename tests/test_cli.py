@@ -16,6 +16,7 @@ from conftest import run_cli
     (["run", "--task", "copy"], "required"),
     (["frobnicate"], "invalid choice"),
     (["run", "--task", "copy", "--model", "lstm", "--device", "cuda:0"], "CUDA is not available"),
+    (["report", "--results", "/nonexistent"], "no run files in /nonexistent/runs"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     proc = run_cli(*args)
@@ -23,6 +24,17 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_report_without_run_files_is_an_error_and_writes_nothing(tmp_path, capsys):
+    from seqbench.cli import main
+    missing, empty = tmp_path / "missing", tmp_path / "empty"
+    (empty / "runs").mkdir(parents=True)
+    for results in (missing, empty):
+        assert main(["report", "--results", str(results)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"no run files in {results / 'runs'}" in err[0]
+    assert not missing.exists() and [p.name for p in empty.iterdir()] == ["runs"]
 
 
 @pytest.mark.slow
@@ -56,3 +68,15 @@ def test_list_shows_models_and_tasks():
     assert proc.returncode == 0, proc.stderr
     for name in ("rnn", "lstm", "gru", "bilstm", "transformer", "copy", "adding", "recall"):
         assert name in proc.stdout
+
+
+def test_every_module_in_commands_is_a_registered_subcommand():
+    """A new commands/<name>.py registers itself and is imported by commands/__init__.py."""
+    import pkgutil
+
+    import seqbench.commands
+    from seqbench.cli import build_parser
+    modules = {m.name for m in pkgutil.iter_modules(seqbench.commands.__path__)} - {"base"}
+    assert set(seqbench.commands.COMMANDS.names()) == modules
+    choices = build_parser()._subparsers._group_actions[0].choices
+    assert set(choices) == modules

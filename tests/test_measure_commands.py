@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from seqbench.cli import main
-from seqbench.measure.speed import fit_exponent
+from seqbench.measure.fit import fit_power_law
 from seqbench.report.render import sections
 from seqbench.runner import execute
 from seqbench.store import load_runs
@@ -63,10 +63,13 @@ def test_speed_cli(results):
     assert main(["speed", "--lengths", "0", "--results", str(results)]) == 2
 
 
-def test_fit_exponent():
+def test_fit_power_law():
     T = [16, 32, 64, 128, 256, 512, 1024]
-    assert fit_exponent(T, [t**2 * 1e-6 for t in T], 256) == pytest.approx(2.0)
-    assert fit_exponent(T[:3], [t * 1e-3 for t in T[:3]], 256) == pytest.approx(1.0)
+    assert fit_power_law(T, [t**2 * 1e-6 for t in T], x_min=256).exponent == pytest.approx(2.0)
+    assert fit_power_law(T[:3], [t * 1e-3 for t in T[:3]], x_min=256).exponent == pytest.approx(1.0)
+    law = fit_power_law([10, 100, float("nan")], [0.5, 5.0, 1.0])  # a non-finite point is left out
+    assert law.n_points == 2 and law(1000) == pytest.approx(50.0)
+    assert fit_power_law([64, 64], [1.0, 2.0]) is None  # one length: no slope to fit
 
 
 def _render(records, results, out):

@@ -1,4 +1,4 @@
-"""`seqbench perf` pieces: kernel-path detection, the throughput suite, scheduling, rendering."""
+"""`seqbench perf` pieces: kernel-path detection, the throughput suite, scheduling, length scaling, the report section."""
 import json
 
 import pytest
@@ -8,7 +8,7 @@ from seqbench.estimate import longest_first, predicted_seconds
 from seqbench.measure.kernels import classify, kernel_study, recorded_ops
 from seqbench.measure.speed import random_batch, train_step_fn
 from seqbench.models.model import build_model
-from seqbench.perf import render, throughput_suite
+from seqbench.measure.throughput import throughput_suite
 from seqbench.report.perf_section import perf_tables
 from seqbench.suite import expand, load_suite
 from seqbench.tasks import get_task
@@ -82,6 +82,40 @@ def test_longest_runs_are_scheduled_first(tmp_path):
     assert sorted(r.run_id for r in ordered) == sorted(r.run_id for r in runs)
 
 
+def _timed_run(run_id: str, task: str, model: str, seq_len: int, train_time_s: float, steps: int = 100,
+               status: str = "ok") -> dict:
+    return {"run_id": run_id, "status": status, "steps": steps, "task": {"name": task, "seq_len": seq_len},
+            "config": {"task": task, "model": {"name": model}, "length": seq_len},
+            "timing": {"train_time_s": train_time_s, "median_step_ms": 1.0}}
+
+
+def test_length_scaling_and_the_estimate_share_one_step_time(tmp_path, monkeypatch):
+    """Seconds per step are train_time_s / steps for both perf's scaling and the sweep estimate."""
+    import seqbench.estimate as estimate
+    from seqbench.measure import scaling
+    records = [_timed_run("a", "copy", "lstm", 10, 1.0), _timed_run("b", "copy", "lstm", 100, 10.0),
+               _timed_run("c", "adding", "lstm", 1000, 100.0), _timed_run("d", "copy", "lstm", 50, 0.0, status="failed"),
+               _timed_run("e", "copy", "rnn", 10, 2.0)]  # one length only: no fit
+    monkeypatch.setattr(scaling, "load_runs", lambda results: (records, []))
+    row, = scaling.length_scaling(tmp_path)
+    assert row["model"] == "lstm" and row["n_runs"] == 3 and row["exponent"] == pytest.approx(1.0)
+    assert row["ms_per_step_at_100"] == pytest.approx(100.0) and row["ms_per_step_at_1000"] == pytest.approx(1000.0)
+    history = scaling.step_history(records)
+    assert history[("copy", "lstm")] == [(10, 0.01), (100, 0.1)]
+    monkeypatch.setattr(estimate, "load_runs", lambda results: (records, []))
+    runs, _ = expand(load_suite(_suite(tmp_path, {"copy": {"lengths": [20]}}, steps=1000)))
+    (seconds, known), = predicted_seconds(runs, tmp_path)
+    assert runs[0].train.steps == 1000
+    assert known and seconds == pytest.approx(1000 * 0.001 * get_task("copy").source.seq_len(20))
+
+
+def _suite(tmp_path, tasks: dict, steps: int):
+    import yaml
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({"name": "s", "seeds": [0], "models": ["lstm"], "tasks": tasks, "train": {"steps": steps}}))
+    return path
+
+
 def _fake_report() -> dict:
     row = {"model": "lstm", "T": 256, "batch": 32, "flops_train": 10**9,
            "fp32": {"train_ms": 10.0, "kernel_path": "onednn_rnn", "fast_path": True, "mfu": 0.4},
@@ -99,12 +133,16 @@ def _fake_report() -> dict:
             "gpu": "no GPU"}
 
 
-def test_render_names_every_section():
-    text = render(_fake_report())
-    assert "ratio 1.54 (goal >= 1.6" in text and "gru 1.80, lstm 1.30" in text
-    assert "[onednn_rnn]" in text and "speed-up 0.33x" in text
-    assert "compiled 8.00 ms, speed-up 1.25x (compile 40 s)" in text
-    assert "no vendor kernel (ATen's C++ loop or unfused attention) for: gru" in text
+def test_report_section_names_every_section(tmp_path):
+    """What the deleted text renderer of perf.json showed, the report's perf section shows."""
+    (tmp_path / "perf.json").write_text(json.dumps(_fake_report()))
+    text, tables = perf_tables(tmp_path)
+    assert "**1.54×** (goal ≥ 1.6" in text and "gru 1.80×, lstm 1.30×" in text
+    kernel, = [t for t in tables if t.title.startswith("kernel paths")]
+    cells = [[c.text for c in row] for row in kernel.rows]
+    assert cells[0][2] == "onednn_rnn" and cells[0][7] == "0.33×"
+    assert cells[1][2] == "aten_rnn_loop"  # gru: no vendor kernel
+    assert cells[2][8] == "1.25×"
 
 
 def test_report_section_has_the_kernel_table(tmp_path):
@@ -137,7 +175,6 @@ def test_a_failed_measurement_is_shown_not_raised(tmp_path):
     row = report["kernels"]["rows"][0]
     row["bf16"] = {"error": "bf16 not supported by this kernel"}
     del row["bf16_speedup"]
-    assert "bf16 failed (bf16 not supported by this kernel)" in render(report)
     (tmp_path / "perf.json").write_text(json.dumps(report))
     kernel, = [t for t in perf_tables(tmp_path)[1] if t.title.startswith("kernel paths")]
     assert [c.text for c in kernel.rows[0][5:8]] == ["failed", "—", "—"]

@@ -172,7 +172,7 @@ def test_second_load_hits_the_cache(data, tmp_path):
 
 
 def test_perf_times_first_and_cached_loads_and_leaves_the_cache_alone(data, tmp_path, monkeypatch):
-    from seqbench.perf import real_data_loads
+    from seqbench.measure.data_cost import real_data_loads
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     rows = real_data_loads(("sst2", "conll2003"))
     assert [r["task"] for r in rows] == ["sst2", "conll2003"]

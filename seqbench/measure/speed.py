@@ -9,7 +9,7 @@ For each model at a fixed batch and parameter budget, over a geometric grid of s
   `max_memory_allocated` over a training step is recorded as well.
 - FLOPs: the analytic counts of flops.py; achieved FLOP/s over the peak FLOP/s of a large
   matmul on the same device and thread count gives the MFU.
-- exponent: least-squares slope of log time against log T over T >= `fit_from` (below that,
+- exponent: of the power law time = a * T^b (measure/fit.py) over T >= `fit_from` (below that,
   fixed per-call overhead dominates).
 - thread scaling: forward+backward time at one mid length with 1 thread over `scale_threads`.
 
@@ -22,12 +22,12 @@ import math
 import os
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 from torch.utils import benchmark
 
 from ..models import MODELS
 from ..models.model import build_model, count_params
+from .fit import fit_power_law
 from .flops import model_flops, train_flops
 
 
@@ -115,20 +115,6 @@ def peak_flops(device: torch.device, threads: int, n: int, min_run_time: float,
     return 2 * n**3 / seconds
 
 
-def fit_exponent(lengths, seconds, fit_from: int) -> float | None:
-    """Slope of log(seconds) against log(T) over T >= fit_from (or the top half if too few)."""
-    T = np.asarray(lengths, dtype=float)
-    s = np.asarray(seconds, dtype=float)
-    ok = np.isfinite(s) & (s > 0)
-    T, s = T[ok], s[ok]
-    if len(T) < 2:
-        return None
-    use = T >= fit_from
-    if use.sum() < 2:  # too few long points: the longer half, at least two
-        use = T >= np.sort(T)[-max(2, len(T) // 2)]
-    return float(np.polyfit(np.log(T[use]), np.log(s[use]), 1)[0])
-
-
 def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, float], log=print) -> dict:
     model_cfg = task.resolve(name, task.lengths[0], 0, {"model": {"params": cfg.params}}).model
     model = build_model(model_cfg, task, seed=0).to(device)
@@ -183,10 +169,10 @@ def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, flo
             stopped = f"time limit {cfg.time_limit_s}s passed at T={T}"
             break
     Ts = [p["T"] for p in points]
+    laws = {key: fit_power_law(Ts, [p[f"{key}_ms"] for p in points], x_min=cfg.fit_from) for key in ("forward", "train")}
     result = {
         **count_params(model), "width": model.width, "points": points, "stopped": stopped,
-        "exponent": {"forward": fit_exponent(Ts, [p["forward_ms"] for p in points], cfg.fit_from),
-                     "train": fit_exponent(Ts, [p["train_ms"] for p in points], cfg.fit_from)},
+        "exponent": {key: law.exponent if law else None for key, law in laws.items()},
     }
     result["thread_scaling"] = thread_scaling(model, task, cfg, device, Ts)
     return result
@@ -209,10 +195,9 @@ def thread_scaling(model, task, cfg: SpeedConfig, device, measured: list[int]) -
 def measure(cfg: SpeedConfig, log=print) -> dict:
     """The whole speed study: peak FLOP/s, then every model over the length grid."""
     from ..provenance import provenance
-    from ..runner import resolve_device
     from ..tasks import get_task
 
-    device = resolve_device(cfg.device)
+    device = torch.device(cfg.device)  # checked by the caller (the speed command resolves it first)
     task = get_task(cfg.task)
     names = list(cfg.models) or MODELS.names()
     for name in names:  # every model must meet the budget before any timing starts

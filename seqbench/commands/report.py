@@ -1,0 +1,37 @@
+"""`seqbench report`: read the run files, write the leaderboard (the work is in seqbench/report/)."""
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from ..errors import UserError
+from ..store import finished_ids
+from .base import COMMANDS, Command, add_results_arg
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    add_results_arg(p)
+    p.add_argument("--out", type=Path, help="output directory (default: the results directory)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report.render import write_report
+
+    # Checked before anything is written: a mistyped path must not become an empty leaderboard.
+    if not finished_ids(args.results):
+        raise UserError(f"no run files in {Path(args.results) / 'runs'}; "
+                        "run 'seqbench sweep' or 'seqbench run' first, or pass --results DIR")
+    out = args.out or args.results
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = write_report(args.results, out)
+    for w in caught:
+        if str(w.message).startswith("skipped"):
+            print(f"warning: {w.message}")
+    print(f"report: {summary['runs']} runs -> {out}/leaderboard.md, leaderboard.html, leaderboard.csv, "
+          f"tables/*.tex, figures/ ({len(summary['figures'])} figures)")
+    return 0
+
+
+COMMANDS.register("report", Command(configure, run, "write the leaderboard from the run files"))
