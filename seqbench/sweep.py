@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 
+from .status import ERROR, OOM
 from .config import RunConfig
 from .errors import UserError
 from .registry import Registry
@@ -128,7 +129,7 @@ def run_one(config: dict, results: str, threads: int | None = None, memory_limit
             message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0][:500]
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-            record = failed_record(cfg, "oom" if _is_oom(exc) else "failed", message)
+            record = failed_record(cfg, OOM if _is_oom(exc) else ERROR, message)
             write_run(results, record)
         metric = record.get("task", {}).get("metric")
         value = record["metrics"].get(f"test/{metric}") if metric else None
@@ -236,7 +237,7 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
         from .store import read_run, CorruptRun
         for run_id in list(done_ids):
             try:
-                if read_run(run_path(results, run_id))["status"] in ("failed", "oom"):
+                if read_run(run_path(results, run_id))["status"] in (ERROR, OOM, "failed"):
                     done_ids.discard(run_id)
                     run_path(results, run_id).unlink()
             except CorruptRun:

@@ -12,6 +12,8 @@ import datasets
 import numpy as np
 import pytest
 
+from seqbench.status import FINISHED
+
 from seqbench.data import real, text
 from seqbench.data.conll import iob1_to_iob2, read_conll, read_predictions
 from seqbench.errors import UserError
@@ -257,7 +259,7 @@ def tiny_run(task, model, results, **train):
 def test_every_real_task_model_pair_runs(data, task, model, results):
     record, path = tiny_run(task, model, results)
     t = get_task(task)
-    assert record["status"] == "ok" and record["task"]["test_examples"] == 24
+    assert record["status"] in FINISHED and record["task"]["test_examples"] == 24
     for name in t.metrics:
         assert math.isfinite(record["metrics"][f"test/{name}"]), name
     buckets = [row for row in record["by_slice"] if row["slice"] == "slice_length_bucket"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..status import FINISHED, status_of
 from ..store import load_runs
 from .fit import fit_power_law
 
@@ -16,7 +17,7 @@ def step_seconds(record: dict) -> tuple[int, float] | None:
 
     Seconds per step are training wall time over steps, evaluation included: what a step costs a
     sweep, which is what both the estimate and the scaling figures are about."""
-    if record["status"] != "ok" or not record["steps"] or not record["timing"]["train_time_s"]:
+    if status_of(record) not in FINISHED or not record["steps"] or not record["timing"]["train_time_s"]:
         return None
     seq_len = record["task"].get("seq_len") or record["config"]["length"]  # seq_len: older run files lack it
     return seq_len, record["timing"]["train_time_s"] / record["steps"]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..status import FINISHED, status_of
 from .frame import arrow, max_solved
 from .style import new_figure, palette, plotting, save
 
@@ -49,7 +50,7 @@ def step_time_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
     import seaborn as sns
 
     ok = main_rows(frame)
-    ok = ok[(ok["status"] == "ok") & ok["median_step_ms"].notna() & ok["seq_len"].notna()]
+    ok = ok[ok["status"].isin(FINISHED) & ok["median_step_ms"].notna() & ok["seq_len"].notna()]
     if ok.empty or ok["seq_len"].nunique() < 2:
         return []
     agg = ok.groupby(["model", "task", "seq_len"], as_index=False)["median_step_ms"].median()
@@ -96,7 +97,7 @@ def by_bucket(records: list[dict], out: Path) -> list[str]:
 
     rows = []
     for r in records:
-        if r["status"] != "ok":
+        if status_of(r) not in FINISHED:
             continue
         metric = r["task"].get("metric")
         for s in r.get("by_slice", []):

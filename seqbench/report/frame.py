@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..status import FINISHED, status_of
 from ..store import flatten
 
 GROUP = ["task", "model", "variant", "length"]
@@ -84,6 +85,7 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r, variant in zip(records, variant_labels(records)):
         row = flatten(r)
+        row["status"] = status_of(r)  # files from before early stopping say "ok": derived from their curve
         task = r.get("task", {})
         row["metric"] = task.get("metric")
         row["higher_is_better"] = task.get("higher_is_better", {}).get(task.get("metric"))
@@ -119,7 +121,7 @@ def t_interval(values) -> tuple[float, float, int]:
 
 def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
     """Keep, per group, the runs of the learning rate with the best mean validation metric."""
-    ok = frame[frame["status"] == "ok"]
+    ok = frame[frame["status"].isin(FINISHED)]
     keep = []
     for _, group in ok.groupby(GROUP, sort=True, dropna=False):
         metric, higher = group["metric"].iloc[0], bool(group["higher_is_better"].iloc[0])
@@ -144,7 +146,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         metric = group["metric"].dropna().iloc[0] if group["metric"].notna().any() else None
         higher = group["higher_is_better"].dropna().iloc[0] if group["higher_is_better"].notna().any() else None
         row = dict(zip(GROUP, key))
-        failed = group[group["status"] != "ok"]
+        failed = group[~group["status"].isin(FINISHED)]
         lr = float(chosen["lr"].iloc[0]) if len(chosen) else float("nan")
         row.update({
             "metric": metric,

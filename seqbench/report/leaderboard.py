@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..status import FINISHED
 from .frame import arrow, max_solved
 from .table import Cell, Table
 
@@ -87,7 +88,7 @@ def leaderboard_tables(summary: pd.DataFrame) -> dict[str, Table]:
 
 
 def failures_table(frame: pd.DataFrame) -> Table | None:
-    failed = frame[frame["status"] != "ok"]
+    failed = frame[~frame["status"].isin(FINISHED)]
     if failed.empty:
         return None
     rows = [[Cell(r.task), Cell(model_name(r.model, r.variant)), Cell(str(r.length)), Cell(f"{r.lr:g}"),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..status import FINISHED, status_of
 from .frame import model_rank, runs_frame, select_lr
 from .leaderboard import model_name
 from .section import Sample, Samples, Section, Text
@@ -36,7 +37,7 @@ COLUMNS = ["task", "length", "model", "test bpc ↓", "bpc, last 10% of position
 
 def _groups(records: list[dict]) -> dict[tuple, list[dict]]:
     """(task, length, model) -> the runs (all seeds) of the learning rate frame.select_lr keeps."""
-    lm = [r for r in records if r.get("status") == "ok" and "lm" in r]
+    lm = [r for r in records if status_of(r) in FINISHED and "lm" in r]
     if not lm:
         return {}
     by_id = {r["run_id"]: r for r in lm}
