@@ -117,7 +117,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
         "recipe": recipe_block(task, cfg),
         "metrics": metrics,
         "by_slice": score_by_slice(frame, task.metrics, slice_keys),
-        "baseline": task.baseline(cfg.length),
+        "baseline": task.baseline(cfg.length),  # chance alone, for readers of older run files
+        "baselines": task.baselines(cfg.length, test),  # {strategy: {metric: value}}, chance first
         "params": {**count_params(model), "width": model.width},
         "steps": fitted.steps,
         "diverged_at": fitted.diverged_at,

@@ -91,6 +91,12 @@ class Task:
     def baseline(self, length: int) -> dict[str, float]:
         return self.source.baseline(length)
 
+    def baselines(self, length: int, test: list[Batch] | Batch) -> dict[str, dict[str, float]]:
+        """{strategy: {metric: value}} on the run's test set, chance first, for this task's metrics;
+        a strategy that defines none of them is left out."""
+        scores = self.source.baselines(length, test, self.metrics)
+        return {name: values for name, values in scores.items() if values}
+
     # ------------------------------------------------------------------ run configs
     def resolve(self, model: str, length: int, seed: int, overrides: dict | None = None) -> RunConfig:
         """The full run config: defaults, then this task's overrides, then the user's."""

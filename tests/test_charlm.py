@@ -4,6 +4,7 @@ and the one-line errors (bilstm refused, data missing). No test needs the real d
 """
 import math
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -119,6 +120,25 @@ def test_baseline_is_the_unigram_entropy_of_train_in_bits(data):
     assert src.baseline(LENGTH)["bpc"] == pytest.approx(float(-(p * np.log2(p)).sum()), rel=1e-12)
 
 
+def test_unigram_strategy_is_scored_on_the_test_text(data):
+    """The training characters' add-one-smoothed frequencies (a test character train lacks must
+    cost a finite amount), in bits, over the test windows' targets."""
+    src, task = source(), get_task("tinyshakespeare")
+    a, b = src.corpus.bounds["train"]
+    counts = Counter(data[a:b])
+    total, size = b - a, len(counts) + 1  # + 1: the id of every unseen character
+    start = src.corpus.bounds["test"][0]
+    targets = [data[start + s + 1: start + s + 1 + LENGTH] for s in src.window_starts("test", LENGTH, 1000)]
+    bits = [-math.log2((counts[c] + 1) / (total + size)) for window in targets for c in window]
+    scores = task.baselines(LENGTH, task.eval_set("test", LENGTH, 0, 1000, "cpu").split(7))
+    assert list(scores) == ["chance", "unigram"]
+    assert scores["unigram"]["bpc"] == pytest.approx(sum(bits) / len(bits), rel=1e-12)
+    unseen = torch.zeros((1, 2), dtype=torch.long)  # id 0: a character train lacks
+    assert (src.unigram(Batch(unseen, unseen, torch.tensor([2])))[..., 0] > 0).all()
+    top = counts.most_common(1)[0][0]
+    assert scores["unigram"]["accuracy"] == pytest.approx(sum(c == top for w in targets for c in w) / len(bits))
+
+
 # ---------------------------------------------------------------- bits per character
 
 def test_bpc_is_cross_entropy_in_nats_over_ln2_hand_computed():
@@ -182,6 +202,7 @@ def test_tiny_run_of_every_causal_model(data, results, model):
     assert m["test/bpc"] == pytest.approx(m["test/xent"] / math.log(2), rel=1e-9) and math.isfinite(m["test/bpc"])
     windows = len(task.source.window_starts("test", LENGTH, TINY["train"]["test_examples"]))
     assert record["baseline"]["bpc"] > 0 and record["task"]["test_examples"] == windows
+    assert list(record["baselines"]) == ["chance", "unigram"] and record["baselines"]["unigram"]["bpc"] > 0
     assert record["task"]["vocab_size"] == task.vocab_size and record["task"]["source"].startswith("local:")
     lm = record["lm"]
     assert len(lm["per_position_loss"]) == LENGTH and 1 <= lm["effective_context"] <= LENGTH

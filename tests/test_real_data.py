@@ -7,6 +7,7 @@ import csv
 import math
 import os
 import random
+from collections import Counter
 
 import datasets
 import numpy as np
@@ -266,6 +267,41 @@ def test_every_real_task_model_pair_runs(data, task, model, results):
     assert buckets and sum(row["count"] for row in buckets) == 24
     assert record["task"]["max_tokens"] == t.lengths[0] and "truncated_share" in record["task"]
     assert (path.parent / record["task"]["predictions_file"]).exists()
+    assert list(record["baselines"]) == ["chance", NAMED_BASELINE[task]]
+    assert record["baselines"]["chance"] == {m: v for m, v in record["baseline"].items() if m in t.metrics}
+
+
+# ---------------------------------------------------------------- trivial strategies
+
+NAMED_BASELINE = {"sst2": "majority class", "imdb": "majority class", "conll2003": "most frequent tag per word"}
+
+
+@pytest.mark.parametrize("task", ["sst2", "imdb"])
+def test_majority_class_is_the_train_majority_scored_on_test(data, task):
+    from sklearn.metrics import f1_score
+
+    t = get_task(task)
+    train, test = t.source.labels("train"), t.source.labels("test")
+    counts = np.bincount(train, minlength=2)
+    scores = t.baselines(t.lengths[0], t.eval_set("test", t.lengths[0], 0, 0, "cpu").split(5))["majority class"]
+    majorities = np.flatnonzero(counts == counts.max())  # a tie scores the mean over the tied labels
+    assert scores["accuracy"] == pytest.approx(np.mean([np.mean(test == m) for m in majorities]), rel=1e-12)
+    assert scores["macro_f1"] == pytest.approx(f1_score(test, np.full_like(test, majorities[0]), average="macro"))
+
+
+def test_most_frequent_tag_per_word_is_scored_like_conlleval(data):
+    words = read_conll(data / "conll2003" / "train.txt")
+    counts = {}
+    for sentence, tags in zip(words["tokens"], words["ner_tags"]):
+        for w, tag in zip(sentence, iob1_to_iob2(tags)):
+            counts.setdefault(w, Counter())[tag] += 1
+    test = read_conll(data / "conll2003" / "test.txt")
+    gold = [iob1_to_iob2(tags) for tags in test["ner_tags"]]
+    pred = [[counts[w].most_common(1)[0][0] if w in counts else "O" for w in s] for s in test["tokens"]]
+    t = get_task("conll2003")
+    scores = t.baselines(t.lengths[0], t.eval_set("test", t.lengths[0], 0, 0, "cpu"))["most frequent tag per word"]
+    assert scores["entity_f1"] == pytest.approx(conlleval_f1(gold, pred), abs=1e-12)
+    assert list(scores)[0] == "entity_f1" and set(scores) <= set(t.metrics)
 
 
 def conlleval_chunks(tags):

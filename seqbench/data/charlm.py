@@ -28,6 +28,7 @@ from ..errors import UserError
 from . import text
 from .batch import Batch
 from .source import DataSourceBase
+from .strategies import Strategy
 from .synthetic import GENERATORS
 
 LN2 = math.log(2)
@@ -202,6 +203,15 @@ class CharLM(DataSourceBase):
         p = counts[counts > 0] / counts.sum()
         entropy = float(-(p * p.log()).sum())
         return {"bpc": entropy / LN2, "xent": entropy}
+
+    def strategies(self, length: int) -> dict[str, Strategy]:
+        return {"unigram": self.unigram}
+
+    def unigram(self, batch: Batch) -> torch.Tensor:
+        """The training characters' frequencies at every position, add-one smoothed so that a test
+        character train lacks (id 0) costs a finite amount. (B, T, V)"""
+        counts = torch.bincount(self.corpus.splits["train"], minlength=self.vocab_size).double() + 1
+        return (counts / counts.sum()).to(batch.targets.device).expand(*batch.targets.shape, -1)
 
     def describe(self, length: int) -> dict:
         c = self.corpus

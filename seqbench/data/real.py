@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from . import charlm  # noqa: F401  (registers the character-level LM corpus)
 from .batch import IGNORE, Batch
 from .conll import SHAPE_UNKS, iob1_to_iob2, read_conll, word_shape, write_predictions
 from .source import DataSourceBase
+from .strategies import Strategy
 from .synthetic import GENERATORS
 from .text import set_data_dir  # noqa: F401  (re-exported for the CLI's --data-dir)
 
@@ -178,6 +179,14 @@ class Sentiment(TextDataset):
             return _majority_baseline(self.labels("train"), self.labels("test"))
         except UserError:  # no data here: `seqbench list` still lists the task; a run fails loudly
             return {}
+
+    def strategies(self, length: int) -> dict[str, Strategy]:
+        return {"majority class": self.majority_class}
+
+    def majority_class(self, batch: Batch) -> torch.Tensor:
+        """The train split's label frequencies for every example (its guess: the majority). (B, C)"""
+        prior = torch.from_numpy(np.bincount(self.labels("train"), minlength=self.n_classes)).double()
+        return (prior / prior.sum()).to(batch.targets.device).expand(batch.size, -1)
 
     def describe(self, length: int) -> dict:
         return {**self._describe_common(length), **self.loaded.meta.get("val_split", {})}
@@ -422,6 +431,13 @@ class CoNLL2003(TextDataset):
             return dict(self.loaded.meta["baseline"])
         except UserError:
             return {}
+
+    def baselines(self, length: int, test: list[Batch] | Batch, metrics: Sequence[str]) -> dict[str, dict[str, float]]:
+        """The most frequent tag per word is scored on whole words when the data loads (seqeval, the
+        same scorer as the models'), on the whole test split, which is the run's test set."""
+        named = {"most frequent tag per word": dict(self.loaded.meta["baseline"])}
+        return {**super().baselines(length, test, metrics),
+                **{name: {m: v[m] for m in metrics if m in v} for name, v in named.items()}}
 
     def describe(self, length: int) -> dict:
         return {**self._describe_common(length), "tags": self.tags, "tag_scheme": "IOB2 (converted from IOB1)"}

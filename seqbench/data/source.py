@@ -13,15 +13,20 @@ the plugin example in tests/plugin_pkg) inherit the defaults:
         def seq_len(self, length): return length
         def sample(self, n, length, generator, device): ...
         def baseline(self, length): return {"accuracy": 0.5}
+
+Beside chance, a source may name trivial strategies (`strategies(length)`: name -> batch ->
+predicted probabilities; see strategies.py); `baselines()` scores chance and them on the run's
+own test set, and the runner writes that into the run file.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
 import torch
 
 from .batch import Batch
+from .strategies import Strategy, score_strategies
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,6 +57,10 @@ class DataSource(Protocol):
     def prepare(self) -> None:
         """Load (or fail to find) the data now, before any progress bar or worker starts."""
 
+    def baselines(self, length: int, test: list[Batch] | Batch, metrics: Sequence[str]) -> dict[str, dict[str, float]]:
+        """Trivial strategies scored on the run's own test set: {name: {metric: value}} for those of
+        `metrics` each defines; "chance" (`baseline(length)`) first, then the named ones."""
+
     def describe(self, length: int) -> dict[str, Any]:
         """Extra facts for the run file's `task` block (truncation, split sizes, vocabulary)."""
 
@@ -73,6 +82,15 @@ class DataSourceBase:
 
     def prepare(self) -> None:
         return None
+
+    def strategies(self, length: int) -> dict[str, Strategy]:
+        """The source's named trivial strategies (see strategies.py); none by default."""
+        return {}
+
+    def baselines(self, length: int, test: list[Batch] | Batch, metrics: Sequence[str]) -> dict[str, dict[str, float]]:
+        chance = self.baseline(length)
+        return {"chance": {m: chance[m] for m in metrics if m in chance},
+                **score_strategies(self, self.strategies(length), test, metrics)}
 
     def describe(self, length: int) -> dict[str, Any]:
         return {}

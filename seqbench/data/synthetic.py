@@ -11,10 +11,12 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from ..registry import Registry
 from .batch import IGNORE, Batch
 from .source import SampledSource
+from .strategies import Strategy
 
 GENERATORS: Registry[type] = Registry("generator")
 
@@ -69,6 +71,14 @@ class CopyMemory(SampledSource):
         return {"accuracy": 1 / self.n_symbols,
                 "xent_per_step": self.n_recall * math.log(self.n_symbols) / self.seq_len(length)}
 
+    def strategies(self, length: int) -> dict[str, Strategy]:
+        return {"memoryless": self.memoryless}
+
+    def memoryless(self, batch: Batch) -> torch.Tensor:
+        """Keeps no memory of the symbols: a uniform guess at every recalled position. (B, T, n_symbols)"""
+        B, T = batch.targets.shape
+        return torch.full((1, 1, self.n_symbols), 1 / self.n_symbols, device=batch.targets.device).expand(B, T, -1)
+
 
 @GENERATORS.register("adding")
 @dataclass(frozen=True)
@@ -109,6 +119,14 @@ class AddingProblem(SampledSource):
         # Predicting the mean (1.0): MSE = Var(U1 + U2) = 1/6; the sum's density near 1 is
         # triangular, so P(|S - 1| < tol) = 2 tol - tol^2.
         return {"mse": 1 / 6, "accuracy": 2 * self.tolerance - self.tolerance**2}
+
+    def strategies(self, length: int) -> dict[str, Strategy]:
+        return {"predict 1": self.predict_one}
+
+    @staticmethod
+    def predict_one(batch: Batch) -> torch.Tensor:
+        """The constant 1, the target's mean. (B,)"""
+        return torch.ones(batch.size, device=batch.targets.device)
 
 
 @GENERATORS.register("recall")
@@ -163,3 +181,14 @@ class AssociativeRecall(SampledSource):
 
     def baseline(self, length: int) -> dict[str, float]:
         return {"accuracy": 1 / self.n_values}
+
+    def strategies(self, length: int) -> dict[str, Strategy]:
+        return {"bag of values": self.bag_of_values}
+
+    def bag_of_values(self, batch: Batch) -> torch.Tensor:
+        """Knows which values the sequence holds, not which key each belongs to: answers every query
+        with the values' frequencies among the pairs (its best guess is their mode). (B, T, n_values)"""
+        P, T = self.n_pairs, batch.targets.shape[1]
+        values = batch.inputs[:, 1: 2 * P: 2] - self.n_keys  # (B, P)
+        probs = F.one_hot(values, self.n_values).sum(1).double() / P  # (B, n_values)
+        return probs.unsqueeze(1).expand(-1, T, -1)
