@@ -230,7 +230,7 @@ def longest_table(records: list[dict]) -> list[Longest]:
     else from the fixed lengths tried."""
     searched = _chain_results(records)
     tasks = {x.task for x in searched}
-    fixed = [x for x in _fixed_results([r for r in records if r["config"]["task"] not in tasks])]
+    fixed = _fixed_results([r for r in records if r["config"]["task"] not in tasks])
     return sorted(searched + fixed, key=lambda x: (x.task, x.label))
 
 
@@ -409,6 +409,20 @@ POSITION_TASKS = ("recall", "copy")
 DEFAULT_POSITIONS = "sinusoidal"  # what a run file without the field used
 
 
+def _only_positions_vary(frame: pd.DataFrame) -> list[bool]:
+    """Per row: whether its recipe equals its task's default recipe but for `positions` (the
+    default recipe: that of the default-recipe runs, else the commonest)."""
+    columns = [c for c in frame.columns if c.startswith("config/") and c != "config/positions"]
+    recipes = pd.Series([tuple(repr(v) for v in row) for row in frame[columns].itertuples(index=False)], index=frame.index)
+    keep = []
+    for i, row in frame.iterrows():
+        same_task = frame["task"] == row["task"]
+        defaults = recipes[same_task & frame["recipe_default"]]
+        reference = (defaults if len(defaults) else recipes[same_task]).mode().iloc[0]
+        keep.append(recipes[i] == reference)
+    return keep
+
+
 def position_sets(records: list[dict]) -> list[CurveSet]:
     """Per (task, length) of recall and copy where Transformer runs vary only `model.positions`:
     their curves at each positions value's chosen learning rate."""
@@ -418,10 +432,9 @@ def position_sets(records: list[dict]) -> list[CurveSet]:
         return []
     by_id = {r["run_id"]: r for r in runs}
     frame = runs_frame(runs)
-    frame = frame.assign(main=True, positions=[by_id[i]["config"]["model"].get("positions") or DEFAULT_POSITIONS
+    frame = frame.assign(recipe_default=frame["main"], main=True, positions=[by_id[i]["config"]["model"].get("positions") or DEFAULT_POSITIONS
                                                for i in frame["run_id"]])
-    only_positions = [all(part.startswith("positions=") for part in v.split(", ") if part) for v in frame["variant"]]
-    frame = chosen_runs(frame[only_positions])
+    frame = chosen_runs(frame[_only_positions_vary(frame)])
     sets = []
     for (task, length), group in frame.groupby(["task", "length"], sort=True):
         if group["positions"].nunique() < 2:
