@@ -21,7 +21,9 @@ ABOUT = (
     "residual stream entering the first layer for the Transformer. **Slope** is the least-squares "
     "slope of ln‖∂L/∂h_t‖ against d, in nats per step (e^slope is the per-step gain; negative "
     "means vanishing); **far/near** is the norm at t = 0 over the norm at d = 0. Means over seeds "
-    "(ratios: geometric means). Default recipe per model only; the ablation variants are below.")
+    "(ratios: geometric means). Default recipe per model only; the ablation variants are below. "
+    "The figure shows each task at its longest length (the other lengths follow in an appendix figure); "
+    "tasks scored at every position, such as tagging and language modelling, have a single distance and no curve.")
 COLUMNS = ["task", "length", "model", "params", "seeds", "slope at init", "far/near at init",
            "slope after training", "far/near after training"]
 
@@ -70,32 +72,74 @@ def gradflow_section(records: list[dict], out: Path) -> Section:
             cells.append(fmt(float(np.mean(slopes)) if slopes else None, ".4f"))
             cells.append(fmt(float(np.exp(np.mean(np.log(ratios)))) if ratios else None, ".2e"))
         rows.append(cells)
-    return Section(TITLE, [Text(ABOUT), Table.of_text(COLUMNS, rows)], [_figure(groups, Path(out))])
+    return Section(TITLE, [Text(ABOUT), Table.of_text(COLUMNS, rows)], figures(groups, Path(out)))
 
 
-def _figure(groups: dict, out: Path) -> str:
-    panels = sorted({(task, length) for task, length, _ in groups})
+STAGES = {"init": "at init", "final": "after training"}
+
+
+def profiles(groups: dict) -> dict[tuple, dict[str, dict[str, tuple]]]:
+    """(task, length) -> stage -> model -> (distance, norm), only curves with two points or more
+    to draw; a (task, length) with nothing to draw (one distance, or every norm underflowed) is left out."""
+    found: dict = {}
+    for (task, length, model), members in groups.items():
+        for stage in STAGES:
+            blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
+            if not blocks:
+                continue
+            distance, norm = _mean_profile(blocks)
+            keep = np.isfinite(norm) & (norm > 0)
+            if keep.sum() >= 2:  # a profile needs two distances (tasks scored at every position have one)
+                found.setdefault((task, length), {}).setdefault(stage, {})[model] = (distance[keep], norm[keep])
+    return found
+
+
+def headline_panels(found: dict) -> tuple[list[tuple], list[tuple]]:
+    """(headline rows: each task at its longest length, appendix rows: the other lengths)."""
+    longest: dict = {}
+    for task, length in found:
+        longest[task] = max(length, longest.get(task, length))
+    head = sorted((task, length) for task, length in longest.items())
+    return head, sorted(k for k in found if k not in head)
+
+
+def figures(groups: dict, out: Path) -> list[str]:
+    """figures/gradflow.png (one row per task at its longest length, init beside trained) and
+    figures/gradflow_appendix.png (the other lengths), when there are any."""
+    found = profiles(groups)
+    if not found:
+        return []
     colors = palette({m for _, _, m in groups})
+    head, rest = headline_panels(found)
     with plotting():
-        fig, axes = new_figure(8.0, 2.4 * len(panels) + 0.4, len(panels), 2)
-        for row, (task, length) in enumerate(panels):
-            for col, stage in enumerate(("init", "final")):
-                ax = axes[row][col]
-                for model in colors:
-                    members = groups.get((task, length, model), [])
-                    blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
-                    if not blocks:
-                        continue
-                    distance, norm = _mean_profile(blocks)
-                    keep = np.isfinite(norm) & (norm > 0)
-                    ax.plot(distance[keep], norm[keep], label=model, color=colors[model], lw=1.4)
-                ax.set_yscale("log")
-                ax.set_title(f"{task}, length {length}: {'at init' if stage == 'init' else 'after training'}")
-                ax.set_xlabel("distance from the loss position (steps)")
-                ax.set_ylabel("‖∂L/∂h_t‖")
-        handles, labels = axes[0][0].get_legend_handles_labels()
-        if handles:
-            fig.legend(handles, labels, loc="upper center", ncol=len(labels), frameon=False,
-                       bbox_to_anchor=(0.5, 1.0))
-        fig.tight_layout(rect=(0, 0, 1, 0.97))
-        return save(fig, out, "gradflow")
+        paths = [save(_figure(found, head, colors), out, "gradflow")]
+        if rest:
+            paths.append(save(_figure(found, rest, colors), out, "gradflow_appendix"))
+    return paths
+
+
+def _figure(found: dict, rows: list[tuple], colors: dict):
+    """One row per (task, length), a panel per stage; a stage without data leaves no empty panel."""
+    fig, axes = new_figure(8.0, 2.4 * len(rows) + 0.4, len(rows), len(STAGES))
+    for row, key in enumerate(rows):
+        for col, stage in enumerate(STAGES):
+            ax, curves = axes[row][col], found[key].get(stage, {})
+            if not curves:
+                fig.delaxes(ax)
+                continue
+            for model in colors:
+                if model in curves:
+                    ax.plot(*curves[model], label=model, color=colors[model], lw=1.4)
+            ax.set_yscale("log")
+            ax.set_title(f"{key[0]}, length {key[1]}: {STAGES[stage]}")
+            ax.set_xlabel("distance from the loss position (steps)")
+            ax.set_ylabel("‖∂L/∂h_t‖")
+    seen: dict = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=len(seen), frameon=False,
+                   bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / (2.4 * len(rows) + 0.4)))
+    return fig

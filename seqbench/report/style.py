@@ -54,6 +54,23 @@ def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1):
     return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
+def panels(n: int, width: float, height: float, ncols: int = 3):
+    """(Figure, list of n Axes) for small multiples: a grid `ncols` wide, empty cells removed.
+    `width` and `height` are one panel's size in inches."""
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = new_figure(width * ncols, height * nrows + 0.4, nrows, ncols)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[n:]:
+        fig.delaxes(ax)
+    return fig, flat[:n]
+
+
+def seed_points(ax, x, y, color, **kw) -> None:
+    """Each seed as a small point in its model's colour, drawn under the means."""
+    ax.scatter(x, y, s=14, color=color, alpha=0.6, linewidths=0, zorder=3, **kw)
+
+
 def save(fig, out: Path, name: str) -> str:
     """Write figures/<name>.png and .svg under `out`; return the PNG path relative to `out`."""
     directory = Path(out) / "figures"
