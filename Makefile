@@ -40,6 +40,7 @@ bench: $(BIN)/.installed
 # The clipping / nonlinearity / initialisation ablation of the vanilla RNN (about 15 minutes on 2 cores).
 ablation: $(BIN)/.installed
 	$(BIN)/seqbench sweep tasks/suites/ablation.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/seqbench sweep tasks/suites/loss.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
 
 perf: $(BIN)/.installed
