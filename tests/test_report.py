@@ -325,3 +325,22 @@ def test_an_old_run_file_is_skipped_by_name_and_upgraded_by_the_tool(tmp_path):
     assert upgraded["task"]["higher_is_better"] == current["task"]["higher_is_better"]
     assert tool.upgrade_results(tmp_path) == (0, [])  # a second pass changes nothing
     assert write_report(tmp_path, tmp_path / "again")["skipped"] == []
+
+
+def test_a_searched_protocol_shows_common_lengths_and_the_search_result(tmp_path):
+    from fixture_runs import record
+
+    from seqbench.store import write_run
+    # (model, seed, length, solved): gru solves up to the search's max (censored); rnn nothing.
+    probes = [("gru", s, L, True) for s in (0, 1) for L in (8, 16, 32)]
+    probes += [("gru", 0, 64, True), ("gru", 1, 64, False), ("gru", 1, 48, True), ("gru", 1, 56, True)]
+    probes += [("rnn", s, 8, False) for s in (0, 1)]
+    for model, seed, L, ok in probes:
+        r = record("adding", model, L, seed, 3e-3, 0.001 if ok else 0.1, 0.001 if ok else 0.1, "solved" if ok else "converged")
+        r["search"] = {"chain": f"{model}-{seed}", "start": 8, "max": 64, "refine": 2}
+        write_run(tmp_path, r)
+    write_report(tmp_path, tmp_path / "out")
+    main = _section((tmp_path / "out" / "leaderboard.md").read_text(), "## adding")
+    header = next(line for line in main.splitlines() if line.startswith("| # |"))
+    assert "| L=8 | longest solved L |" in header  # only the length every seed of every model ran
+    assert "| 1 | gru |" in main and "| 60 [56–≥ 64] |" in main and "| < 8 |" in main
