@@ -89,6 +89,11 @@ const asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';const key=r=>{const c=
 [...b.rows].sort((x,y)=>{const a=key(x),c=key(y);return (a>c?1:a<c?-1:0)*(asc?1:-1)}).forEach(r=>b.appendChild(r));}"""
 
 
+def in_main_protocol(rows: pd.DataFrame, main_protocol: dict[str, str]) -> pd.DataFrame:
+    """The rows of each task's main protocol (the one its main table ranks)."""
+    return rows[rows["protocol"] == rows["task"].map(main_protocol)]
+
+
 def _heading(board: Board) -> str:
     return f"{board.task}, protocol {board.protocol}"
 
@@ -115,9 +120,11 @@ def write_report(results: Path, out: Path) -> dict:
     findings = evaluate_findings(evidence_of(records, results))
     figs = []
     if not summary.empty:
-        figs += figures.metric_vs_length(summary, out)
-        figs += figures.max_solved_bars(summary, out)
-        figs += figures.step_time_vs_length(frame, out)
+        # The figures draw what the main tables rank: each task's main protocol, never a mix.
+        main_protocol = {b.task: b.protocol for b in boards_ if b.kind == "main"}
+        figs += figures.metric_vs_length(in_main_protocol(summary, main_protocol), out)
+        figs += figures.max_solved_bars(in_main_protocol(summary, main_protocol), out)
+        figs += figures.step_time_vs_length(in_main_protocol(frame, main_protocol), out)
         figs += figures.by_bucket(records, out)
     failed = failures_table(frame) if not frame.empty else None
     found = ([findings_section(findings)] if records else []) + (sections(records, results, out) if records else [])
