@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from seqbench.report.findings import (FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Evidence,
+from seqbench.report.findings import (COLUMNS, FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Evidence,
                                       evaluate_findings, longest_solved)
 
 
@@ -128,3 +128,42 @@ def test_mse_vs_ce_both_ways():
 def test_every_finding_copes_with_no_runs():
     for finding in evaluate_findings(Evidence(pd.DataFrame(columns=["task", "model", "main"]))):
         assert finding.verdict == NOT_MEASURED, finding.id
+
+
+def test_main_claims_read_the_main_protocol_only():
+    # The main suite ran no rnn; a 25k-parameter ablation suite's default rnn must not stand in for
+    # it (the main protocol is the one with the most default runs).
+    evaluate = FINDINGS.get("adding-gating")
+    rows = chains("adding", {"lstm": 32, "gru": 64})
+    rows += [run("adding", "rnn", L, s, solved=L <= 8, protocol="ablation") for L in (8, 16, 32, 64) for s in (0, 1)]
+    finding = evaluate(frame(rows))
+    assert finding.verdict == NOT_MEASURED and finding.numbers["rnn longest solved L (median over seeds)"] is None
+    rows += chains("adding", {"rnn": 16})
+    assert evaluate(frame(rows)).numbers["rnn longest solved L (median over seeds)"] == 16
+
+
+def test_longest_solved_follows_search_chains_and_picks_one_learning_rate():
+    # Two chains per seed (two learning rates): each chain stops at its own first failure, and the
+    # learning rate with the better median decides (never a mix of the two per length).
+    rows = [run("adding", "lstm", L, s, solved=ok, chain=f"lr1-s{s}", lr=1e-3, search_max=64)
+            for s in (0, 1) for L, ok in [(8, True), (16, True), (32, False), (24, True), (28, False)]]
+    rows += [run("adding", "lstm", L, s, solved=ok, chain=f"lr3-s{s}", lr=3e-3, search_max=64)
+             for s in (0, 1) for L, ok in [(8, True), (16, False), (12, True), (14, False)]]
+    found = longest_solved(pd.DataFrame(rows), "lstm")
+    assert found["median"] == 24 and not found["censored"]
+    # A search is censored when it solved its max, not merely when nothing failed yet.
+    partial = [run("adding", "lstm", L, solved=True, chain="c", lr=1e-3, search_max=64) for L in (8, 16)]
+    assert not longest_solved(pd.DataFrame(partial), "lstm")["censored"]
+    done = [run("adding", "lstm", L, solved=True, chain="c", lr=1e-3, search_max=64) for L in (8, 16, 32, 64)]
+    assert longest_solved(pd.DataFrame(done), "lstm")["censored"]
+
+
+def test_evidence_frame_from_run_files(tmp_path):
+    from fixture_runs import write_fixture_runs
+
+    from seqbench.report.evidence import evidence_of
+    records = write_fixture_runs(tmp_path)
+    runs = evidence_of(records, tmp_path).runs
+    assert len(runs) == len(records) and set(runs.columns) >= set(COLUMNS)
+    assert runs["protocol"].nunique() == 3 and (~runs["main"]).sum() == 2  # the copy/rnn runs without clipping
+    assert runs.loc[runs["status"] == "solved", "solved"].all() and runs["clip"].isna().sum() == 2

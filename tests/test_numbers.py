@@ -7,7 +7,7 @@ from seqbench.report.numbers import cell_text, fmt, spread, within_noise
 
 
 @pytest.mark.parametrize("value, text", [(0.98342, "0.983"), (7.5e-05, "7.50e-05"), (2.5137, "2.51"),
-                                         (0.04123, "0.0412"), (12345.6, "12,346"), (0, "0"), (math.nan, "—"),
+                                         (0.04123, "0.0412"), (0.99995, "1.00"), (0.00099996, "1.00e-03"), (12345.6, "12,346"), (0, "0"), (math.nan, "—"),
                                          (1.0, "1.00"), (9426287620468312033627869458464768.0, "9,426,287,620,468,312,033,627,869,458,464,768")])
 def test_significant_digits(value, text):
     assert fmt(value) == text

@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seqbench.report.frame import max_solved, runs_frame, summarise, t_interval
+import json
+
+from seqbench.report.frame import baselines_of, longest_solved, max_solved, runs_frame, summarise, t_interval
 from seqbench.report.render import write_report
 from seqbench.store import load_runs
 
@@ -56,16 +58,121 @@ def test_selection_uses_validation_not_test(tmp_path):
 def test_max_solved_length_on_a_constructed_example(tmp_path):
     write_fixture_runs(tmp_path)
     records, _ = load_runs(tmp_path)
-    solved = max_solved(summarise(runs_frame(records))).set_index(["task", "model"])["max_solved"]
+    solved = max_solved(summarise(runs_frame(records)))
+    solved = solved[solved["variant"].isin(["", "clip=1.0"]) & (solved["protocol"] != OTHER_PROTOCOL(records))]
+    solved = solved.set_index(["task", "model"])["max_solved"]
     assert solved[("copy", "lstm")] == 20  # 0.99 and 0.994 pass 0.99; 0.565 at 40 does not
     assert solved[("copy", "rnn")] == 10
     assert solved[("adding", "gru")] == 50  # MSE 0.003 <= 0.01; 0.02 at 100 does not
     assert solved[("adding", "transformer")] is None or pd.isna(solved[("adding", "transformer")])
 
 
+def OTHER_PROTOCOL(records) -> str:
+    """The protocol of the fixture's adding/gru runs at 500 steps."""
+    from seqbench.report.frame import protocol_of
+    return next(protocol_of(r) for r in records if r["config"]["train"]["steps"] == 500)
+
+
 def test_failed_runs_are_shown_not_missing(report_dir):
     text = (report_dir / "leaderboard.md").read_text()
     assert "diverged 1" in text and "## Failed runs" in text
+
+
+def _section(text: str, heading: str) -> str:
+    """The Markdown from `heading` to the next heading of the same or a higher level."""
+    level = heading.split(" ")[0]
+    start = text.index(heading + "\n")
+    rest = text[start + len(heading) + 1:]
+    ends = [i for i in (rest.find("\n" + "#" * n + " ") for n in range(1, len(level) + 1)) if i >= 0]
+    return rest[:min(ends)] if ends else rest
+
+
+def test_two_protocols_never_share_a_ranking(report_dir):
+    text = (report_dir / "leaderboard.md").read_text()
+    main = _section(text, "## adding")
+    assert "0.00300 [0.00200–0.00400]" in main and "0.0550" not in main  # the 500-step gru is elsewhere
+    other = _section(text, "## Other protocols")
+    assert "0.0550 [0.0500–0.0600]†" in other and "0.00300" not in other
+    protocols = {line.split("`")[1] for line in text.splitlines() if line.startswith("Protocol `")}
+    assert len(protocols) == 3  # adding main, adding at 500 steps, copy (its ablation shares it, in its own table)
+
+
+def test_ablation_variants_get_their_own_section(report_dir):
+    text = (report_dir / "leaderboard.md").read_text()
+    main = _section(text, "## copy")
+    assert "clip=off" not in main and "| rnn |" in main  # the main table names default recipes by model alone
+    ablation = _section(text, "## Ablations")
+    assert "| rnn (clip=off) | 0.500* · diverged 1/2" in ablation and "| rnn (clip=1.0) |" in ablation
+    assert "| # |" not in ablation  # never ranked
+    assert "lstm" not in ablation  # reference rows only for the models varied
+
+
+def test_a_diverged_seed_is_a_word_and_the_mean_is_marked(report_dir):
+    main = _section((report_dir / "leaderboard.md").read_text(), "## copy")
+    assert "0.300* · diverged 1/2" in main
+    assert "some seeds failed" in main
+
+
+def test_intervals_are_clipped_in_the_rendered_table(report_dir):
+    # copy/lstm at L=10: 0.99 ± 0.0248 would reach 1.015; accuracy stops at 1.
+    main = _section((report_dir / "leaderboard.md").read_text(), "## copy")
+    assert "0.990 [0.965–1.00]" in main
+    assert "±" not in (report_dir / "leaderboard.md").read_text()
+    assert "0.990 [0.965--1.00]" in (report_dir / "tables" / "copy.tex").read_text()
+    assert "0.990 [0.965–1.00]" in (report_dir / "leaderboard.html").read_text()
+
+
+def test_baseline_lines_are_named_by_strategy(report_dir):
+    text = (report_dir / "leaderboard.md").read_text()
+    copy, adding = _section(text, "## copy"), _section(text, "## adding")
+    assert "|  | chance | 0.125 | 0.125 | 0.125 |" in copy and "|  | memoryless | 0.550 |" in copy
+    assert "|  | predict 1 | 0.167 |" in adding
+    assert "0.565 [0.520–0.610] ≈ memoryless" in copy  # not better than the memoryless strategy
+    assert "within noise of that trivial strategy" in copy
+    assert baselines_of({"task": {"metric": "accuracy"}, "baseline": {"accuracy": 0.25}}) == {"chance": 0.25}
+
+
+def test_budget_limited_cells_are_marked(report_dir):
+    main = _section((report_dir / "leaderboard.md").read_text(), "## adding")
+    assert "0.166†" in main and "the number is a floor" in main
+
+
+def test_findings_section_and_json(report_dir):
+    text = (report_dir / "leaderboard.md").read_text()
+    assert "## Findings" in text and "| clipping |" in _section(text, "## Findings")
+    data = json.loads((report_dir / "findings.json").read_text())
+    verdicts = {f["id"]: f["verdict"] for f in data["findings"]}
+    assert {"adding-gating", "recall-attention", "ner-bidirectional", "gradient-decay"} <= set(verdicts)
+    assert verdicts["clipping"] == "reproduced"  # 1/6 diverged with clipping, 1/2 without
+    assert data["provenance"]["runs"] == "24"
+
+
+def _search_frame(chains: dict, start=8, top=32) -> pd.DataFrame:
+    rows = [{"task": "adding", "protocol": "p", "model": "lstm", "variant": "", "lr": 1e-3, "seed": seed,
+             "length": L, "status": "solved" if ok else "converged", "search/chain": f"c{seed}",
+             "search/start": start, "search/max": top, "search/refine": 2}
+            for seed, outcomes in chains.items() for L, ok in outcomes]
+    return pd.DataFrame(rows)
+
+
+def test_longest_solved_of_searched_chains():
+    frame = _search_frame({0: [(8, True), (16, True), (32, False), (24, True), (28, False)],
+                           1: [(8, True), (16, True), (32, True)]})
+    row = longest_solved(frame, pd.DataFrame()).iloc[0]
+    assert row["longest"] == 28 and row["label"] == "28 [24–≥ 32]" and not row["censored"]
+    censored = longest_solved(_search_frame({0: [(8, True), (16, True), (32, True)]}), pd.DataFrame()).iloc[0]
+    assert censored["censored"] and censored["label"] == "≥ 32"
+    nothing = longest_solved(_search_frame({0: [(8, False)], 1: [(8, False)]}), pd.DataFrame()).iloc[0]
+    assert nothing["label"] == "< 8"
+
+
+def test_fixed_lengths_mark_a_solved_longest_length_as_a_floor(report_dir):
+    ablation = _section((report_dir / "leaderboard.md").read_text(), "## copy")
+    assert "| 20 |" in ablation  # lstm: 40 failed
+    records, _ = load_runs(report_dir)
+    frame = runs_frame(records)
+    solved = longest_solved(frame, summarise(frame)).set_index(["task", "model", "variant"])
+    assert solved.loc[("adding", "transformer", ""), "label"] == "< 50"
 
 
 @pytest.mark.slow
@@ -88,7 +195,7 @@ def test_corrupt_and_foreign_files_are_skipped_with_a_warning(tmp_path):
     (runs / "garbage.json").write_text("{not json")
     (runs / "other-tool.json").write_text('{"accuracy": 1}')
     victim = sorted(runs.glob("*.json"))[0]
-    victim.write_text(victim.read_text().replace('"status": "ok"', '"status": "OK"'))
+    victim.write_text(victim.read_text().replace('"peak_mb": 300.0', '"peak_mb": 301.0'))  # tampered
     with pytest.warns(UserWarning):
         summary = write_report(tmp_path, tmp_path / "out")
     named = " ".join(summary["skipped"])
@@ -101,7 +208,7 @@ def test_csv_and_latex(report_dir):
     frame = pd.read_csv(report_dir / "leaderboard.csv")
     assert {"task", "model", "length", "mean", "ci", "n", "baseline", "max_solved"} <= set(frame.columns)
     tex = (report_dir / "tables" / "copy.tex").read_text()
-    assert r"\toprule" in tex and r"\bottomrule" in tex and r"$\pm$" in tex and r"\textbf{" in tex
+    assert r"\toprule" in tex and r"\bottomrule" in tex and "--" in tex and r"\textbf{" in tex
 
 
 @pytest.mark.slow
@@ -218,3 +325,22 @@ def test_an_old_run_file_is_skipped_by_name_and_upgraded_by_the_tool(tmp_path):
     assert upgraded["task"]["higher_is_better"] == current["task"]["higher_is_better"]
     assert tool.upgrade_results(tmp_path) == (0, [])  # a second pass changes nothing
     assert write_report(tmp_path, tmp_path / "again")["skipped"] == []
+
+
+def test_a_searched_protocol_shows_common_lengths_and_the_search_result(tmp_path):
+    from fixture_runs import record
+
+    from seqbench.store import write_run
+    # (model, seed, length, solved): gru solves up to the search's max (censored); rnn nothing.
+    probes = [("gru", s, L, True) for s in (0, 1) for L in (8, 16, 32)]
+    probes += [("gru", 0, 64, True), ("gru", 1, 64, False), ("gru", 1, 48, True), ("gru", 1, 56, True)]
+    probes += [("rnn", s, 8, False) for s in (0, 1)]
+    for model, seed, L, ok in probes:
+        r = record("adding", model, L, seed, 3e-3, 0.001 if ok else 0.1, 0.001 if ok else 0.1, "solved" if ok else "converged")
+        r["search"] = {"chain": f"{model}-{seed}", "start": 8, "max": 64, "refine": 2}
+        write_run(tmp_path, r)
+    write_report(tmp_path, tmp_path / "out")
+    main = _section((tmp_path / "out" / "leaderboard.md").read_text(), "## adding")
+    header = next(line for line in main.splitlines() if line.startswith("| # |"))
+    assert "| L=8 | longest solved L |" in header  # only the length every seed of every model ran
+    assert "| 1 | gru |" in main and "| 60 [56–≥ 64] |" in main and "| < 8 |" in main

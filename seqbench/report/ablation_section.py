@@ -36,12 +36,12 @@ def ablation_section(frame: pd.DataFrame) -> Section:
     rnn = frame[frame["model"] == "rnn"] if not frame.empty else frame
     if rnn.empty or len(rnn[RECIPE].drop_duplicates()) < 2:
         return note_section(TITLE, "No ablation runs (run the `ablation` suite: `seqbench sweep tasks/suites/ablation.yaml`).")
-    solved = max_solved(summarise(rnn)).set_index(["task", "variant"])
+    solved = max_solved(summarise(rnn)).set_index(["task", "protocol", "variant"])
     entries = []
-    for (task, variant), group in rnn.groupby(["task", "variant"], sort=True):
+    for (task, protocol, variant), group in rnn.groupby(["task", "protocol", "variant"], sort=True):
         first = group.iloc[0]
         clip, params = first["config/clip"], int(first["config/params"])
-        best = solved.loc[(task, variant)]
+        best = solved.loc[(task, protocol, variant)]
         norms = group["grad_norm_max"].dropna()
         longest = group[group["length"] == group["length"].max()]["init_slope"].dropna()
         diverged = int((group["status"] == "diverged").sum())

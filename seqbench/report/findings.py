@@ -7,7 +7,11 @@ numbers that decided it. A finding whose data says otherwise says so.
 The evidence frame has one row per run (see `evidence_frame`): task, model, main (the model's
 default recipe in its suite), length, seed, status, value (test primary metric), solved (the run's
 status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / slope_final (the
-gradient-flow probe's fitted ln-norm slope per step) and protocol (see report/protocol.py).
+gradient-flow probe's fitted ln-norm slope per step) and protocol (see report/protocol.py); and,
+where known, lr, chain (a length search's chain id) and search_max (its longest length).
+
+Claims about the main models read one protocol per task, the one with the most default-recipe
+runs (the leaderboard's main table), so a 25k-parameter ablation rnn never stands in for the main one.
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ class Finding:
 
 
 COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved", "solved_step", "clip", "init",
-           "nonlinearity", "loss", "slope_init", "slope_final", "protocol")
+           "nonlinearity", "loss", "slope_init", "slope_final", "protocol", "lr", "chain", "search_max")
 
 
 @dataclass(frozen=True)
@@ -63,29 +67,50 @@ def evaluate_findings(evidence: Evidence) -> list[Finding]:
 # ------------------------------------------------------------------ helpers
 
 def _main(runs: pd.DataFrame, task: str) -> pd.DataFrame:
+    """The task's default-recipe runs of its main protocol (the one with the most of them)."""
     if runs.empty:
         return runs
-    return runs[(runs["task"] == task) & runs["main"]]
+    main = runs[(runs["task"] == task) & runs["main"].astype(bool)]
+    if main.empty or main["protocol"].isna().all():
+        return main
+    counts = main.groupby("protocol").size()
+    protocol = sorted(counts.index, key=lambda p: (-counts[p], p))[0]
+    return main[main["protocol"] == protocol]
+
+
+def _chain_limit(chain: pd.DataFrame) -> tuple[int, bool]:
+    """(longest length solved below the chain's first unsolved length, censored)."""
+    fails = chain.loc[~chain["solved"].astype(bool), "length"]
+    first_fail = fails.min() if len(fails) else math.inf
+    passed = chain.loc[chain["solved"].astype(bool) & (chain["length"] < first_fail), "length"]
+    longest = int(passed.max()) if len(passed) else 0
+    ceiling = chain["search_max"].dropna()
+    # A search is censored when it solved its max; fixed lengths when nothing failed.
+    censored = bool(longest >= int(ceiling.iloc[0])) if len(ceiling) else not len(fails)
+    return longest, censored
 
 
 def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
-    """Per seed, the longest length solved below the seed's first unsolved length; then the median.
+    """Per chain (a seed and learning rate's runs, or a length search's chain), the longest length
+    solved below its first unsolved length; the learning rate with the best median over seeds; then
+    the median over its seeds.
 
-    `censored` when some seed solved every length it tried (its limit is at least that length).
+    `censored` when some seed solved every length it tried (fixed lengths) or its search's max.
     None when the model has no finished run here.
     """
     mine = runs[(runs["model"] == model) & runs["status"].isin(["solved", "converged", "budget-limited"])]
     if mine.empty:
         return None
-    per_seed, censored = [], False
-    for _, chain in mine.groupby("seed"):
-        fails = chain.loc[~chain["solved"], "length"]
-        first_fail = fails.min() if len(fails) else math.inf
-        passed = chain.loc[chain["solved"] & (chain["length"] < first_fail), "length"]
-        per_seed.append(int(passed.max()) if len(passed) else 0)
-        censored |= not len(fails)
+    mine = mine.assign(_chain=mine["chain"].where(mine["chain"].notna(), mine["seed"].astype(str)) if "chain" in mine
+                       else mine["seed"].astype(str), _lr=mine["lr"].fillna(0.0) if "lr" in mine else 0.0,
+                       search_max=mine["search_max"] if "search_max" in mine else None)
+    per_lr: dict = {}
+    for (lr, _), chain in mine.groupby(["_lr", "_chain"], sort=True):
+        per_lr.setdefault(lr, []).append(_chain_limit(chain))
+    limits = max(per_lr.values(), key=lambda v: float(np.median([x for x, _ in v])))
+    per_seed = [x for x, _ in limits]
     return {"median": float(np.median(per_seed)), "min": min(per_seed), "max": max(per_seed),
-            "seeds": len(per_seed), "censored": censored}
+            "seeds": len(per_seed), "censored": any(c for _, c in limits)}
 
 
 def _carry_longer(task: str, runs: pd.DataFrame) -> Finding:

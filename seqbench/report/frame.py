@@ -1,8 +1,9 @@
 """From run records to the numbers a leaderboard shows.
 
-Grouping: runs are grouped by (task, model, variant, length). The variant names the model
-settings that differ from the task's defaults for that model (e.g. `init=identity`) and the
-clip setting, so ablation runs never mix with the main entries.
+Grouping: runs are grouped by (task, protocol, model, variant, length). The protocol
+(report/protocol.py) holds what must be equal for numbers to share a ranking; the variant names the
+recipe settings that vary among a model's runs of one protocol (e.g. `init=identity`), so ablation
+runs never mix with the main entries.
 
 Selection: where a suite has a learning-rate grid, each (task, model, variant, length) keeps the
 learning rate with the best mean *validation* primary metric across seeds; test numbers are
@@ -20,10 +21,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..status import FINISHED, status_of
+from ..search import LengthSearch
+from ..status import BUDGET_LIMITED, FINISHED, SOLVED, status_of
 from ..store import flatten
+from .numbers import spread
+from .protocol import describe, protocol_id
 
-GROUP = ["task", "model", "variant", "length"]
+GROUP = ["task", "protocol", "model", "variant", "length"]
+DATA_FIELDS = ("source", "data", "data_hash")  # task-block fields that name the data, where a run file has them
 VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal", "positions")
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
 
@@ -65,17 +70,38 @@ def arrow(higher_is_better: bool) -> str:
     return "↑" if higher_is_better else "↓"
 
 
+def protocol_of(record: dict) -> str:
+    """The run's protocol hash: its config plus the data it names (report/protocol.py)."""
+    task = record.get("task", {})
+    return protocol_id(record["config"], {k: task[k] for k in DATA_FIELDS if k in task})
+
+
+def baselines_of(record: dict) -> dict[str, float]:
+    """{strategy: primary-metric score}, chance first. Files from before named strategies carry one
+    `baseline` block: it is chance."""
+    metric = record.get("task", {}).get("metric")
+    named = record.get("baselines") or {"chance": record.get("baseline") or {}}
+    return {name: float(scores[metric]) for name, scores in named.items() if metric in (scores or {}) and scores[metric] is not None}
+
+
+def n_scored(record: dict) -> int | None:
+    """Test outputs scored, for the binomial noise of a share: test examples x outputs per example, if known."""
+    task = record.get("task", {})
+    examples, outputs = task.get("test_examples"), task.get("outputs")
+    return int(examples * outputs) if isinstance(examples, int) and isinstance(outputs, int) else None
+
+
 def variant_labels(records: list[dict]) -> list[str]:
-    """Per run, the settings that vary among runs of its (task, model) ('' when none vary)."""
+    """Per run, the settings that vary among runs of its (task, protocol, model) ('' when none vary)."""
+    def key(r):
+        return (r["config"]["task"], protocol_of(r), r["config"]["model"]["name"])
     seen: dict = {}
     for r in records:
-        key = (r["config"]["task"], r["config"]["model"]["name"])
         for name, value in _settings(r).items():
-            seen.setdefault(key, {}).setdefault(name, set()).add(repr(value))
+            seen.setdefault(key(r), {}).setdefault(name, set()).add(repr(value))
     labels = []
     for r in records:
-        key = (r["config"]["task"], r["config"]["model"]["name"])
-        varying = [n for n, values in seen[key].items() if len(values) > 1]
+        varying = [n for n, values in seen[key(r)].items() if len(values) > 1]
         settings = _settings(r)
         labels.append(", ".join(f"{n}={'off' if settings[n] is None and n == 'clip' else settings[n]}" for n in varying))
     return labels
@@ -84,7 +110,15 @@ def variant_labels(records: list[dict]) -> list[str]:
 def runs_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r, variant in zip(records, variant_labels(records)):
-        row = flatten(r)
+        row = flatten({**r, "baseline": r.get("baseline") or {}})
+        row["protocol"] = protocol_of(r)
+        row["protocol_text"] = describe(r["config"])
+        row["baselines"] = baselines_of(r)
+        row["n_scored"] = n_scored(r)
+        search = r.get("search") or {}
+        row.update({f"search/{k}": search.get(k) for k in ("chain", "start", "max", "refine")})
+        row["solved_step"] = r.get("solved_step")
+        row["solved_s"] = r.get("solved_s")
         row["status"] = status_of(r)  # files from before early stopping say "ok": derived from their curve
         task = r.get("task", {})
         row["metric"] = task.get("metric")
@@ -135,8 +169,14 @@ def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(keep) if keep else ok.iloc[0:0]
 
 
+def _median(values) -> float:
+    values = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return float(np.median(values)) if values else float("nan")
+
+
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per group: primary test metric mean, CI half-width and n, plus costs and failures."""
+    """One row per group: the primary test metric over the chosen learning rate's seeds (mean, spread,
+    t half-width `ci`), its failures, statuses and costs. Failed seeds are counted, never averaged."""
     selected = select_lr(frame)
     rows = []
     for key, group in frame.groupby(GROUP, sort=True, dropna=False):
@@ -148,23 +188,40 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         row = dict(zip(GROUP, key))
         failed = group[~group["status"].isin(FINISHED)]
         lr = float(chosen["lr"].iloc[0]) if len(chosen) else float("nan")
+        # The seeds the cell speaks for: the chosen learning rate's, failed ones included; with no
+        # finished run at all, every run of the group.
+        failed_here = failed[failed["lr"] == lr] if len(chosen) else failed
+        values = list(chosen[f"test/{metric}"].dropna()) if metric and len(chosen) else []
+        s = spread(values, bool(higher) if higher is not None else True)
+        statuses = pd.concat([chosen["status"], failed_here["status"]]).value_counts()
+        solved = chosen[chosen["status"] == SOLVED]
         row.update({
             "metric": metric,
             "higher_is_better": higher,
             "n_failed": int(len(failed)),
-            "n_failed_at_lr": int((failed["lr"] == lr).sum()),
+            "n_failed_at_lr": int(len(failed_here)) if len(chosen) else 0,
             "failures": ", ".join(f"{s} {c}" for s, c in failed["status"].value_counts().sort_index().items()),
             "lr": lr,
             "solved_threshold": group["solved_threshold"].iloc[0],
             "main": bool(group["main"].all()),
+            "protocol_text": group["protocol_text"].iloc[0],
+            "mean": s.mean, "ci": t_interval(values)[1], "n": s.n, "low": s.low, "high": s.high,
+            "total": int(len(chosen) + len(failed_here)),
+            "failed_counts": failed_here["status"].value_counts().to_dict(),
+            "n_budget_limited": int((chosen["status"] == BUDGET_LIMITED).sum()),
+            "statuses": {k: int(v) for k, v in statuses.items()},
+            "values": values,
+            "solved_step": _median(solved["solved_step"]) if "solved_step" in solved else float("nan"),
+            "solved_s": _median(solved["solved_s"]) if "solved_s" in solved else float("nan"),
+            "n_scored": next((int(v) for v in group["n_scored"] if v is not None and not pd.isna(v)), None),
         })
-        mean, half, n = t_interval(chosen[f"test/{metric}"]) if metric and len(chosen) else (float("nan"), float("nan"), 0)
-        row.update({"mean": mean, "ci": half, "n": n})
-        for col in ("params", "train_time_s", "eval_tokens_per_s", "median_step_ms", "seq_len"):
-            values = chosen[col].dropna() if col in chosen else []
-            row[col] = float(np.mean(values)) if len(values) else float("nan")
-        baseline = f"baseline/{metric}"
-        row["baseline"] = float(group[baseline].dropna().iloc[0]) if metric and baseline in group and group[baseline].notna().any() else float("nan")
+        for col in ("params", "train_time_s", "eval_tokens_per_s", "seq_len"):
+            values_ = chosen[col].dropna() if col in chosen else []
+            row[col] = float(np.mean(values_)) if len(values_) else float("nan")
+        row["median_step_ms"] = _median(chosen["median_step_ms"]) if len(chosen) else float("nan")
+        named = next((b for b in group["baselines"] if b), {})
+        row["baselines"] = named
+        row["baseline"] = next(iter(named.values()), float("nan"))  # chance: the first strategy
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -176,16 +233,73 @@ def passes(value: float, threshold, higher_is_better: bool) -> bool:
     return value >= threshold if higher_is_better else value <= threshold
 
 
+ROW = ["task", "protocol", "model", "variant"]  # one row of a table
+
+
 def max_solved(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, model, variant): the largest length whose mean primary metric passes the threshold.
-    A length where a run of the chosen learning rate diverged or failed is not solved."""
+    """Per (task, protocol, model, variant): the largest length whose mean primary metric passes the
+    threshold; `censored` when that is the longest length tried. A length where a run of the chosen
+    learning rate diverged or failed is not solved."""
     rows = []
     if summary.empty:
-        return pd.DataFrame(columns=["task", "model", "variant", "max_solved", "tested"])
-    for (task, model, variant), group in summary.groupby(["task", "model", "variant"], sort=True):
+        return pd.DataFrame(columns=ROW + ["max_solved", "censored", "tested"])
+    for key, group in summary.groupby(ROW, sort=True):
         solved = [int(r.length) for r in group.itertuples()
                   if not r.n_failed_at_lr and passes(r.mean, r.solved_threshold, r.higher_is_better)]
-        rows.append({"task": task, "model": model, "variant": variant,
-                     "max_solved": max(solved) if solved else None,
+        best = max(solved) if solved else None
+        rows.append({**dict(zip(ROW, key)), "max_solved": best,
+                     "censored": best is not None and best == int(group["length"].max()),
                      "tested": " ".join(str(int(x)) for x in sorted(group["length"]))})
     return pd.DataFrame(rows)
+
+
+def _length_text(value: float, start: int, ceiling: int) -> str:
+    if value < start:
+        return f"< {start}"
+    return f"≥ {value:g}" if value >= ceiling else f"{value:g}"
+
+
+def _searched(chains: pd.DataFrame) -> dict:
+    """Longest solved length of searched chains: per chain LengthSearch.result, the learning rate
+    with the best median over seeds (status `solved` is a validation verdict), then the median over
+    its seeds with the min–max. A chain that solved nothing counts 0 ("< start")."""
+    per_lr: dict = {}
+    first = chains.iloc[0]
+    search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
+    for (lr, _), chain in chains.groupby(["lr", "search/chain"], sort=True):
+        result = search.result({int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
+        per_lr.setdefault(lr, []).append(result.longest or 0)
+    lr, longest = max(per_lr.items(), key=lambda kv: (float(np.median(kv[1])), -kv[0]))
+    median = float(np.median(longest))
+    text = _length_text(median, search.start, search.max)
+    if len(longest) > 1 and min(longest) != max(longest):
+        text += f" [{_length_text(min(longest), search.start, search.max)}–{_length_text(max(longest), search.start, search.max)}]"
+    return {"longest": median, "low": min(longest), "high": max(longest), "censored": median >= search.max,
+            "label": text, "searched": True, "seeds": len(longest)}
+
+
+def longest_solved(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Per table row (task, protocol, model, variant): the longest solved length and its label.
+
+    Searched chains (run files with a `search` block): see `_searched`; `≥ L` when the median seed
+    solved even the search's max, `< start` when it solved nothing. Fixed lengths: `max_solved`'s
+    rule, `≥ L` when the longest length tried passes, `< L` (the shortest tried) when none does.
+    """
+    fixed = max_solved(summary).set_index(ROW) if not summary.empty else None
+    rows = []
+    for key, group in frame.groupby(ROW, sort=True):
+        chains = group[group["search/chain"].notna()] if "search/chain" in group else group.iloc[0:0]
+        if len(chains):
+            rows.append({**dict(zip(ROW, key)), **_searched(chains)})
+            continue
+        if fixed is None or key not in fixed.index:
+            continue
+        best = fixed.loc[key]
+        shortest = int(group["length"].min())
+        value = best["max_solved"]
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        label = f"< {shortest}" if missing else (f"≥ {int(value)}" if best["censored"] else str(int(value)))
+        rows.append({**dict(zip(ROW, key)), "longest": 0.0 if missing else float(value), "low": float("nan"),
+                     "high": float("nan"), "censored": bool(best["censored"]), "label": label, "searched": False,
+                     "seeds": float("nan")})
+    return pd.DataFrame(rows, columns=ROW + ["longest", "low", "high", "censored", "label", "searched", "seeds"])

@@ -1,21 +1,28 @@
-"""Leaderboard tables: per task, models ranked by the primary test metric (mean ± 95% CI)."""
+"""Leaderboard tables: one table per (task, protocol), the main models ranked, ablations apart.
+
+Which runs share a table (report/protocol.py): per task, the *main* table holds the default-recipe
+runs of the protocol with the most of them; every other protocol's default runs get a table under
+"Other protocols"; each protocol's ablation variants (recipe.default false), beside that protocol's
+default runs for reference, get an unranked table under "Ablations". No table mixes protocols.
+
+A cell (report/numbers.py): the mean with the seeds' min–max (n < 3) or a clipped 95% t-interval,
+failed seeds as words with counts (the mean, marked `*`, covers the others), `†` when a seed was
+budget-limited, and `≈ <strategy>` when the score is within noise of a trivial strategy.
+"""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..status import FINISHED
-from .frame import arrow, max_solved
+from .frame import arrow, longest_solved
+from .numbers import BUDGET_MARK, PARTIAL_MARK, Spread, cell_text, fmt, within_noise
 from .table import Cell, Table
 
-
-def fmt_value(mean: float, ci: float, n: int, digits: int = 3) -> str:
-    if n == 0 or math.isnan(mean):
-        return "—"
-    spread = f" ± {ci:.{digits}f}" if not math.isnan(ci) else ""
-    return f"{mean:.{digits}f}{spread} (n={n})"
+NOISE_MARK = "≈"
 
 
 def fmt_number(value: float, digits: int = 0, suffix: str = "") -> str:
@@ -28,70 +35,197 @@ def model_name(model: str, variant: str) -> str:
     return f"{model} ({variant})" if variant else model
 
 
-def task_table(task: str, summary: pd.DataFrame, solved: pd.DataFrame) -> Table:
-    """Rows: model (and variant); columns: the primary metric at each length, then costs."""
+@dataclass(frozen=True)
+class Board:
+    """One table of the leaderboard and where it goes."""
+    task: str
+    protocol: str
+    kind: str  # "main" | "other" (another protocol's default runs) | "ablation"
+    table: Table
+
+    @property
+    def name(self) -> str:
+        """File stem of its LaTeX table: the main table keeps the task's name."""
+        return self.task if self.kind == "main" else f"{self.task}-{self.kind}-{self.protocol}"
+
+
+def not_beaten(row) -> str | None:
+    """The strongest trivial strategy the cell's seeds do not beat beyond noise, or None."""
+    if not row.n or not row.baselines:
+        return None
+    up = bool(row.higher_is_better)
+    for name, score in sorted(row.baselines.items(), key=lambda kv: -kv[1] if up else kv[1]):
+        if within_noise(row.values, score, up, row.n_scored):
+            return name
+    return None
+
+
+def cell(row) -> tuple[str, str | None]:
+    spread_ = Spread(row.mean, row.low, row.high, row.n, "single" if row.n == 1 else "range" if row.n < 3 else "t95")
+    text = cell_text(spread_, row.failed_counts, row.total, row.n_budget_limited)
+    strategy = not_beaten(row)
+    return (f"{text} {NOISE_MARK} {strategy}" if strategy else text), strategy
+
+
+def shown_lengths(frame: pd.DataFrame, searched: bool) -> list:
+    """Per-length columns. Fixed lengths: every length tried. A search: only the lengths every seed of
+    every row ran (usually the search's start), so each column compares like with like; the search's
+    result is the longest-solved column."""
+    lengths = sorted(frame["length"].unique())
+    if not searched:
+        return lengths
+    runs = [set(g["length"]) for _, g in frame.groupby(["model", "variant", "seed"])]
+    return sorted(set.intersection(*runs)) if runs else []
+
+
+def status_text(group: pd.DataFrame) -> str:
+    counts: dict = {}
+    for statuses in group["statuses"]:
+        for k, v in statuses.items():
+            counts[k] = counts.get(k, 0) + v
+    order = {"solved": 0, "converged": 1, "budget-limited": 2}
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 9), kv[0])))
+
+
+def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame, ranked: bool = True,
+               heading: str = "") -> Table:
+    """Rows: model (and variant) of one (task, protocol); columns: the primary metric per length, the
+    longest solved length, statuses, then costs. `summary`, `frame` and `longest` hold that protocol only."""
+    task = summary["task"].iloc[0]
     metric = summary["metric"].dropna().iloc[0]
     up = bool(summary["higher_is_better"].dropna().iloc[0])
-    lengths = sorted(summary["length"].unique())
-    multi = len(lengths) > 1
+    searched = bool(longest["searched"].any()) if len(longest) else False
+    lengths = shown_lengths(frame, searched)
+    multi = searched or summary["length"].nunique() > 1
     length_cols = [f"L={int(L)}" for L in lengths] if multi else [f"test {metric}"]
-    columns = ["#", "model"] + length_cols + (["max solved L"] if multi else []) + \
-              ["params", "train time (s)", "eval tokens/s"]
+    columns = (["#"] if ranked else []) + ["model"] + length_cols + (["longest solved L"] if multi else []) + \
+        ["status", "params", "step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s"]
     best = {}
     for L in lengths:
         at = summary[(summary["length"] == L) & summary["n"].gt(0)]
         if len(at):
             best[L] = at["mean"].max() if up else at["mean"].min()
-    entries = []
+    entries, marks = [], set()
     for (model, variant), group in summary.groupby(["model", "variant"], sort=True):
         by_len = {row.length: row for row in group.itertuples()}
-        score = np.nanmean([r.mean for r in by_len.values()]) if any(r.n for r in by_len.values()) else float("nan")
-        cells = [Cell(model_name(model, variant))]
+        shown = [by_len[L] for L in lengths if L in by_len]
+        score = float(np.nanmean([r.mean for r in shown])) if any(r.n for r in shown) else float("nan")
+        # Default-recipe tables hold one recipe per model: the name alone says it.
+        cells = [Cell(model if summary["main"].all() else model_name(model, variant))]
         for L in lengths:
             r = by_len.get(L)
             if r is None:
                 cells.append(Cell("—"))
                 continue
-            text = fmt_value(r.mean, r.ci, r.n)
-            if r.n_failed:
-                text += f" [{r.failures}]"
+            text, strategy = cell(r)
+            marks.update(m for m, on in ((PARTIAL_MARK, sum(r.failed_counts.values()) and r.n),
+                                         (BUDGET_MARK, r.n_budget_limited), (NOISE_MARK, strategy)) if on)
             cells.append(Cell(text, sort=r.mean, bold=r.n > 0 and L in best and r.mean == best[L]))
+        reach = 0.0
         if multi:
-            ms = solved[(solved["model"] == model) & (solved["variant"] == variant)]["max_solved"]
-            value = ms.iloc[0] if len(ms) else None
-            value = None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
-            cells.append(Cell(str(value) if value is not None else "none", sort=value if value is not None else -1))
-        params = group["params"].mean()
-        time_s = group["train_time_s"].mean()
-        tokens = group["eval_tokens_per_s"].mean()
-        cells += [Cell(fmt_number(params), params), Cell(fmt_number(time_s, 1), time_s), Cell(fmt_number(tokens), tokens)]
-        entries.append((score, cells))
-    # Rank by the mean over lengths; models with no result go last.
-    entries.sort(key=lambda e: (math.isnan(e[0]), -e[0] if up else e[0]))
-    rows = [[Cell(str(i + 1), i + 1)] + cells for i, (_, cells) in enumerate(entries)]
-    baselines = [fmt_number(summary[summary["length"] == L]["baseline"].dropna().iloc[0], 3)
-                 if summary[summary["length"] == L]["baseline"].notna().any() else "—" for L in lengths]
-    footer = [[Cell(""), Cell("chance baseline")] + [Cell(b) for b in baselines] +
-              [Cell("")] * (len(columns) - 2 - len(lengths))]
-    title = f"{task}: test {metric} {arrow(up)} (mean ± 95% t-interval over seeds; n = seeds)"
-    note = ("Ranked by the mean over lengths. Bold: best at that length. Learning rate chosen per "
-            "model and length on validation. max solved L: the largest length whose mean passes the "
-            f"task's threshold ({summary['solved_threshold'].iloc[0]}).") if multi else \
-           "Bold: best. Learning rate chosen per model on validation."
-    return Table(title, columns, rows, note=note, footer=footer)
+            mine = longest[(longest["model"] == model) & (longest["variant"] == variant)]
+            reach = float(mine["longest"].iloc[0]) if len(mine) else 0.0
+            cells.append(Cell(mine["label"].iloc[0] if len(mine) else "—", sort=reach))
+        solved_steps = group["solved_step"].dropna()
+        solved_s = group["solved_s"].dropna()
+        cells += [Cell(status_text(group)),
+                  Cell(fmt_number(group["params"].mean()), group["params"].mean()),
+                  Cell(fmt(group["median_step_ms"].median()), group["median_step_ms"].median()),
+                  Cell(fmt_number(solved_steps.median()) if len(solved_steps) else "—", solved_steps.median()),
+                  Cell(fmt(solved_s.median()) if len(solved_s) else "—", solved_s.median()),
+                  Cell(fmt(group["train_time_s"].mean()), group["train_time_s"].mean()),
+                  Cell(fmt_number(group["eval_tokens_per_s"].mean()), group["eval_tokens_per_s"].mean())]
+        # A search ranks by its headline (longest solved), a fixed-length table by the mean over lengths.
+        quality = math.nan if math.isnan(score) else (score if up else -score)
+        key = (-reach if searched else 0.0, math.isnan(quality), -quality if not math.isnan(quality) else 0.0)
+        entries.append((key, cells))
+    if ranked:
+        entries.sort(key=lambda e: e[0])
+        rows = [[Cell(str(i + 1), i + 1)] + cells for i, (_, cells) in enumerate(entries)]
+    else:
+        rows = [cells for _, cells in entries]
+    footer = baseline_lines(summary, lengths, len(columns), ranked)
+    title = heading or f"{task}: test {metric} {arrow(up)}"
+    return Table(title, columns, rows, note=table_note(summary, marks, multi, searched, ranked), footer=footer)
 
 
-def leaderboard_tables(summary: pd.DataFrame) -> dict[str, Table]:
-    solved = max_solved(summary)
-    return {task: task_table(task, group, solved[solved["task"] == task])
-            for task, group in summary.groupby("task", sort=True) if group["metric"].notna().any()}
+def baseline_lines(summary: pd.DataFrame, lengths: list, width: int, ranked: bool) -> list[list[Cell]]:
+    """One footer line per trivial strategy, chance first, with its score at each shown length."""
+    at = {L: next((b for b in summary.loc[summary["length"] == L, "baselines"] if b), {}) for L in lengths}
+    names = list(dict.fromkeys(name for L in lengths for name in at[L]))
+    lead = [Cell("")] if ranked else []
+    return [lead + [Cell(name)] + [Cell(fmt(at[L].get(name))) for L in lengths]
+            + [Cell("")] * (width - len(lead) - 1 - len(lengths)) for name in names]
+
+
+def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, ranked: bool) -> str:
+    first = summary.iloc[0]
+    parts = [f"Protocol `{first['protocol']}`: {first['protocol_text']}."]
+    parts.append("Cells: mean over seeds [min–max] (n < 3) or [95% t-interval, clipped to the metric's range]. "
+                 "Learning rate chosen per model and length on validation.")
+    if ranked:
+        parts.append("Ranked by the longest solved length, then the mean." if searched else
+                     "Ranked by the mean over the lengths shown." if multi else "Ranked by the mean.")
+        parts.append("Bold: best at that length.")
+    if multi:
+        rule = ("per seed the length search's result; the median over seeds [min–max]" if searched else
+                f"the largest length whose mean passes the task's threshold ({first['solved_threshold']})")
+        parts.append(f"Longest solved L: {rule}; `≥ L`: solved the longest length tried (a floor), `< L`: "
+                     "nothing solved down to L.")
+    if PARTIAL_MARK in marks:
+        parts.append(f"{PARTIAL_MARK} some seeds failed (counted beside the mean): the mean covers the others.")
+    if BUDGET_MARK in marks:
+        parts.append(f"{BUDGET_MARK} still improving when the budget ran out: the number is a floor.")
+    if NOISE_MARK in marks:
+        parts.append(f"{NOISE_MARK} <strategy>: within noise of that trivial strategy, so not better than it"
+                     + (", whatever its rank." if ranked else "."))
+    return " ".join(parts)
+
+
+def boards(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Board]:
+    """Every table, by task: the main one, then other protocols, then ablations."""
+    out: list[Board] = []
+    longest = longest_solved(frame, summary)
+    for task, rows in summary.groupby("task", sort=True):
+        if not rows["metric"].notna().any():
+            continue
+        runs = frame[frame["task"] == task]
+        defaults = runs[runs["main"]]
+        by_count = defaults.groupby("protocol").size()
+        order = sorted(by_count.index, key=lambda p: (-by_count[p], p))  # the main protocol: most default runs
+
+        def table(protocol: str, main_only: bool, ranked: bool) -> Table | None:
+            s = rows[(rows["protocol"] == protocol) & (rows["main"] if main_only else True)]
+            f = runs[(runs["protocol"] == protocol) & (runs["main"] if main_only else True)]
+            if not main_only:  # the variants, and for reference the default runs of the models varied
+                varied = set(f.loc[~f["main"], "model"])
+                s, f = s[s["model"].isin(varied)], f[f["model"].isin(varied)]
+            s = s[s["metric"].notna()]
+            if s.empty:
+                return None
+            return task_table(s, f, longest[(longest["task"] == task) & (longest["protocol"] == protocol)],
+                              ranked=ranked)
+        for i, protocol in enumerate(order):
+            t = table(protocol, True, True)
+            if t is not None:
+                out.append(Board(task, protocol, "main" if i == 0 else "other", t))
+        for protocol in sorted(set(runs.loc[~runs["main"], "protocol"])):
+            t = table(protocol, False, False)
+            if t is not None:
+                out.append(Board(task, protocol, "ablation", t))
+    return out
+
+
+def leaderboard_tables(summary: pd.DataFrame, frame: pd.DataFrame) -> dict[str, Table]:
+    """The main table per task (the other protocols and ablations: `boards`)."""
+    return {b.task: b.table for b in boards(summary, frame) if b.kind == "main"}
 
 
 def failures_table(frame: pd.DataFrame) -> Table | None:
     failed = frame[~frame["status"].isin(FINISHED)]
     if failed.empty:
         return None
-    rows = [[Cell(r.task), Cell(model_name(r.model, r.variant)), Cell(str(r.length)), Cell(f"{r.lr:g}"),
+    rows = [[Cell(r.task), Cell(model_name(r.model, r.variant)), Cell(r.protocol), Cell(str(r.length)), Cell(f"{r.lr:g}"),
              Cell(str(r.seed)), Cell(r.status)] for r in failed.itertuples()]
-    return Table("runs that did not finish normally", ["task", "model", "length", "lr", "seed", "status"], rows,
-                 note="Diverged: a NaN or inf loss; oom: out of memory; failed: an error (see the run file).")
+    return Table("runs that did not finish normally", ["task", "model", "protocol", "length", "lr", "seed", "status"], rows,
+                 note="Diverged: a NaN or inf loss; oom: out of memory; error: an exception (see the run file).")

@@ -29,8 +29,9 @@ def fmt(value, digits: int = 3) -> str:
         return f"{value:.{digits - 1}e}"
     if abs(value) >= 10 ** digits:
         return f"{value:,.0f}"
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
-    return f"{value:.{decimals}f}"
+    rounded = float(f"{value:.{digits}g}")  # so 0.99995 is '1.00', not '1.000'
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(rounded)))))
+    return f"{rounded:.{decimals}f}"
 
 
 def metric_range(higher_is_better: bool) -> tuple[float, float]:

@@ -18,15 +18,22 @@ from ..store import load_runs, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
 from .cost_section import cost_section
-from .frame import max_solved, missing_fields, runs_frame, summarise
+from .evidence import evidence_of, findings_json, findings_section
+from .findings import evaluate_findings
+from .frame import ROW, longest_solved, missing_fields, runs_frame, summarise
 from .gradflow_section import gradflow_section
-from .leaderboard import failures_table, leaderboard_tables
+from .leaderboard import Board, boards, failures_table
 from .lm import lm_section
 from .perf_section import perf_section
 from .section import Section
 from .table import Table
 
-SUMMARY_ONLY = ["higher_is_better", "n_failed_at_lr"]  # summary columns the CSV leaves out (its columns are stable)
+# summary columns the CSV leaves out (its columns are stable; dicts and lists are not CSV)
+SUMMARY_ONLY = ["higher_is_better", "n_failed_at_lr", "values", "failed_counts", "statuses", "baselines", "protocol_text"]
+GROUPS = {"other": ("Other protocols", "Default-recipe runs of another protocol than the main table's (another suite, "
+                    "budget, size or data): ranked among themselves only."),
+          "ablation": ("Ablations", "Recipe variants, beside their protocol's default-recipe runs for reference; "
+                       "never ranked with the main models.")}
 
 
 def provenance_block(records: list[dict], results: Path) -> dict:
@@ -82,6 +89,15 @@ const asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';const key=r=>{const c=
 [...b.rows].sort((x,y)=>{const a=key(x),c=key(y);return (a>c?1:a<c?-1:0)*(asc?1:-1)}).forEach(r=>b.appendChild(r));}"""
 
 
+def in_main_protocol(rows: pd.DataFrame, main_protocol: dict[str, str]) -> pd.DataFrame:
+    """The rows of each task's main protocol (the one its main table ranks)."""
+    return rows[rows["protocol"] == rows["task"].map(main_protocol)]
+
+
+def _heading(board: Board) -> str:
+    return f"{board.task}, protocol {board.protocol}"
+
+
 def _img(out: Path, rel: str) -> str:
     data = base64.b64encode((out / rel).read_bytes()).decode()
     return f'<img alt="{html.escape(rel)}" src="data:image/png;base64,{data}">'
@@ -97,39 +113,47 @@ def write_report(results: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     frame = runs_frame(records)
     prov = provenance_block(records, results)
-    if frame.empty:
-        summary = pd.DataFrame()
-        tables: dict[str, Table] = {}
-    else:
-        summary = summarise(frame)
-        tables = leaderboard_tables(summary)
+    summary = pd.DataFrame() if frame.empty else summarise(frame)
+    boards_ = [] if frame.empty else boards(summary, frame)
+    tables: dict[str, Table] = {b.task: b.table for b in boards_ if b.kind == "main"}
+    grouped = {kind: [b for b in boards_ if b.kind == kind] for kind in GROUPS}
+    findings = evaluate_findings(evidence_of(records, results))
     figs = []
     if not summary.empty:
-        figs += figures.metric_vs_length(summary, out)
-        figs += figures.max_solved_bars(summary, out)
-        figs += figures.step_time_vs_length(frame, out)
+        # The figures draw what the main tables rank: each task's main protocol, never a mix.
+        main_protocol = {b.task: b.protocol for b in boards_ if b.kind == "main"}
+        figs += figures.metric_vs_length(in_main_protocol(summary, main_protocol), out)
+        figs += figures.max_solved_bars(in_main_protocol(summary, main_protocol), out)
+        figs += figures.step_time_vs_length(in_main_protocol(frame, main_protocol), out)
         figs += figures.by_bucket(records, out)
     failed = failures_table(frame) if not frame.empty else None
-    found = sections(records, results, out) if records else []
+    found = ([findings_section(findings)] if records else []) + (sections(records, results, out) if records else [])
+    write_json_atomic(out / "findings.json", findings_json(findings, prov))
 
-    # CSV: one row per (task, model, variant, length), with max solved length.
+    # CSV: one row per (task, protocol, model, variant, length), with the longest solved length.
     if not summary.empty:
-        solved = max_solved(summary)
-        csv = summary.drop(columns=SUMMARY_ONLY).merge(solved[["task", "model", "variant", "max_solved"]], on=["task", "model", "variant"], how="left")
+        longest = longest_solved(frame, summary).rename(columns={"longest": "max_solved", "label": "longest_solved"})
+        csv = summary.drop(columns=SUMMARY_ONLY).merge(longest[ROW + ["max_solved", "longest_solved"]], on=ROW, how="left")
         csv.to_csv(out / "leaderboard.csv", index=False, float_format="%.6g")
     else:
         (out / "leaderboard.csv").write_text("")
     tex_dir = out / "tables"
     tex_dir.mkdir(exist_ok=True)
-    for task, table in tables.items():
-        (tex_dir / f"{task}.tex").write_text(table.latex())
+    for board in boards_:
+        (tex_dir / f"{board.name}.tex").write_text(board.table.latex())
 
     # Markdown
     md = ["# seqbench leaderboard", "",
-          "Test-split results; each cell is the mean ± the 95% t-interval half-width across seeds, with n "
-          "the number of seeds. ↑/↓ marks the better direction. See README.md, 'Reading the leaderboard'.", ""]
+          "Test-split results, one protocol per table. Each cell is the mean over seeds with their min–max "
+          "(fewer than 3 seeds) or a 95% t-interval clipped to the metric's range; failed seeds are counted in words. "
+          "↑/↓ marks the better direction. See README.md, 'Reading the leaderboard'.", ""]
     for task, table in tables.items():
         md += [f"## {task}", "", table.markdown()]
+    for kind, (title, about) in GROUPS.items():
+        if grouped[kind]:
+            md += [f"## {title}", "", about, ""]
+            for b in grouped[kind]:
+                md += [f"### {_heading(b)}", "", b.table.markdown()]
     if figs:
         md += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figs] + [""]
     for s in found:
@@ -146,6 +170,10 @@ def write_report(results: Path, out: Path) -> dict:
             "<nav>" + " · ".join(f'<a href="#{t}">{t}</a>' for t in tables) + "</nav>"]
     for task, table in tables.items():
         body.append(f'<h2 id="{task}">{task}</h2>' + table.html())
+    for kind, (title, about) in GROUPS.items():
+        if grouped[kind]:
+            body.append(f"<h2>{html.escape(title)}</h2><p class=note>{html.escape(about)}</p>" + "".join(
+                f"<h3>{html.escape(_heading(b))}</h3>" + b.table.html() for b in grouped[kind]))
     if figs:
         body.append("<h2>Figures</h2>" + "".join(_img(out, f) for f in figs))
     for s in found:
@@ -160,4 +188,6 @@ def write_report(results: Path, out: Path) -> dict:
     (out / "leaderboard.html").write_text(page)
     write_json_atomic(out / "provenance.json", prov)
     return {"runs": len(records), "skipped": skipped, "tables": list(tables), "figures": figs,
+            "other": [b.name for b in grouped["other"]], "ablations": [b.name for b in grouped["ablation"]],
+            "findings": {f.id: f.verdict for f in findings},
             "sections": [s.title for s in found]}
