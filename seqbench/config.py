@@ -34,7 +34,7 @@ class ModelConfig:
     init: str = "auto"  # recurrent init: auto (chrono for lstm/gru/bilstm, PyTorch's for rnn) | default | orthogonal | identity (IRNN with relu) | chrono
     chrono_tmax: int | None = None  # chrono init's longest time scale; None: the task's sequence length
     causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
-    positions: str = "sinusoidal"  # transformer: sinusoidal | learned (a table, N(0, 1) init) | rope (rotary)
+    positions: str = "learned"  # transformer: learned (a table, N(0, 1) init; chosen by the positions suite) | sinusoidal | rope (rotary)
     max_positions: int | None = None  # rows of a learned position table; None: the task's sequence length
 
 
@@ -97,8 +97,13 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
         data = dict(data)
-        model = build_dataclass(ModelConfig, data.pop("model", {}), "model")
-        train = build_dataclass(TrainConfig, data.pop("train", {}), "train")
+        # A config written before a field existed ran with the field's value of that time, which
+        # is not always today's default (the Transformer's positions changed to learned).
+        sections = {"model": dict(data.pop("model", {})), "train": dict(data.pop("train", {}))}
+        for section, key, then in HASH_NEUTRAL_DEFAULTS:
+            sections[section].setdefault(key, then)
+        model = build_dataclass(ModelConfig, sections["model"], "model")
+        train = build_dataclass(TrainConfig, sections["train"], "train")
         return build_dataclass(cls, {**data, "model": model, "train": train}, "run")
 
 

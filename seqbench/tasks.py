@@ -117,7 +117,7 @@ class Task:
         model_cfg = merge(model_cfg, overrides.pop("model", {}), "model")
         if model_cfg.chrono_tmax is None:
             model_cfg = dataclasses.replace(model_cfg, chrono_tmax=self.source.seq_len(self.check_length(length)))
-        if model_cfg.positions == "learned" and model_cfg.max_positions is None:
+        if MODELS.meta(model).get("positional") and model_cfg.positions == "learned" and model_cfg.max_positions is None:
             model_cfg = dataclasses.replace(model_cfg, max_positions=self.source.seq_len(self.check_length(length)))
         if model_cfg.name != model:
             raise UserError("choose the model with --model, not model.name")

@@ -21,6 +21,7 @@ def make(model, output, params=20000, **kw):
     torch.manual_seed(0)
     if model == "transformer":
         kw.setdefault("n_heads", 2)  # finer width steps: a small budget is then met within 5%
+        kw.setdefault("max_positions", 16)  # learned positions (the default) need a table size
     return build_model(ModelConfig(name=model, params=params, **kw), fake_task(output)).eval()
 
 

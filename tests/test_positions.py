@@ -84,9 +84,10 @@ def test_rotary_depends_only_on_relative_position():
 
 def test_learned_positions_are_sized_from_the_task():
     task = get_task("recall")
-    cfg = task.resolve("transformer", 8, 0, {"model": {"positions": "learned"}}).model
-    assert cfg.max_positions == task.source.seq_len(8)
-    assert task.resolve("transformer", 8, 0).model.max_positions is None  # sinusoidal: no table, same run id as before
+    cfg = task.resolve("transformer", 8, 0).model  # learned is the default
+    assert cfg.positions == "learned" and cfg.max_positions == task.source.seq_len(8)
+    assert task.resolve("transformer", 8, 0, {"model": {"positions": "sinusoidal"}}).model.max_positions is None
+    assert task.resolve("lstm", 8, 0).model.max_positions is None  # no positions, no table
 
 
 def test_unknown_positions_is_one_clear_error():

@@ -116,7 +116,8 @@ def peak_flops(device: torch.device, threads: int, n: int, min_run_time: float,
 
 
 def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, float], log=print) -> dict:
-    model_cfg = task.resolve(name, task.lengths[0], 0, {"model": {"params": cfg.params}}).model
+    # Resolved at the longest length probed, so a learned position table covers every T.
+    model_cfg = task.resolve(name, max(cfg.grid()), 0, {"model": {"params": cfg.params}}).model
     model = build_model(model_cfg, task, seed=0).to(device)
     gen = torch.Generator().manual_seed(0)
     B = cfg.batch_size

@@ -33,7 +33,7 @@ def _heads_step(cfg: ModelConfig) -> int:
     return cfg.n_heads * (2 if cfg.positions == "rope" else 1)
 
 
-@MODELS.register("transformer", family="attention", width_step=_heads_step, fine_knob="ff_dim",
+@MODELS.register("transformer", family="attention", width_step=_heads_step, fine_knob="ff_dim", positional=True,
                  description="pre-norm Transformer encoder (SDPA); sinusoidal, learned or rotary positions")
 def _transformer(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
     return TransformerEncoder(input_dim, width, cfg.n_layers or 2, cfg.n_heads, cfg.ff_dim or cfg.ff_mult * width,

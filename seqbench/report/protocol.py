@@ -37,9 +37,9 @@ def describe(config: dict) -> str:
     """The protocol in words: 'task v1, 50,000 params, ≤ 800 steps × batch 64, early stop (hold 2, patience 5)'."""
     t = config["train"]
     parts = [f"{config['task']} v{config.get('task_version', 1)}", f"{config['model']['params']:,} params",
-             f"≤ {t['steps']:,} steps × batch {t['batch_size']}"]
+             f"≤ {t.get('steps', 0):,} steps × batch {t.get('batch_size', '?')}"]
     if t.get("time_budget_s"):
         parts.append(f"≤ {t['time_budget_s']:g} s")
     if t.get("early_stop"):
-        parts.append(f"early stop (hold {t.get('hold', 2)}, patience {t.get('patience', 5)} evaluations of {t['eval_every']} steps)")
+        parts.append(f"early stop (hold {t.get('hold', 2)}, patience {t.get('patience', 5)} evaluations of {t.get('eval_every')} steps)")
     return ", ".join(parts)

@@ -23,6 +23,7 @@ from .findings import evaluate_findings
 from .frame import ROW, longest_solved, missing_fields, runs_frame, summarise
 from .gradflow_section import gradflow_section
 from .leaderboard import Board, boards, failures_table
+from .positions_section import positions_section
 from .lm import lm_section
 from .perf_section import perf_section
 from .section import Section
@@ -64,6 +65,7 @@ def provenance_block(records: list[dict], results: Path) -> dict:
 def sections(records: list[dict], results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
     found = [lm_section(records, out), gradflow_section(records, out), ablation_section(runs_frame(records)),
+             positions_section(records, out),
              cost_section(results, out), perf_section(results, records)]
     return [s for s in found if s is not None]
 
@@ -122,10 +124,14 @@ def write_report(results: Path, out: Path) -> dict:
     if not summary.empty:
         # The figures draw what the main tables rank: each task's main protocol, never a mix.
         main_protocol = {b.task: b.protocol for b in boards_ if b.kind == "main"}
-        figs += figures.metric_vs_length(in_main_protocol(summary, main_protocol), out)
-        figs += figures.max_solved_bars(in_main_protocol(summary, main_protocol), out)
-        figs += figures.step_time_vs_length(in_main_protocol(frame, main_protocol), out)
-        figs += figures.by_bucket(records, out)
+        main_frame = in_main_protocol(frame, main_protocol)
+        main_ids = set(main_frame["run_id"])
+        main_records = [r for r in records if r["run_id"] in main_ids]
+        figs += figures.metric_vs_length(main_frame, out)
+        figs += figures.longest_solved(main_records, out)
+        figs += figures.step_time_vs_length(main_frame, out)
+        figs += figures.learning_curves(main_records, out)
+        figs += figures.by_bucket(main_records, out)
     failed = failures_table(frame) if not frame.empty else None
     found = ([findings_section(findings)] if records else []) + (sections(records, results, out) if records else [])
     write_json_atomic(out / "findings.json", findings_json(findings, prov))

@@ -1,0 +1,57 @@
+"""The Transformer's position encodings compared (the `positions` suite): which one learns what.
+
+One row per (task, length, positions): the run's status, the best validation score and the steps
+it took to solve, beside the learning curves (figures.positions). The default positions of the
+main tables is the one with the best mean validation score across these tasks; the section says
+which, computed here, not typed in.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..status import status_of
+from . import figures
+from .section import Section, Text
+from .table import Table
+
+TITLE = "Position encodings (Transformer)"
+COLUMNS = ["task", "length", "positions", "status", "best val", "test", "steps to solve", "steps run"]
+
+
+def _rows(records: list[dict]) -> list[dict]:
+    rows = []
+    for r in records:
+        model, task = r["config"]["model"], r["config"]["task"]
+        if model["name"] != "transformer" or task not in figures.POSITION_TASKS or not r.get("val_curve"):
+            continue
+        metric = r["task"]["metric"]
+        higher = r["task"].get("higher_is_better", {}).get(metric, True)
+        values = [v for _, v in r["val_curve"]]
+        rows.append({"task": task, "length": r["config"]["length"], "positions": model.get("positions") or "sinusoidal",
+                     "status": status_of(r), "best": max(values) if higher else min(values),
+                     "test": r["metrics"].get(f"test/{metric}"), "solved_step": r.get("solved_step"), "steps": r["steps"],
+                     "higher": higher})
+    return rows
+
+
+def positions_section(records: list[dict], out: Path) -> Section | None:
+    rows = _rows(records)
+    if len({row["positions"] for row in rows}) < 2:
+        return None
+    rows.sort(key=lambda x: (x["task"], x["length"], x["positions"]))
+    table = Table.of_text(COLUMNS, [[x["task"], x["length"], x["positions"], x["status"], f"{x['best']:.3f}",
+                                     "—" if x["test"] is None else f"{x['test']:.3f}",
+                                     x["solved_step"] or "—", x["steps"]] for x in rows])
+    # Score each encoding by its mean best validation score across (task, length), shares only.
+    scores = {}
+    for p in sorted({x["positions"] for x in rows}):
+        mine = [x["best"] for x in rows if x["positions"] == p and x["higher"]]
+        scores[p] = float(np.mean(mine)) if mine else float("nan")
+    best = max(scores, key=lambda p: scores[p])
+    summary = ", ".join(f"{p} {s:.3f}" for p, s in scores.items())
+    text = (f"Mean best validation score across the tasks and lengths below: {summary}. "
+            f"By validation, **{best}** is the best position encoding here. The main tables use the "
+            "Transformer's default (`model.positions` in its config), recorded in every run file.")
+    return Section(TITLE, [Text(text), table], figures.positions(records, Path(out)))
