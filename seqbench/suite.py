@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ class Chain:
         """The probe at `length`: an ordinary run config, so its run id is its config hash."""
         return get_task(self.task).resolve(self.model, length, self.seed, copy.deepcopy(self.overrides))
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable across sweeps: the task and its version, model, seed and overrides, not the search's
         bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`."""

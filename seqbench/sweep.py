@@ -20,6 +20,7 @@ import traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
@@ -202,11 +203,15 @@ class ChainState:
             self.probes.append({"length": length, "run_id": cfg.run_id, "status": status})
         return None
 
+    @cached_property
+    def lr(self) -> float:
+        return self.chain.config(self.chain.search.start).train.lr
+
     def summary(self) -> dict:
         """The chain's entry in results/suites/<name>.json."""
         search, result = self.chain.search, self.chain.search.result(self.solved)
         return {"chain": self.chain.key, "task": self.chain.task, "model": self.chain.model,
-                "lr": self.chain.config(search.start).train.lr, "grid": self.chain.grid, "seed": self.chain.seed,
+                "lr": self.lr, "grid": self.chain.grid, "seed": self.chain.seed,
                 "start": search.start, "max": search.max, "refine": search.refine, "probes": self.probes,
                 "longest": result.longest, "first_fail": result.first_fail, "censored": result.censored,
                 "below_start": result.below_start, "done": not self.open and self.stalled is None,

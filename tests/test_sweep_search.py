@@ -125,6 +125,22 @@ def _calls_on_disk(results: Path) -> list:
     return [(r["config"]["task"], r["config"]["model"]["name"], r["config"]["length"]) for r in load_runs(results)[0]]
 
 
+def test_work_queue_puts_probes_first_and_its_total_grows(suite_file, tmp_path):
+    from seqbench.sweep import ChainState, WorkQueue
+    found = plan(load_suite(suite_file))
+    work = WorkQueue(found.runs, [ChainState(c) for c in found.chains], tmp_path)
+    assert work.known == 8 + 4 and work.open_chains == 4
+    probes = [work.pop() for _ in range(4)]
+    assert all(job.chain is not None and job.cfg.length == 8 for job in probes)
+    assert work.pop().chain is None  # then the fixed runs
+    work.complete(probes[1], {"status": SOLVED})
+    assert work.known == 13  # the bar's total grows as a chain goes on
+    after = work.pop()
+    assert after.chain is probes[1].chain and after.cfg.length == 16  # ahead of the fixed runs
+    work.complete(probes[0], {"status": CONVERGED})
+    assert work.known == 13 and work.open_chains == 3 and work.pop().chain is None
+
+
 def test_dry_run_estimates_searches_as_a_range(monkeypatch, suite_file, tmp_path):
     summary = sweep(suite_file, tmp_path / "r", workers=2, threads=1, dry_run=True, quiet=True)
     assert summary["chains"] == 4 and summary["todo"] == 8
@@ -177,18 +193,25 @@ def test_bad_searches(tmp_path, lengths, message):
 
 
 @pytest.mark.slow
-def test_search_on_the_local_executor_with_real_runs(tmp_path):
-    """Two worker processes, real (tiny) training: every chain writes probes with their search block."""
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_search_on_real_executors_with_real_runs(tmp_path, executor):
+    """Two workers, real (tiny) training: every chain writes probes with their search block, and a
+    second sweep finds every chain done."""
+    if executor == "ray":
+        pytest.importorskip("ray")
     path = tmp_path / "real.yaml"
     path.write_text("name: real\nseeds: [0]\nmodels: [gru, lstm]\n"
                     "tasks: {adding: {lengths: {search: {start: 4, max: 8, refine: 1}}}}\n"
                     "train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, "
                     "batch_size: 8, eval_batch_size: 8}\nmodel: {params: 20000}\n")
     results = tmp_path / "r"
-    summary = sweep(path, results, workers=2, threads=1, quiet=True)
+    summary = sweep(path, results, workers=2, threads=1, executor=executor, quiet=True)
     assert summary["chains"] == 2 and summary["probes"] >= 2
     records = load_runs(results)[0]
     assert len(records) == summary["probes"]
     assert all(r["search"]["start"] == 4 and r["search"]["max"] == 8 for r in records)
-    again = sweep(path, results, workers=2, threads=1, quiet=True)
+    again = sweep(path, results, workers=2, threads=1, executor=executor, quiet=True)
+    if executor == "ray":
+        import ray
+        ray.shutdown()
     assert again["probes"] == 0 and again["searches"] == summary["searches"]
