@@ -208,7 +208,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "run the same command again to resume" in out + err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     # The parent has stopped its workers before exiting; allow the file system a moment to agree.
     wait_for(lambda: not list((results / "runs").glob("*.lock")), "no lock files left", timeout=10)
     for p in _run_files(results):
