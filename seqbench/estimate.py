@@ -3,6 +3,11 @@
 For each (task, model), the time per step (measure/scaling.py) is fitted against sequence length
 as a power law over finished runs (seconds/step = a * T^b, measure/fit.py); runs with no history
 fall back to the median seconds/step across all finished runs, scaled by length.
+
+A length search's cost depends on outcomes not known yet, so it is a range: from the path where
+every probe is solved up to `max` (the doubling probes), to the costliest path over all outcomes
+(the doubling probes, then `refine` bisections just below `max`). A chain whose model fails early
+costs less than the low end.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import numpy as np
 
 from .measure.fit import fit_power_law
 from .measure.scaling import step_history
+from .search import LengthSearch
 from .store import load_runs
 
 
@@ -70,3 +76,48 @@ def longest_first(runs, results: Path) -> list:
     predictions = predicted_seconds(runs, results)
     order = sorted(range(len(runs)), key=lambda i: -predictions[i][0])
     return [runs[i] for i in order]
+
+
+def search_paths(search: LengthSearch, solved: dict[int, bool]) -> list[list[int]]:
+    """Every sequence of probes still to run, one per outcome pattern; the first is all-solved.
+
+    LengthSearch(8, 32, refine=1) from nothing: [[8, 16, 32], [8, 16, 32, 24], [8, 16, 24], ...]
+    """
+    length = search.next_length(solved)
+    if length is None:
+        return [[]]
+    return [[length] + rest for ok in (True, False) for rest in search_paths(search, {**solved, length: ok})]
+
+
+@dataclass
+class SearchEstimate:
+    rows: list = field(default_factory=list)  # (chain label, probes low, probes high, seconds low, seconds high)
+
+    @property
+    def low_s(self) -> float:
+        return sum(row[3] for row in self.rows)
+
+    @property
+    def high_s(self) -> float:
+        return sum(row[4] for row in self.rows)
+
+    def summary(self, workers: int) -> str:
+        w = max(workers, 1)
+        lines = [f"length searches: {len(self.rows)} chain(s), {self.low_s / 60:.1f}-{self.high_s / 60:.1f} CPU-minutes "
+                 f"(about {self.low_s / 60 / w:.1f}-{self.high_s / 60 / w:.1f} minutes on {workers} worker(s)); "
+                 "low: every probe solved up to max, high: plus the bisections; less if a model fails early"]
+        for label, low_n, high_n, low_s, high_s in self.rows:
+            lines.append(f"  {label:<40} {low_n}-{high_n} probes {low_s / 60:6.1f}-{high_s / 60:.1f} min")
+        return "\n".join(lines)
+
+
+def estimate_searches(chains: list, results: Path) -> SearchEstimate:
+    """`chains`: (suite.Chain, {length: solved} known so far) pairs; probes already run cost nothing."""
+    paths = [search_paths(chain.search, solved) for chain, solved in chains]
+    configs = {(chain.key, L): chain.config(L) for (chain, _), ps in zip(chains, paths) for p in ps for L in p}
+    seconds = dict(zip(configs, (s for s, _ in predicted_seconds(list(configs.values()), results))))
+    out = SearchEstimate()
+    for (chain, _), ps in zip(chains, paths):
+        costs = [sum(seconds[(chain.key, L)] for L in p) for p in ps]
+        out.rows.append((chain.label(), len(ps[0]), max(len(p) for p in ps), costs[0], max(costs)))
+    return out

@@ -81,7 +81,10 @@ def recipe_block(task: Task, cfg: RunConfig) -> dict:
     return {"default": same_model and same_train}
 
 
-def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> tuple[dict, Path]:
+def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
+            search: dict | None = None) -> tuple[dict, Path]:
+    """`search`: for a length-search probe, its chain block ({"chain", "start", "max", "refine"}),
+    written into the run file beside the config, so the run id (the config hash) stays the same."""
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
@@ -141,6 +144,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None) -> 
         "provenance": provenance(device),
     }
     record["task"].update(task.source.describe(cfg.length))  # real data: truncation, splits, vocabulary
+    if search is not None:
+        record["search"] = search
     if fitted.status in FINISHED:
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models
         if lm is not None:

@@ -8,23 +8,31 @@
     lr: {default: [3.0e-3], transformer: [1.0e-3]}   # learning-rate grid per model (optional)
     tasks:
       copy: {lengths: [10, 20, 40], train: {steps: 1500}}
+      adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}}   # a length search (see search.py)
     grid: {model.init: [default, identity]}           # crossed with everything (optional)
     train: {}                                         # overrides for every run (optional)
     model: {}
 
-Expansion order: task x length x model x lr x grid x seed. Models a task declares it cannot run
-(`skip_models` in the task YAML) are left out, with the reason reported.
+Expansion order: task x model x length x lr x grid x seed. Models a task declares it cannot run
+(`skip_models` in the task YAML) are left out, with the reason reported. A task whose lengths are
+a search expands into one `Chain` per model x lr x grid x seed instead: the same config at the
+lengths the search chooses, one probe after another (`plan`; the sweep runs them).
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 import itertools
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from .config import RunConfig, merge_dicts, read_yaml
 from .errors import UserError
 from .models import MODELS
+from .search import LengthSearch
 from .tasks import get_task
 
 SUITE_KEYS = {"name", "version", "description", "device", "seeds", "models", "lr", "tasks", "grid",
@@ -97,10 +105,71 @@ def load_suite(path: str | Path) -> Suite:
                  memory_limit_mb=data.get("memory_limit_mb"))
 
 
-def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
-    """All run configs of the suite, and a note per (task, model) pair left out."""
-    runs, notes = [], []
-    grid_keys = list(suite.grid)
+@dataclass(frozen=True)
+class Chain:
+    """One length search: a task, model, lr, grid point and seed, probed at the lengths `search` chooses."""
+    task: str
+    model: str
+    seed: int
+    overrides: dict  # the suite's layers for this point (lr, grid point, budgets), as passed to Task.resolve
+    grid: dict  # grid key -> value of this point, e.g. {"train.clip": 1.0}
+    search: LengthSearch
+
+    def config(self, length: int) -> RunConfig:
+        """The probe at `length`: an ordinary run config, so its run id is its config hash."""
+        return get_task(self.task).resolve(self.model, length, self.seed, copy.deepcopy(self.overrides))
+
+    @cached_property
+    def key(self) -> str:
+        """Stable across sweeps: the task and its version, model, seed and overrides, not the search's
+        bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`."""
+        ident = {"task": self.task, "version": get_task(self.task).version, "model": self.model,
+                 "seed": self.seed, "overrides": self.overrides}
+        digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
+        return f"{self.task}/{self.model}/seed{self.seed}/{digest}"
+
+    def label(self) -> str:
+        lr = self.overrides.get("train", {}).get("lr")
+        parts = [f"{self.task}/{self.model}"] + ([f"lr={lr:g}"] if lr is not None else [])
+        parts += [f"{k}={v}" for k, v in self.grid.items()] + [f"seed={self.seed}"]
+        return " ".join(parts)
+
+
+@dataclass
+class Plan:
+    runs: list[RunConfig]  # fixed-length runs
+    chains: list[Chain]  # length searches, one per model x lr x grid x seed of a searched task
+    notes: list[str]  # one per (task, model) pair left out
+
+
+SEARCH_KEYS = ("start", "max", "refine")
+
+
+def parse_lengths(value: Any, where: str) -> list | LengthSearch:
+    """A task's `lengths` in a suite: a list, or `{search: {start, max, refine}}` (refine defaults to 2)."""
+    if isinstance(value, list) and value:
+        return value
+    spec = value.get("search") if isinstance(value, dict) and list(value) == ["search"] else None
+    if not isinstance(spec, dict):
+        raise UserError(f"{where}: 'lengths' must be a non-empty list or {{search: {{start: 8, max: 4096, refine: 2}}}}, got {value!r}")
+    unknown = sorted(set(spec) - set(SEARCH_KEYS))
+    if unknown:
+        raise UserError(f"{where}: lengths.search: unknown key {unknown[0]!r} (start, max, refine)")
+    missing = [k for k in ("start", "max") if k not in spec]
+    if missing:
+        raise UserError(f"{where}: lengths.search needs {missing[0]!r} (start, max, refine)")
+    bad = [k for k, v in spec.items() if isinstance(v, bool) or not isinstance(v, int)]
+    if bad:
+        raise UserError(f"{where}: lengths.search: {bad[0]!r} must be an integer, got {spec[bad[0]]!r}")
+    try:
+        return LengthSearch(**spec)
+    except ValueError as exc:
+        raise UserError(f"{where}: lengths.search: {exc}") from exc
+
+
+def plan(suite: Suite) -> Plan:
+    """The suite's fixed-length runs and its length-search chains."""
+    out = Plan([], [], [])
     for task_name, settings in suite.tasks.items():
         task = get_task(task_name)
         unknown = sorted(set(settings) - {"lengths", "train", "model", "models"})
@@ -113,28 +182,47 @@ def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
             _check_mapping(layer or {}, f"{where}: models.{model}")
             for section in ("train", "model"):
                 _check_mapping((layer or {}).get(section, {}), f"{where}: models.{model}.{section}")
-        lengths = settings.get("lengths", list(task.lengths))
+        lengths = parse_lengths(settings["lengths"], where) if "lengths" in settings else list(task.lengths)
+        search = lengths if isinstance(lengths, LengthSearch) else None
         for model in suite.models:
             MODELS.get(model)
             if model in task.skip_models:
-                notes.append(f"{task_name}/{model} skipped: {task.skip_models[model]}")
+                out.notes.append(f"{task_name}/{model} skipped: {task.skip_models[model]}")
                 continue
             lrs = suite.lr.get(model, suite.lr.get("default", [None]))
-            for length, lr, combo, seed in itertools.product(
-                    lengths, lrs, itertools.product(*suite.grid.values()), suite.seeds):
-                # Layers, each over the last: suite, suite task, suite task per model, then this grid point.
-                point: dict = {"train": {"device": suite.device}, "model": {}}
-                if lr is not None:
-                    point["train"]["lr"] = lr
-                for key, value in zip(grid_keys, combo):  # keys are train.<field> or model.<field>
-                    section, name = key.split(".")
-                    point[section][name] = value
-                overrides = {"train": suite.train, "model": suite.model}
-                for layer in ({"train": settings.get("train", {}), "model": settings.get("model", {})},
-                              settings.get("models", {}).get(model, {}), point):
-                    overrides = merge_dicts(overrides, layer)
-                runs.append(task.resolve(model, length, seed, overrides))
-    return runs, notes
+            points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), suite.seeds))
+            if search is not None:
+                for lr, combo, seed in points:
+                    chain = Chain(task_name, model, seed, _overrides(suite, settings, model, lr, combo),
+                                  dict(zip(suite.grid, combo)), search)
+                    chain.config(search.max)  # a bad override or a max beyond the task's fails here, before any run
+                    out.chains.append(chain)
+                continue
+            for length, (lr, combo, seed) in itertools.product(lengths, points):
+                out.runs.append(task.resolve(model, length, seed, _overrides(suite, settings, model, lr, combo)))
+    return out
+
+
+def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
+    """The suite's fixed-length runs, and a note per (task, model) pair left out. Length searches
+    are not runs known in advance: see `plan`."""
+    found = plan(suite)
+    return found.runs, found.notes
+
+
+def _overrides(suite: Suite, settings: dict, model: str, lr: float | None, combo: tuple) -> dict:
+    """Layers, each over the last: suite, suite task, suite task per model, then this grid point."""
+    point: dict = {"train": {"device": suite.device}, "model": {}}
+    if lr is not None:
+        point["train"]["lr"] = lr
+    for key, value in zip(suite.grid, combo):  # keys are train.<field> or model.<field>
+        section, name = key.split(".")
+        point[section][name] = value
+    overrides = {"train": suite.train, "model": suite.model}
+    for layer in ({"train": settings.get("train", {}), "model": settings.get("model", {})},
+                  settings.get("models", {}).get(model, {}), point):
+        overrides = merge_dicts(overrides, layer)
+    return overrides
 
 
 def _check_mapping(value: Any, where: str) -> None:

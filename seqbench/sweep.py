@@ -1,7 +1,13 @@
 """`seqbench sweep SUITE`: expand a suite, skip finished runs, run the rest in parallel.
 
-Executors: `local` (worker processes, each with its own torch thread count) and `ray` (the same
-run function as Ray tasks, for clusters). Both write the same run files. A run's lock file
+Work comes from a `WorkQueue`: the suite's fixed-length runs, and one *chain* per length search
+(suite.Chain), whose next probe becomes ready when its previous probe's result is known. Each probe
+is an ordinary run, so a killed sweep resumes: a chain's outcomes so far are read from the run
+files on disk, and the chain goes on from there.
+
+Executors: `local` (worker processes, each with its own torch thread count), `ray` (the same
+run function as Ray tasks, for clusters) and `inline` (one run at a time in this process, for
+tests and debugging). All write the same run files. A run's lock file
 (`runs/<id>.lock`, holding the owner's host and pid) keeps two sweeps on one results directory
 from running the same config at the same time; a lock whose owner has died is taken over.
 """
@@ -11,16 +17,20 @@ import os
 import socket
 import time
 import traceback
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import cached_property
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, Callable
 
-from .status import ERROR, OOM
+from .status import ERROR, OOM, SOLVED, status_of
 from .config import RunConfig
 from .errors import UserError
 from .registry import Registry
-from .store import check_writable, finished_ids, run_path, write_run
-from .suite import expand, load_suite
+from .store import CorruptRun, check_writable, finished_ids, read_run, run_path, write_json_atomic, write_run
+from .suite import Chain, Suite, load_suite, plan
 
 EXECUTORS: Registry = Registry("executor")
 
@@ -78,13 +88,16 @@ def release_lock(results: Path, run_id: str) -> None:
 
 # ------------------------------------------------------------------ one run, in a worker
 
-def failed_record(cfg: RunConfig, status: str, error: str) -> dict:
+def failed_record(cfg: RunConfig, status: str, error: str, search: dict | None = None) -> dict:
     from .provenance import provenance
     import torch
-    return {"run_id": cfg.run_id, "status": status, "error": error, "config": cfg.to_dict(),
-            "metrics": {}, "baseline": {}, "task": {"name": cfg.task}, "params": {"params": None},
-            "steps": 0, "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
-            "memory": {}, "provenance": provenance(torch.device("cpu"))}
+    record = {"run_id": cfg.run_id, "status": status, "error": error, "config": cfg.to_dict(),
+              "metrics": {}, "baseline": {}, "task": {"name": cfg.task}, "params": {"params": None},
+              "steps": 0, "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
+              "memory": {}, "provenance": provenance(torch.device("cpu"))}
+    if search is not None:
+        record["search"] = search
+    return record
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -102,8 +115,10 @@ def limit_memory(megabytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.getrlimit(resource.RLIMIT_DATA)[1]))
 
 
-def run_one(config: dict, results: str, threads: int | None = None, memory_limit_mb: int | None = None) -> dict:
-    """Run one config unless it is finished or locked; returns a one-line summary dict."""
+def run_one(config: dict, results: str, threads: int | None = None, memory_limit_mb: int | None = None,
+            search: dict | None = None) -> dict:
+    """Run one config unless it is finished or locked; returns a one-line summary dict. `search`: the
+    chain block written into a length-search probe's run file (it does not change the run id)."""
     import torch
 
     from .runner import execute
@@ -122,14 +137,14 @@ def run_one(config: dict, results: str, threads: int | None = None, memory_limit
         if run_path(results, cfg.run_id).exists():  # finished between our check and the lock
             return {"run_id": cfg.run_id, "status": "skipped"}
         try:
-            record, _ = execute(cfg, results)
+            record, _ = execute(cfg, results, search=search)
         except (KeyboardInterrupt, SystemExit):
             raise
         except (Exception, MemoryError) as exc:  # recorded as failed or oom; the sweep goes on
             message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0][:500]
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-            record = failed_record(cfg, OOM if _is_oom(exc) else ERROR, message)
+            record = failed_record(cfg, OOM if _is_oom(exc) else ERROR, message, search)
             write_run(results, record)
         metric = record.get("task", {}).get("metric")
         value = record["metrics"].get(f"test/{metric}") if metric else None
@@ -141,6 +156,136 @@ def run_one(config: dict, results: str, threads: int | None = None, memory_limit
 
 def _label(cfg: RunConfig) -> str:
     return f"{cfg.task}/{cfg.model.name} L={cfg.length} lr={cfg.train.lr:g} seed={cfg.seed}"
+
+
+# ------------------------------------------------------------------ work: fixed runs and search chains
+
+def file_status(results: Path, run_id: str) -> str | None:
+    """The status in a run file, or None if there is none. A corrupt file counts as an error: the
+    sweep skips it like any run file, so a chain must not wait for it."""
+    path = run_path(results, run_id)
+    if not path.exists():
+        return None
+    try:
+        return status_of(read_run(path))
+    except CorruptRun:
+        return ERROR
+
+
+@dataclass(eq=False)
+class ChainState:
+    """A chain's probes so far, {"length", "run_id", "status"} in the order probed."""
+    chain: Chain
+    probes: list[dict] = field(default_factory=list)
+    stalled: str | None = None  # why the chain stopped before its search was done
+
+    @property
+    def solved(self) -> dict[int, bool]:
+        """length -> solved; a failed probe (diverged, oom, error) counts as not solved."""
+        return {p["length"]: p["status"] == SOLVED for p in self.probes}
+
+    @property
+    def open(self) -> bool:
+        return self.stalled is None and self.chain.search.next_length(self.solved) is not None
+
+    def block(self) -> dict:
+        """The `search` block of each probe's run file, so the report needs only run files."""
+        s = self.chain.search
+        return {"chain": self.chain.key, "start": s.start, "max": s.max, "refine": s.refine}
+
+    def next_probe(self, results: Path) -> RunConfig | None:
+        """The next probe to run, or None. Probes with a run file on disk are read, not run (resume)."""
+        while self.stalled is None and (length := self.chain.search.next_length(self.solved)) is not None:
+            cfg = self.chain.config(length)
+            status = file_status(results, cfg.run_id)
+            if status is None:
+                return cfg
+            self.probes.append({"length": length, "run_id": cfg.run_id, "status": status})
+        return None
+
+    @cached_property
+    def lr(self) -> float:
+        return self.chain.config(self.chain.search.start).train.lr
+
+    def summary(self) -> dict:
+        """The chain's entry in results/suites/<name>.json."""
+        search, result = self.chain.search, self.chain.search.result(self.solved)
+        return {"chain": self.chain.key, "task": self.chain.task, "model": self.chain.model,
+                "lr": self.lr, "grid": self.chain.grid, "seed": self.chain.seed,
+                "start": search.start, "max": search.max, "refine": search.refine, "probes": self.probes,
+                "longest": result.longest, "first_fail": result.first_fail, "censored": result.censored,
+                "below_start": result.below_start, "done": not self.open and self.stalled is None,
+                "stalled": self.stalled, "label": result.label(search.start)}
+
+
+@dataclass(eq=False)
+class Job:
+    cfg: RunConfig
+    chain: ChainState | None = None  # None: a fixed-length run
+
+    @property
+    def search(self) -> dict | None:
+        return self.chain.block() if self.chain else None
+
+
+class WorkQueue:
+    """Runs ready to start. A chain's next probe first (a chain is a line of runs one after another:
+    the sweep's critical path), then fixed runs in the order given (longest first). A finished
+    probe makes its chain's next probe ready. `known` counts every job queued so far: chains
+    add to it as they go, so a progress bar's total grows with it."""
+
+    def __init__(self, fixed: list[RunConfig], chains: list[ChainState], results: Path,
+                 on_done: Callable[[Job, dict], None] = lambda job, summary: None):
+        self.fixed = deque(Job(cfg) for cfg in fixed)
+        self.probes: deque[Job] = deque()
+        self.chains, self.results, self.on_done = chains, Path(results), on_done
+        self.known = len(self.fixed)
+        for state in chains:
+            self._advance(state)
+
+    def _advance(self, state: ChainState) -> None:
+        cfg = state.next_probe(self.results)
+        if cfg is not None:
+            self.probes.append(Job(cfg, state))
+            self.known += 1
+
+    def pop(self) -> Job | None:
+        queue = self.probes or self.fixed
+        return queue.popleft() if queue else None
+
+    def complete(self, job: Job, summary: dict) -> None:
+        state = job.chain
+        if state is not None:
+            status = summary["status"]
+            if status == "locked":  # another sweep runs this probe: its outcome is not ours to wait for
+                state.stalled = f"probe L={job.cfg.length} is being run by another sweep; run again to continue"
+            else:
+                if status == "skipped":  # finished by another sweep meanwhile
+                    status = file_status(self.results, job.cfg.run_id) or ERROR
+                state.probes.append({"length": job.cfg.length, "run_id": job.cfg.run_id, "status": status})
+                self._advance(state)
+        self.on_done(job, summary)
+
+    @property
+    def open_chains(self) -> int:
+        return sum(state.open for state in self.chains)
+
+
+def _drive(work: WorkQueue, pending: dict, submit: Callable[[Job], Any], wait_any: Callable[[list], list],
+           collect: Callable[[Any], dict], limit: int | None = None) -> None:
+    """Keep up to `limit` runs in flight (every ready run when None); hand each result back as it
+    comes, which may make a chain's next probe ready. `pending` (handle -> job) is the caller's, so
+    it can cancel what is in flight when interrupted."""
+    while True:
+        while limit is None or len(pending) < limit:
+            job = work.pop()
+            if job is None:
+                break
+            pending[submit(job)] = job
+        if not pending:
+            return
+        for handle in wait_any(list(pending)):
+            work.complete(pending.pop(handle), collect(handle))
 
 
 # ------------------------------------------------------------------ executors
@@ -157,26 +302,26 @@ def _worker_init(threads: int) -> None:
 
 
 @EXECUTORS.register("local")
-def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done,
-              memory_limit_mb: int | None = None) -> None:
+def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory_limit_mb: int | None = None) -> None:
     import signal
 
     ctx = get_context("spawn")  # a clean interpreter per worker: no inherited torch thread pools
-    # Workers start with SIGINT ignored (an ignored signal survives exec), so a Ctrl-C that reaches
-    # the whole process group never interrupts a worker mid-import; the parent stops them instead.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,))
+
+    def submit(job: Job):
+        # The pool starts workers on demand, at a submit. They start with SIGINT ignored (an ignored
+        # signal survives exec), so a Ctrl-C that reaches the whole process group never interrupts
+        # a worker mid-import; the parent stops them instead.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return pool.submit(run_one, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                   initargs=(threads,))
-        pending = {pool.submit(run_one, cfg.to_dict(), str(results), threads, memory_limit_mb): cfg for cfg in runs}
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    try:
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                cfg = pending.pop(future)
-                on_done(cfg, future.result())
+        # At most one run per worker in flight, so a probe that becomes ready goes next, not last.
+        _drive(work, {}, submit, lambda futures: wait(futures, return_when=FIRST_COMPLETED)[0],
+               lambda future: future.result(), limit=workers)
     except BaseException:
         for process in list((pool._processes or {}).values()):
             process.terminate()  # SIGTERM: the worker unwinds, its lock is released, no file is partial
@@ -186,8 +331,10 @@ def run_local(runs: list[RunConfig], results: Path, workers: int, threads: int, 
 
 
 @EXECUTORS.register("ray")
-def run_ray(runs: list[RunConfig], results: Path, workers: int, threads: int, on_done,
-            memory_limit_mb: int | None = None, address: str | None = None, gpus_per_run: float = 0.0) -> None:
+def run_ray(work: WorkQueue, results: Path, workers: int, threads: int, memory_limit_mb: int | None = None,
+            address: str | None = None, gpus_per_run: float = 0.0) -> None:
+    """Every ready run is submitted at once (Ray schedules them on the cluster's resources); a
+    chain's next probe is submitted when its previous probe's task completes."""
     try:
         import ray
     except ImportError as exc:
@@ -198,16 +345,23 @@ def run_ray(runs: list[RunConfig], results: Path, workers: int, threads: int, on
         else:
             ray.init(num_cpus=workers * threads, log_to_driver=False, include_dashboard=False)
     remote = ray.remote(num_cpus=threads, num_gpus=gpus_per_run)(run_one)
-    pending = {remote.remote(cfg.to_dict(), str(Path(results).resolve()), threads, memory_limit_mb): cfg for cfg in runs}
+    where = str(Path(results).resolve())
+    pending: dict = {}
     try:
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                on_done(pending.pop(ref), ray.get(ref))
+        _drive(work, pending, lambda job: remote.remote(job.cfg.to_dict(), where, threads, memory_limit_mb, job.search),
+               lambda refs: ray.wait(refs, num_returns=1)[0], ray.get)
     except BaseException:
         for ref in pending:
             ray.cancel(ref, force=True)
         raise
+
+
+@EXECUTORS.register("inline")
+def run_inline(work: WorkQueue, results: Path, workers: int, threads: int, memory_limit_mb: int | None = None) -> None:
+    """One run at a time in this process (tests, debugging): no workers, and neither the thread
+    count nor the memory cap is applied, since they would stay on the calling process."""
+    _drive(work, {}, lambda job: job, lambda jobs: jobs[:1],
+           lambda job: run_one(job.cfg.to_dict(), str(results), search=job.search), limit=1)
 
 
 def default_workers_threads(suite_workers: int | None, suite_threads: int | None) -> tuple[int, int]:
@@ -219,22 +373,34 @@ def default_workers_threads(suite_workers: int | None, suite_threads: int | None
     return workers, threads
 
 
+def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[RunConfig],
+                   chains: list[ChainState]) -> None:
+    """results/suites/<name>.json: the suite, its run ids (probes known so far included) and, per
+    length-search chain, its probes and the longest length solved (`searches`, see README "Sweeps")."""
+    run_ids = {cfg.run_id for cfg in runs} | {p["run_id"] for state in chains for p in state.probes}
+    data = {"name": suite.name, "version": suite.version, "description": suite.description,
+            "path": str(suite_path), "run_ids": sorted(run_ids)}
+    if chains:
+        data["searches"] = [state.summary() for state in chains]
+    write_json_atomic(Path(results) / "suites" / f"{suite.name}.json", data)
+
+
 def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: int | None = None,
           executor: str = "local", address: str | None = None, dry_run: bool = False,
           retry_failed: bool = False, quiet: bool = False) -> dict:
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.console import Console
 
     console = Console(stderr=False, quiet=quiet)
     suite = load_suite(suite_path)
-    runs, notes = expand(suite)
+    found = plan(suite)
+    runs, notes = found.runs, found.notes
     workers, threads = default_workers_threads(workers or suite.workers, threads or suite.threads)
     run_executor = EXECUTORS.get(executor)
     for note in notes:
         console.print(f"[yellow]{note}")
     done_ids = finished_ids(results)
     if retry_failed:
-        from .store import read_run, CorruptRun
         for run_id in list(done_ids):
             try:
                 if read_run(run_path(results, run_id))["status"] in (ERROR, OOM, "failed"):
@@ -244,48 +410,81 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
                 pass
     todo = [cfg for cfg in runs if cfg.run_id not in done_ids]
     skipped = len(runs) - len(todo)
+    chains = [ChainState(chain) for chain in found.chains]
+    next_probes = [state.next_probe(results) for state in chains]  # reads the outcomes already on disk
     console.print(f"suite {suite.name} v{suite.version}: {len(runs)} runs, {skipped} already finished (skipped), "
                   f"{len(todo)} to run on {workers} worker(s) x {threads} thread(s), executor {executor}")
+    if chains:
+        console.print(f"length searches: {len(chains)} chain(s), {sum(len(c.probes) for c in chains)} probe(s) "
+                      f"already on disk, {sum(c.open for c in chains)} chain(s) to continue")
+    summary: dict = {"runs": len(runs), "skipped": skipped, "todo": len(todo), "chains": len(chains)}
     if dry_run:
-        from .estimate import estimate_seconds
+        from .estimate import estimate_searches, estimate_seconds
         estimate = estimate_seconds(todo, results)
         console.print(estimate.summary(workers))
-        return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "estimate_s": estimate.total_s}
+        summary["estimate_s"] = estimate.total_s
+        if chains:
+            searches = estimate_searches([(state.chain, state.solved) for state in chains], results)
+            console.print(searches.summary(workers))
+            summary["estimate_search_s"] = (searches.low_s, searches.high_s)
+        return summary
     check_writable(results)
     from .estimate import longest_first
     todo = longest_first(todo, results)
     from .tasks import get_task
-    for name in sorted({cfg.task for cfg in todo}):  # missing data fails here, before any worker starts
+    # Missing data fails here, before any worker starts.
+    for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}):
         get_task(name).prepare()
-    from .store import write_json_atomic
-    write_json_atomic(Path(results) / "suites" / f"{suite.name}.json",
-                      {"name": suite.name, "version": suite.version, "description": suite.description,
-                       "path": str(suite_path), "run_ids": sorted(cfg.run_id for cfg in runs)})
+    write_manifest(results, suite, suite_path, runs, chains)
     counts: dict[str, int] = {}
-    columns = [TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn()]
+    probes_run = 0
+    columns = [TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[open]}"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     with Progress(*columns, console=console, disable=quiet) as bar:
-        job = bar.add_task("runs", total=len(todo))
+        job_bar = bar.add_task("runs", total=len(todo), open="")
 
-        def on_done(cfg: RunConfig, summary: dict) -> None:
-            status = summary["status"]
+        def on_done(job: Job, summary: dict) -> None:
+            nonlocal probes_run
+            cfg, status = job.cfg, summary["status"]
             counts[status] = counts.get(status, 0) + 1
             if summary.get("value") is not None:
                 detail = f"{summary['metric']} {summary['value']:.4f}"
             else:
                 detail = summary.get("error") or ""
             seconds = f" in {summary['seconds']:.0f}s" if "seconds" in summary else ""
-            bar.console.print(f"{status:>8} {_label(cfg)} {detail}{seconds}")
-            bar.advance(job)
+            line = f"{status:>8} {_label(cfg)} {detail}{seconds}"
+            if job.chain is not None:
+                probes_run += 1
+                state = job.chain
+                line += f"  (search {state.chain.key}, probe {len(state.probes)})"
+                write_manifest(results, suite, suite_path, runs, chains)
+            bar.console.print(line, markup=False)
+            if job.chain is not None and not job.chain.open:
+                result = state.chain.search.result(state.solved)
+                bar.console.print(f"  search {state.chain.label()}: longest solved {result.label(state.chain.search.start)}"
+                                  + (f" ({state.stalled})" if state.stalled else ""))
+            # Chains add probes as they go: the total is what is known so far, and says how many chains are open.
+            opened = work.open_chains
+            bar.update(job_bar, total=work.known, advance=1,
+                       open=f"+ {opened} open search(es)" if opened else "")
 
+        work = WorkQueue(todo, chains, results, on_done)
+        if work.open_chains:
+            bar.update(job_bar, total=work.known, open=f"+ {work.open_chains} open search(es)")
         # Ray reserves GPUs per run: one whole GPU per run unless the suite runs on the CPU.
         extra = {"address": address, "gpus_per_run": 1.0 if suite.device.startswith("cuda") else 0.0} if executor == "ray" else {}
         extra["memory_limit_mb"] = suite.memory_limit_mb
         try:
-            run_executor(todo, results, workers, threads, on_done, **extra)
+            run_executor(work, results, workers, threads, **extra)
         except KeyboardInterrupt:
             console.print(f"[red]interrupted[/]: finished runs are saved; run the same command again to resume "
-                          f"({sum(counts.values())} of {len(todo)} done this time)")
+                          f"({sum(counts.values())} of {work.known} done this time)")
             raise
     console.print(f"sweep done: {counts}")
-    return {"runs": len(runs), "skipped": skipped, "todo": len(todo), "counts": counts}
+    for state in chains:
+        if state.probes or state.stalled:
+            console.print(f"  search {state.chain.label()}: longest solved "
+                          f"{state.chain.search.result(state.solved).label(state.chain.search.start)}"
+                          + (f" ({state.stalled})" if state.stalled else ""))
+    summary.update(counts=counts, probes=probes_run, searches=[state.summary() for state in chains])
+    return summary
