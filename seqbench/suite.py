@@ -8,7 +8,7 @@
     lr: {default: [3.0e-3], transformer: [1.0e-3]}   # learning-rate grid per model (optional)
     tasks:
       copy: {lengths: [10, 20, 40], train: {steps: 1500}}
-      adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}}   # a length search (see search.py)
+      adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}, seeds: [0]}   # a length search (search.py), its own seeds
     grid: {model.init: [default, identity]}           # crossed with everything (optional)
     train: {}                                         # overrides for every run (optional)
     model: {}
@@ -172,10 +172,13 @@ def plan(suite: Suite) -> Plan:
     out = Plan([], [], [])
     for task_name, settings in suite.tasks.items():
         task = get_task(task_name)
-        unknown = sorted(set(settings) - {"lengths", "train", "model", "models"})
+        unknown = sorted(set(settings) - {"lengths", "train", "model", "models", "seeds"})
         if unknown:
-            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, train, model, models)")
+            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, seeds, train, model, models)")
         where = f"suite {suite.name}: task {task_name!r}"
+        seeds = settings.get("seeds", list(suite.seeds))  # a task may run fewer (or other) seeds than the suite
+        if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
+            raise UserError(f"{where}: 'seeds' must be a non-empty list of integers")
         for section in ("train", "model", "models"):
             _check_mapping(settings.get(section, {}), f"{where}: {section!r}")
         for model, layer in settings.get("models", {}).items():
@@ -190,7 +193,7 @@ def plan(suite: Suite) -> Plan:
                 out.notes.append(f"{task_name}/{model} skipped: {task.skip_models[model]}")
                 continue
             lrs = suite.lr.get(model, suite.lr.get("default", [None]))
-            points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), suite.seeds))
+            points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), seeds))
             if search is not None:
                 for lr, combo, seed in points:
                     chain = Chain(task_name, model, seed, _overrides(suite, settings, model, lr, combo),
