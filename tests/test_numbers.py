@@ -39,3 +39,8 @@ def test_within_noise_of_a_trivial_strategy():
     assert not within_noise([0.40], 0.337, True, n_scored=4000)
     assert within_noise([0.17, 0.16], 1 / 6, False)  # adding: MSE no better than predicting 1
     assert not within_noise([0.001, 0.002], 1 / 6, False)
+
+
+def test_a_loss_within_two_percent_of_a_strategy_does_not_beat_it():
+    assert within_noise([0.166], 1 / 6, False)  # the transformer's single seed at the predict-1 score
+    assert not within_noise([0.15], 1 / 6, False)

@@ -81,14 +81,19 @@ def baselines_of(record: dict) -> dict[str, float]:
     `baseline` block: it is chance."""
     metric = record.get("task", {}).get("metric")
     named = record.get("baselines") or {"chance": record.get("baseline") or {}}
-    return {name: float(scores[metric]) for name, scores in named.items() if metric in (scores or {}) and scores[metric] is not None}
+    order = sorted(named, key=lambda name: name != "chance")  # run files store keys sorted: chance goes first again
+    return {name: float(named[name][metric]) for name in order
+            if metric in (named[name] or {}) and named[name][metric] is not None}
 
 
 def n_scored(record: dict) -> int | None:
-    """Test outputs scored, for the binomial noise of a share: test examples x outputs per example, if known."""
+    """Test outputs scored, for the binomial noise of a share: test examples x outputs per example when
+    the run file says; else the examples alone, which can only overstate the noise (never claims a win)."""
     task = record.get("task", {})
     examples, outputs = task.get("test_examples"), task.get("outputs")
-    return int(examples * outputs) if isinstance(examples, int) and isinstance(outputs, int) else None
+    if isinstance(examples, int) and isinstance(outputs, int):
+        return int(examples * outputs)
+    return int(examples) if isinstance(examples, int) else None
 
 
 def variant_labels(records: list[dict]) -> list[str]:

@@ -16,6 +16,7 @@ from scipy import stats
 
 BUDGET_MARK = "†"  # the run was still improving when its budget ran out: the number is a floor
 PARTIAL_MARK = "*"  # some seeds failed: the mean covers the others
+LOSS_MARGIN = 0.02  # a loss within 2% of a trivial strategy's is not counted as beating it
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -89,7 +90,8 @@ def cell_text(spread_: Spread, failures: dict[str, int], total: int, budget_limi
 
 def within_noise(values, reference: float, higher_is_better: bool, n_scored: int | None = None) -> bool:
     """True when a trivial strategy's score is not beaten beyond noise: it lies at or beyond the
-    seeds' worst score, widened for a share by two binomial standard errors over `n_scored` outputs."""
+    seeds' worst score, widened for a share by two binomial standard errors over `n_scored` outputs,
+    and for a loss by LOSS_MARGIN of the strategy's own score (no sampling formula fits every loss)."""
     values = [v for v in values if v is not None and not math.isnan(v)]
     if not values or reference is None or math.isnan(reference):
         return not values
@@ -98,4 +100,6 @@ def within_noise(values, reference: float, higher_is_better: bool, n_scored: int
     if higher_is_better and n_scored:
         p = min(max(worst, 0.0), 1.0)
         margin = 2 * math.sqrt(max(p * (1 - p), 1e-12) / n_scored)
+    if not higher_is_better:
+        margin = LOSS_MARGIN * abs(reference)
     return worst - margin <= reference if higher_is_better else worst + margin >= reference
