@@ -6,7 +6,7 @@
                     them by more than `tolerance`; training stops early
     budget-limited  the step or time budget ran out while the metric was still improving, so the
                     test number is a floor on what the model can do
-    diverged        a non-finite training loss (the step is recorded)
+    diverged        a non-finite training loss, or one above 1e6 (exploded), the step recorded
     oom, error      the run did not finish (out of memory; any other exception)
 
 "Improved" is relative to the metric's ideal value (1 for accuracy and F1, 0 for losses and

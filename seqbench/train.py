@@ -36,6 +36,11 @@ class FitResult:
     grad_norms: list = field(default_factory=list)  # global pre-clip grad norm per step
 
 
+# A training loss this large has exploded even where it is still finite (an IRNN without clipping
+# reached a validation MSE of 9e33): the run is diverged, not a number to average.
+EXPLODED_LOSS = 1e6
+
+
 def lr_schedule(cfg: TrainConfig):
     """Linear warm-up over `warmup` of the steps, then cosine decay to 10% of the peak."""
     warmup_steps = max(1, int(cfg.warmup * cfg.steps))
@@ -97,7 +102,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
             result.grad_norms.extend(torch.stack(pending_norms).float().cpu().tolist())
             now = time.perf_counter()
             chunk_ms.append(1000 * (now - chunk_start) / len(losses))
-            bad = np.flatnonzero(~np.isfinite(losses))
+            bad = np.flatnonzero(~np.isfinite(losses) | (np.abs(losses) > EXPLODED_LOSS))
             if bad.size:
                 result.status, result.stopped_by = DIVERGED, DIVERGED
                 result.diverged_at = step - len(losses) + 1 + int(bad[0])

@@ -66,3 +66,14 @@ def test_fit_without_early_stop_runs_the_whole_budget():
     result = _fit(60, early_stop=False)
     assert result.steps == 60 and result.stopped_by == "steps"
     assert result.status in (SOLVED, CONVERGED, BUDGET_LIMITED)
+
+
+def test_an_exploded_finite_loss_is_diverged(monkeypatch):
+    """A loss that is finite but astronomically large is divergence, not a score to average."""
+    import torch
+    from seqbench import train
+    from seqbench.losses import LOSSES
+    monkeypatch.setitem(LOSSES._items, "default", lambda head, output, targets: head.loss(output, targets) * 0 + 1e9)
+    result = _fit(60, early_stop=False)
+    assert result.status == "diverged" and result.diverged_at == 1
+    assert train.EXPLODED_LOSS == 1e6

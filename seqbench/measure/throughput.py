@@ -11,6 +11,7 @@ from typing import Callable
 from ..config import TrainConfig
 from ..models import MODELS
 from ..store import load_runs
+from ..data.source import SampledSource
 from ..tasks import get_task
 
 # seqbench.sweep.sweep(suite_path, results, workers=, threads=, quiet=) -> summary dict. Passed in by
@@ -26,12 +27,15 @@ def throughput_suite(quick_suite: Path, step_scale: float = 1.0) -> dict:
     quick = yaml.safe_load(Path(quick_suite).read_text())
     tasks = {}
     for name, settings in quick["tasks"].items():
-        if not hasattr(get_task(name).source, "sample"):
+        if not isinstance(get_task(name).source, SampledSource):
             continue  # real data: needs a data directory, and is not what the goal is about
         lengths = settings.get("lengths") or list(get_task(name).lengths)
+        if isinstance(lengths, dict):  # a length search: time its first probe, the one every chain runs
+            lengths = [lengths["search"]["start"]]
         train = dict(settings.get("train", {}))
         train["steps"] = max(10, int(train.get("steps", TrainConfig.steps) * step_scale))
-        tasks[name] = {**settings, "lengths": [lengths[len(lengths) // 2]], "train": train}
+        train["early_stop"] = False  # a throughput measurement runs the steps it names
+        tasks[name] = {**{k: v for k, v in settings.items() if k != "seeds"}, "lengths": [lengths[len(lengths) // 2]], "train": train}
     models = [m for m in quick["models"] if MODELS.meta(m).get("family") == "recurrent"]
     return {**quick, "name": "perf-throughput", "seeds": [0], "models": models, "tasks": tasks}
 
