@@ -10,7 +10,7 @@ SUITE ?= tasks/suites/quick.yaml
 RESULTS ?= results
 WORKERS ?=
 
-.PHONY: bench ablation test test-fast fuzz perf report clean-venv
+.PHONY: bench ablation positions test test-fast fuzz perf report clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench: $(BIN)/.installed
 ablation: $(BIN)/.installed
 	$(BIN)/seqbench sweep tasks/suites/ablation.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench sweep tasks/suites/loss.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
+
+# The Transformer's position encodings on recall and copy: how its default was chosen.
+positions: $(BIN)/.installed
+	$(BIN)/seqbench sweep tasks/suites/positions.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
 
 perf: $(BIN)/.installed
