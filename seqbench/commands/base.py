@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..config import parse_overrides
+from ..config import merge_dicts, parse_overrides
 from ..errors import UserError
 from ..registry import Registry
 
@@ -62,10 +62,8 @@ def training_overrides(args: argparse.Namespace, overrides: list[str]) -> dict:
     With --steps 50 and no other training flag:
     ["--train.lr=1e-3", "--model.params=5e4"] -> {'train': {'lr': '1e-3', 'steps': 50}, 'model': {'params': '5e4'}}
     """
-    nested = parse_overrides(overrides)
     flags = {key: getattr(args, key) for key in TRAINING_FLAGS if getattr(args, key) is not None}
-    nested["train"] = {**nested.get("train", {}), **flags}
-    return nested
+    return merge_dicts(parse_overrides(overrides), {"train": flags})  # the one merge: flags win
 
 
 def apply_data_dir(args: argparse.Namespace) -> None:
