@@ -82,8 +82,12 @@ def baselines_of(record: dict) -> dict[str, float]:
     metric = record.get("task", {}).get("metric")
     named = record.get("baselines") or {"chance": record.get("baseline") or {}}
     order = sorted(named, key=lambda name: name != "chance")  # run files store keys sorted: chance goes first again
-    return {name: float(named[name][metric]) for name in order
-            if metric in (named[name] or {}) and named[name][metric] is not None}
+    scores = {name: float(named[name][metric]) for name in order
+              if metric in (named[name] or {}) and named[name][metric] is not None}
+    # Where the named strategy is what "chance" already was (copy, the real tasks), one line says it, by name.
+    if "chance" in scores and any(n != "chance" and abs(v - scores["chance"]) < 1e-9 for n, v in scores.items()):
+        del scores["chance"]
+    return scores
 
 
 def n_scored(record: dict) -> int | None:
