@@ -146,6 +146,10 @@ def test_gradflow_headline_has_no_empty_panels(tmp_path):
     found = profiles(_groups(records))
     head, rest = headline_panels(found)
     assert head == [("adding", 8), ("copy", 20)] and rest == [("copy", 10)]
+    # A length only some models reached (a search's longer probes) goes to the appendix.
+    records += [run("copy", "lstm", 40, 0, 0.9, gradflow={"init": profile(40), "final": profile(40)})]
+    assert headline_panels(profiles(_groups(records)))[0] == [("adding", 8), ("copy", 20)]
+    records.pop()
     with plotting():
         fig = gradflow_figure(found, head, palette(["rnn", "lstm"]))
     assert len(fig.axes) == 3 and all(ax.lines for ax in fig.axes)

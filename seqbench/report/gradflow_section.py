@@ -22,7 +22,7 @@ ABOUT = (
     "slope of ln‖∂L/∂h_t‖ against d, in nats per step (e^slope is the per-step gain; negative "
     "means vanishing); **far/near** is the norm at t = 0 over the norm at d = 0. Means over seeds "
     "(ratios: geometric means). Default recipe per model only; the ablation variants are below. "
-    "The figure shows each task at its longest length (the other lengths follow in an appendix figure); "
+    "The figure shows each task at the longest length every model ran (the other lengths follow in an appendix figure); "
     "tasks scored at every position, such as tagging and language modelling, have a single distance and no curve.")
 COLUMNS = ["task", "length", "model", "params", "seeds", "slope at init", "far/near at init",
            "slope after training", "far/near after training"]
@@ -95,11 +95,17 @@ def profiles(groups: dict) -> dict[tuple, dict[str, dict[str, tuple]]]:
 
 
 def headline_panels(found: dict) -> tuple[list[tuple], list[tuple]]:
-    """(headline rows: each task at its longest length, appendix rows: the other lengths)."""
-    longest: dict = {}
+    """(headline rows: each task at its longest length among those with the most models profiled,
+    appendix rows: the other lengths). With length searches the longest lengths are reached by a few
+    models only; the headline compares them all, so it takes the longest length every model ran."""
+    def models(key):
+        return len(set().union(*(stages.keys() for stages in found[key].values())))
+    best: dict = {}
     for task, length in found:
-        longest[task] = max(length, longest.get(task, length))
-    head = sorted((task, length) for task, length in longest.items())
+        rank = (models((task, length)), length)
+        if task not in best or rank > best[task][0]:
+            best[task] = (rank, length)
+    head = sorted((task, length) for task, (_, length) in best.items())
     return head, sorted(k for k in found if k not in head)
 
 
