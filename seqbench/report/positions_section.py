@@ -13,6 +13,7 @@ import numpy as np
 
 from ..status import status_of
 from . import figures
+from .frame import protocol_of
 from .section import Section, Text
 from .table import Table
 
@@ -29,11 +30,14 @@ def _rows(records: list[dict]) -> list[dict]:
         metric = r["task"]["metric"]
         higher = r["task"].get("higher_is_better", {}).get(metric, True)
         values = [v for _, v in r["val_curve"]]
-        rows.append({"task": task, "length": r["config"]["length"], "positions": model.get("positions") or "sinusoidal",
+        rows.append({"protocol": protocol_of(r), "task": task, "length": r["config"]["length"],
+                     "positions": model.get("positions") or "sinusoidal",
                      "status": status_of(r), "best": max(values) if higher else min(values),
                      "test": r["metrics"].get(f"test/{metric}"), "solved_step": r.get("solved_step"), "steps": r["steps"],
                      "higher": higher})
-    return rows
+    # Only protocols where the positions vary compare them; the main tables' runs use one encoding.
+    varied = {p for p in {x["protocol"] for x in rows} if len({x["positions"] for x in rows if x["protocol"] == p}) > 1}
+    return [x for x in rows if x["protocol"] in varied]
 
 
 def positions_section(records: list[dict], out: Path) -> Section | None:
