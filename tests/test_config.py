@@ -58,18 +58,27 @@ def test_unknown_names_suggest():
 
 
 def test_fields_added_later_keep_old_run_ids(tmp_path):
-    """precision and compile arrived after the first results: at their defaults the hash is as before."""
+    """Fields added after the first results (precision, compile, positions, early stopping, loss): a
+    config written before them has the run id it had, and is read back with the values of its time."""
     import json
+    from seqbench.config import HASH_NEUTRAL_DEFAULTS
     archived = sorted((Path(__file__).parent.parent / "results" / "archive" / "runs").glob("*.json"))
     if not archived:
         pytest.skip("no archived run files")
     record = json.loads(archived[0].read_text())
-    assert "precision" not in record["config"]["train"]  # written before the field existed
-    cfg = RunConfig.from_dict(record["config"])
-    assert cfg.train.precision == "fp32" and cfg.train.compile is False
-    assert cfg.run_id == record["run_id"]
+    assert RunConfig.from_dict(record["config"]).run_id == record["run_id"]
+    then = {"model": dict(record["config"]["model"]), "train": dict(record["config"]["train"])}
+    for section, key, value in HASH_NEUTRAL_DEFAULTS:
+        then[section][key] = value  # the behaviour of the time, written out ...
+    written_out = RunConfig.from_dict({**record["config"], **then})
+    for section, key, _ in HASH_NEUTRAL_DEFAULTS:
+        del then[section][key]  # ... and as an old file has it: absent
+    old = RunConfig.from_dict({**record["config"], **then})
+    assert old.run_id == written_out.run_id
+    assert old.train.precision == "fp32" and old.train.compile is False and old.train.early_stop is False
+    assert old.model.positions == "sinusoidal"  # read with the value of its time, not today's default
     bf16 = RunConfig.from_dict({**record["config"], "train": {**record["config"]["train"], "precision": "bf16"}})
-    assert bf16.run_id != cfg.run_id
+    assert bf16.run_id != RunConfig.from_dict(record["config"]).run_id
 
 
 def test_unknown_precision_is_one_clear_error():

@@ -61,7 +61,9 @@ def test_throughput_suite_is_the_quick_suites_recurrent_synthetic_runs(tmp_path)
     assert suite["models"] == ["rnn", "lstm", "gru", "bilstm"]
     assert set(suite["tasks"]) == {"copy", "adding", "recall"}  # real data left out
     assert suite["seeds"] == [0]
-    assert suite["tasks"]["copy"]["lengths"] == [10] and suite["tasks"]["copy"]["train"]["steps"] == 400
+    # copy is a length search in the quick suite: its first probe (the search's start) is timed.
+    assert suite["tasks"]["copy"]["lengths"] == [8] and suite["tasks"]["copy"]["train"]["steps"] == 1500
+    assert suite["tasks"]["copy"]["train"]["early_stop"] is False
     path = tmp_path / "suite.yaml"
     import yaml
     path.write_text(yaml.safe_dump(suite))

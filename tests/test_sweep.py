@@ -178,7 +178,9 @@ model: {params: 20000}
     assert oom["config"]["task"] == "copy" and "allocate" in oom["error"]
     from seqbench.report.render import write_report
     write_report(tmp_path / "r", tmp_path / "out")
-    assert "| copy | lstm | 2000 |" in (tmp_path / "out" / "leaderboard.md").read_text()
+    failed_rows = [line for line in (tmp_path / "out" / "leaderboard.md").read_text().splitlines()
+                   if line.startswith("| copy | lstm |") and "| 2000 |" in line]
+    assert len(failed_rows) == 1 and "oom" in failed_rows[0]  # the failed-runs table: task, model, protocol, length, ...
 
 
 # One endless run (a million steps) beside three short ones: with two workers at least one short run
