@@ -58,9 +58,20 @@ def acquire_lock(results: Path, run_id: str) -> bool:
     """Create the run's lock file atomically; take over a lock whose holder has died."""
     path = _lock_path(results, run_id)
     me = f"{socket.gethostname()}:{os.getpid()}"
+    # The lock appears with its holder already written (a hard link to a written file), so a
+    # contender never reads an empty lock and takes it for a dead holder's.
+    mine = path.with_suffix(f".{socket.gethostname()}.{os.getpid()}.tmp")
+    mine.write_text(me)
+    try:
+        return _link_lock(path, mine)
+    finally:
+        mine.unlink(missing_ok=True)
+
+
+def _link_lock(path: Path, mine: Path) -> bool:
     for _ in range(2):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.link(mine, path)
         except FileExistsError:
             try:
                 holder = path.read_text()
@@ -76,8 +87,6 @@ def acquire_lock(results: Path, run_id: str) -> bool:
             except FileNotFoundError:
                 pass
             continue
-        with os.fdopen(fd, "w") as f:
-            f.write(me)
         return True
     return False
 
