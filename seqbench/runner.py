@@ -1,7 +1,6 @@
 """Run one resolved config end to end: build, fit, test, write the run file."""
 from __future__ import annotations
 
-import resource
 import time
 from pathlib import Path
 from typing import Callable
@@ -11,15 +10,17 @@ import torch
 
 from .config import RunConfig
 from .errors import UserError
+from .losses import LOSSES
 from .metrics import METRICS, score, score_by_slice
 from .measure.gradflow import first_examples
 from .measure.gradflow import profile as gradient_profile
+from .measure.memory import step_peak
 from .models.model import build_model, count_params
 from .provenance import provenance
 from .status import FINISHED
 from .store import write_run
 from .tasks import Task, derive_seed, get_task
-from .train import evaluate, fit
+from .train import evaluate, fit, make_optimizer, train_step
 
 
 def resolve_device(name: str) -> torch.device:
@@ -41,10 +42,13 @@ def set_deterministic(mode: bool, compiling: bool) -> None:
         torch._C._set_deterministic_algorithms(mode, warn_only=True)
 
 
-def peak_memory_mb(device: torch.device) -> float:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def memory_block(model, task: Task, cfg: RunConfig, device: torch.device) -> dict:
+    """Peak memory of one fresh training step of this model (measure/memory.py), on a copy."""
+    tc = cfg.train
+    batch = next(task.train_batches(cfg.length, cfg.seed, tc.batch_size, device))
+    loss_fn, clip = LOSSES.get(tc.loss), tc.clip if tc.clip is not None else float("inf")
+    return step_peak(model, lambda m: train_step(m, make_optimizer(m, tc), loss_fn, batch, device, tc.precision, clip),
+                     device).block()
 
 
 def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
@@ -89,8 +93,6 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     set_deterministic(device.type == "cpu", compiling=cfg.train.compile)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
     task = get_task(cfg.task)
     task.check_length(cfg.length)
     torch.manual_seed(derive_seed("init", cfg.seed))
@@ -137,7 +139,6 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         "gradflow": gradflow,
         "timing": {"train_time_s": fitted.train_time_s, "median_step_ms": fitted.median_step_ms,
                    "eval_tokens_per_s": tokens_per_s, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-        "memory": {"peak_mb": peak_memory_mb(device), "kind": "cuda_max_allocated" if device.type == "cuda" else "cpu_max_rss"},
         "model_info": {"causal": bool(model.encoder.causal),
                        "bidirectional": bool(model.encoder.bidirectional),
                        "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length))},
@@ -150,6 +151,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models
         if lm is not None:
             record["lm"] = lm
+    record["memory"] = memory_block(model, task, cfg, device)  # last: it must not disturb what was measured
     # Predictions are written before the run file, so a finished run file always has its predictions.
     (Path(results) / "runs").mkdir(parents=True, exist_ok=True)
     predictions = task.source.save_predictions(frame, Path(results) / "runs" / cfg.run_id)

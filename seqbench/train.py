@@ -63,7 +63,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     metric = METRICS.get(task.metric)
     rule = stop_rule(task, cfg)
     loss_fn = LOSSES.get(cfg.loss)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(model, cfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_schedule(cfg))
     clip = cfg.clip if cfg.clip is not None else float("inf")
     stream = task.train_batches(length, seed, cfg.batch_size, device)
@@ -84,14 +84,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
 
     model.train()
     for step in range(1, cfg.steps + 1):
-        batch = next(stream)
-        with autocast(device, cfg.precision):
-            output, _ = model(batch.inputs, batch.lengths)
-            loss = loss_fn(model.head, output, batch.targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)  # inf: measure, don't clip
-        optimizer.step()
+        loss, norm = train_step(model, optimizer, loss_fn, next(stream), device, cfg.precision, clip)
         scheduler.step()
         pending_losses.append(loss.detach())
         pending_norms.append(norm.detach())
@@ -132,6 +125,23 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     if best_state is not None:
         model.load_state_dict(best_state)
     return result
+
+
+def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def train_step(model, optimizer, loss_fn, batch: Batch, device, precision: str, clip: float):
+    """One optimiser step: forward, loss, backward, clip (inf: measure the norm only), update.
+    Returns (loss, pre-clip grad norm) as tensors, unsynchronised. measure/memory.py probes this same step."""
+    with autocast(device, precision):
+        output, _ = model(batch.inputs, batch.lengths)
+        loss = loss_fn(model.head, output, batch.targets)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss, norm
 
 
 def stop_rule(task, cfg: TrainConfig) -> StopRule:
