@@ -30,6 +30,7 @@ from .config import RunConfig
 from .errors import UserError
 from .registry import Registry
 from .store import CorruptRun, check_writable, finished_ids, read_run, run_path, write_json_atomic, write_run
+from .snapshot import snapshot_references, write_version
 from .suite import Chain, Suite, load_suite, plan
 
 EXECUTORS: Registry = Registry("executor")
@@ -445,6 +446,8 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
     for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}):
         get_task(name).prepare()
     write_manifest(results, suite, suite_path, runs, chains)
+    write_version(results, suite.name, suite.version)  # what this leaderboard is, for `seqbench cite`
+    snapshot_references(results)  # the literature the report compares with
     counts: dict[str, int] = {}
     probes_run = 0
     columns = [TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[open]}"),

@@ -66,7 +66,7 @@ def record(task_name, model, length, seed, lr, val, test, status, train=None) ->
         "steps": 37 if status == "diverged" else 1000, "diverged_at": 37 if status == "diverged" else None,
         "timing": {"train_time_s": 10.0 + length / 10, "median_step_ms": 1.0 + length / 20 * (2 if model != "transformer" else 1),
                    "eval_tokens_per_s": 100000.0},
-        "memory": {"peak_mb": 300.0},
+        "memory": {"kind": "cpu_allocator_step", "peak_mb": 300.0},
         "provenance": {"seqbench": "0.1.0", "git_commit": "0123456789abcdef", "git_dirty": False, "torch": "2.13.0+cpu",
                        "python": "3.11.7", "device": "cpu", "device_name": "test cpu", "threads": 1},
     }

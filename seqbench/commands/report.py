@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import UserError
+from ..snapshot import snapshot_references
 from ..store import finished_ids
 from .base import COMMANDS, Command, add_results_arg
 
@@ -22,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     if not finished_ids(args.results):
         raise UserError(f"no run files in {Path(args.results) / 'runs'}; "
                         "run 'seqbench sweep' or 'seqbench run' first, or pass --results DIR")
+    snapshot_references(args.results)  # today's tasks/references.yaml: the report reads only the results dir
     out = args.out or args.results
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -116,6 +116,16 @@ def variant_labels(records: list[dict]) -> list[str]:
     return labels
 
 
+RSS_KIND = "cpu_max_rss"  # process RSS, recorded before the per-model probe (measure/memory.py)
+
+
+def peak_mb(record: dict) -> float | None:
+    """A model's peak memory in one training step, or None for files that recorded process RSS,
+    which counts the interpreter and every earlier run in the process and does not compare models."""
+    memory = record.get("memory") or {}
+    return None if memory.get("kind", RSS_KIND) == RSS_KIND else memory.get("peak_mb")
+
+
 def runs_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r, variant in zip(records, variant_labels(records)):
@@ -140,7 +150,7 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
         row.update({f"config/{k}": v for k, v in _settings(r).items()})  # the recipe, for the ablation
         row["grad_norm_max"] = (r.get("grad_norm") or {}).get("max")
         row["init_slope"] = ((r.get("gradflow") or {}).get("init") or {}).get("slope")
-        row["peak_mb"] = r.get("memory", {}).get("peak_mb")
+        row["peak_mb"] = peak_mb(r)
         row["threads"] = r["provenance"].get("threads")
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -228,6 +238,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
             values_ = chosen[col].dropna() if col in chosen else []
             row[col] = float(np.mean(values_)) if len(values_) else float("nan")
         row["median_step_ms"] = _median(chosen["median_step_ms"]) if len(chosen) else float("nan")
+        row["peak_mb"] = _median(chosen["peak_mb"]) if len(chosen) else float("nan")
         named = next((b for b in group["baselines"] if b), {})
         row["baselines"] = named
         row["baseline"] = next(iter(named.values()), float("nan"))  # chance: the first strategy

@@ -99,7 +99,8 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
     multi = searched or summary["length"].nunique() > 1
     length_cols = [f"L={int(L)}" for L in lengths] if multi else [f"test {metric}"]
     columns = (["#"] if ranked else []) + ["model"] + length_cols + (["longest solved L"] if multi else []) + \
-        ["status", "params", "step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s"]
+        ["status", "params", "step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s",
+         "peak memory (MB)"]
     best = {}
     for L in lengths:
         at = summary[(summary["length"] == L) & summary["n"].gt(0)]
@@ -134,7 +135,8 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
                   Cell(fmt_number(solved_steps.median()) if len(solved_steps) else "—", solved_steps.median()),
                   Cell(fmt(solved_s.median()) if len(solved_s) else "—", solved_s.median()),
                   Cell(fmt(group["train_time_s"].mean()), group["train_time_s"].mean()),
-                  Cell(fmt_number(group["eval_tokens_per_s"].mean()), group["eval_tokens_per_s"].mean())]
+                  Cell(fmt_number(group["eval_tokens_per_s"].mean()), group["eval_tokens_per_s"].mean()),
+                  Cell(fmt(group["peak_mb"].median()), group["peak_mb"].median())]
         # A search ranks by its headline (longest solved), a fixed-length table by the mean over lengths.
         quality = math.nan if math.isnan(score) else (score if up else -score)
         key = (-reach if searched else 0.0, math.isnan(quality), -quality if not math.isnan(quality) else 0.0)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..snapshot import read_version
 from ..store import load_runs, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
@@ -24,6 +25,7 @@ from .frame import ROW, longest_solved, missing_fields, runs_frame, summarise
 from .gradflow_section import gradflow_section
 from .leaderboard import Board, boards, failures_table
 from .positions_section import positions_section
+from .literature_section import literature_section
 from .lm import lm_section
 from .perf_section import perf_section
 from .section import Section
@@ -37,6 +39,15 @@ GROUPS = {"other": ("Other protocols", "Default-recipe runs of another protocol 
                        "never ranked with the main models.")}
 
 
+def version_text(version: dict) -> str:
+    """VERSION as one line: 'standard v1 · seqbench 0.1.0 · commit 0c6fbb6a1b2c'; a dash without one."""
+    if not version:
+        return "— (no VERSION file: written by `seqbench sweep`)"
+    suites = ", ".join(f"{name} v{v}" for name, v in (version.get("suites") or {}).items())
+    commit = str(version.get("commit") or "unknown")[:12] + (" (dirty)" if version.get("dirty") else "")
+    return f"{suites or '—'} · seqbench {version.get('seqbench', '?')} · commit {commit}"
+
+
 def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
@@ -48,7 +59,9 @@ def provenance_block(records: list[dict], results: Path) -> dict:
         except (OSError, ValueError, KeyError):
             continue
     commits = sorted({f"{r['provenance'].get('git_commit') or 'unknown'}{' (dirty)' if r['provenance'].get('git_dirty') else ''}" for r in records})
+    version = read_version(results) or {}
     return {
+        "leaderboard version": version_text(version),
         "suites": ", ".join(suites) or "—",
         "seqbench (report)": __version__,
         "seqbench (runs)": ", ".join(unique("seqbench")),
@@ -134,6 +147,8 @@ def write_report(results: Path, out: Path) -> dict:
         figs += figures.by_bucket(main_records, out)
     failed = failures_table(frame) if not frame.empty else None
     found = ([findings_section(findings)] if records else []) + (sections(records, results, out) if records else [])
+    literature = literature_section(records, frame, {b.task: b.protocol for b in boards_ if b.kind == "main"}, results)
+    found += [literature] if literature is not None else []
     write_json_atomic(out / "findings.json", findings_json(findings, prov))
 
     # CSV: one row per (task, protocol, model, variant, length), with the longest solved length.

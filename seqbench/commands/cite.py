@@ -1,0 +1,64 @@
+"""`seqbench cite [--results DIR]`: BibTeX for the software (from CITATION.cff) and, with --results,
+for the leaderboard version in DIR/VERSION (written by `seqbench sweep`)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+
+from ..errors import UserError
+from ..provenance import REPO
+from ..snapshot import read_version
+from .base import COMMANDS, Command
+
+CITATION = REPO / "CITATION.cff"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", type=Path, help="a results directory: also cite the leaderboard version it holds")
+
+
+def software_bibtex(cff: dict) -> str:
+    authors = " and ".join("{" + a["name"] + "}" if a.get("name") else f"{a.get('family-names', '')}, {a.get('given-names', '')}"
+                           for a in cff.get("authors", []))
+    year = str(cff.get("date-released", ""))[:4]
+    fields = {"title": cff.get("title"), "author": authors, "version": cff.get("version"), "year": year,
+              "url": cff.get("repository-code") or cff.get("url")}
+    return _entry("software", f"seqbench{cff.get('version', '')}".replace(".", "_"), fields)
+
+
+def leaderboard_bibtex(version: dict, cff: dict, results: Path) -> str:
+    suites = ", ".join(f"{name} v{v}" for name, v in (version.get("suites") or {}).items())
+    key = "seqbench_" + "_".join(f"{name}_v{v}" for name, v in (version.get("suites") or {}).items())
+    fields = {"title": f"seqbench leaderboard: {suites}",
+              "author": " and ".join("{" + a.get("name", "") + "}" for a in cff.get("authors", [])),
+              "year": str(cff.get("date-released", ""))[:4],
+              "note": f"seqbench {version.get('seqbench')}, commit {version.get('commit')}"
+                      + (" (dirty)" if version.get("dirty") else "") + f", results directory {results.name}"}
+    return _entry("misc", key, fields)
+
+
+def _entry(kind: str, key: str, fields: dict) -> str:
+    body = ",\n".join(f"  {name:<7} = {{{value}}}" for name, value in fields.items() if value)
+    return f"@{kind}{{{key},\n{body}\n}}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if not CITATION.exists():
+        raise UserError(f"{CITATION} not found: `seqbench cite` needs the source checkout's CITATION.cff")
+    cff = yaml.safe_load(CITATION.read_text())
+    version = None
+    if args.results is not None:  # checked before anything is printed
+        version = read_version(args.results)
+        if version is None:
+            raise UserError(f"{Path(args.results) / 'VERSION'} not found: run `seqbench sweep SUITE --results "
+                            f"{args.results}` first, or pass the results directory of a sweep")
+    print(software_bibtex(cff))
+    if version is not None:
+        print()
+        print(leaderboard_bibtex(version, cff, Path(args.results)))
+    return 0
+
+
+COMMANDS.register("cite", Command(configure, run, "print BibTeX for seqbench and a leaderboard version"))
