@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,7 +23,21 @@ from .errors import UserError
 from .registry import Registry
 
 TASKS: Registry = Registry("task", entry_point_group="seqbench.tasks")
-TASKS_DIR = Path(os.environ.get("SEQBENCH_TASKS", Path(__file__).resolve().parent.parent / "tasks"))
+
+
+def builtin_tasks_dir() -> Path:
+    """Where the task and suite YAMLs are: $SEQBENCH_TASKS; else the copy an installed wheel ships
+    as `seqbench/_tasks`; else `tasks/` beside the package (a checkout or an editable install,
+    where they are edited)."""
+    if "SEQBENCH_TASKS" in os.environ:
+        return Path(os.environ["SEQBENCH_TASKS"])
+    packaged = resources.files("seqbench") / "_tasks"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "tasks"
+
+
+TASKS_DIR = builtin_tasks_dir()
 SPLITS = ("train", "val", "test")
 
 
@@ -208,3 +223,16 @@ def get_task(name: str) -> Task:
 def task_names() -> list[str]:
     load_builtin_tasks()
     return TASKS.names()
+
+
+def find_suite(name: str | Path) -> Path:
+    """A suite file by path, or by name among the packaged suites: `standard`, `standard.yaml` and
+    `tasks/suites/standard.yaml` (outside a checkout) all find `<tasks>/suites/standard.yaml`."""
+    path = Path(name)
+    if path.exists():
+        return path
+    packaged = TASKS_DIR / "suites" / f"{path.name.removesuffix('.yaml')}.yaml"
+    if packaged.is_file():
+        return packaged
+    known = ", ".join(sorted(p.stem for p in (TASKS_DIR / "suites").glob("*.yaml")))
+    raise UserError(f"cannot read suite {name}: no such file, and no packaged suite of that name ({known})")
