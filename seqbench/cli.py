@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from .commands import COMMANDS, Parser
-from .commands.base import apply_data_dir
+from .commands.base import apply_data_dir, apply_plugins
 from .errors import UserError
 
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         args, extra = parser.parse_known_args(argv)
         spec = COMMANDS.get(args.command)
         apply_data_dir(args)
+        apply_plugins(args)
         overrides = [a for a in extra if a.startswith("--") and "." in a.split("=")[0]]
         unknown = [a for a in extra if a not in overrides]
         if unknown or (overrides and not spec.takes_overrides):

@@ -63,10 +63,18 @@ class TrainConfig:
     loss: str = "default"  # default (the head's own: cross-entropy or MSE) | mse (classification on one-hot targets)
 
 
+# Bump whenever a change to training or evaluation alters numbers: a run's identity carries it, so a
+# resumed sweep reruns what an older trainer made instead of keeping its numbers (see resume.py).
+TRAINER_VERSION = 1
+
+# (section, key, value): a field added after the first results; at this value it leaves the run id as
+# it was, and a config read from an older file gets this value. Section None: a top-level field.
 HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", False),
                          ("model", "positions", "sinusoidal"), ("model", "max_positions", None),
                          ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
-                         ("train", "tolerance", 0.01), ("train", "loss", "default"))
+                         ("train", "tolerance", 0.01), ("train", "loss", "default"),
+                         (None, "trainer_version", 1))
+PROTOCOL_VERSION_FIELDS = ("task_version", "trainer_version")  # left out of `identity`
 
 
 @dataclass(frozen=True)
@@ -77,29 +85,42 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     task_version: int = 1  # copied from the task YAML, so results of changed tasks never mix
+    trainer_version: int = TRAINER_VERSION  # the trainer's, so results of changed training code never mix
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @property
-    def run_id(self) -> str:
-        """A stable hash of the resolved config. Thread count is left out: it changes speed, not the run."""
+    def _hash(self, leave_out: tuple[str, ...] = ()) -> str:
         payload = self.to_dict()
         payload["train"].pop("threads")
         # Fields added after the first results: at their default they leave the hash as it was,
         # so earlier run files still count as finished.
         for section, key, default in HASH_NEUTRAL_DEFAULTS:
-            if payload[section].get(key) == default:
-                payload[section].pop(key)
+            node = payload if section is None else payload[section]
+            if node.get(key) == default:
+                node.pop(key)
+        for key in leave_out:
+            payload.pop(key, None)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @property
+    def run_id(self) -> str:
+        """A stable hash of the resolved config. Thread count is left out: it changes speed, not the run."""
+        return self._hash()
+
+    @property
+    def identity(self) -> str:
+        """The run id without the protocol versions: equal for the same config made by another
+        version of its task or of the trainer (how a sweep recognises runs to redo)."""
+        return self._hash(PROTOCOL_VERSION_FIELDS)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
         data = dict(data)
         # A config written before a field existed ran with the field's value of that time, which
         # is not always today's default (the Transformer's positions changed to learned).
-        sections = {"model": dict(data.pop("model", {})), "train": dict(data.pop("train", {}))}
+        sections = {"model": dict(data.pop("model", {})), "train": dict(data.pop("train", {})), None: data}
         for section, key, then in HASH_NEUTRAL_DEFAULTS:
             sections[section].setdefault(key, then)
         model = build_dataclass(ModelConfig, sections["model"], "model")

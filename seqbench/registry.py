@@ -6,16 +6,54 @@
     def build_lstm(...): ...
 
     MODELS.get("lstn")  # UserError: unknown model 'lstn'; did you mean 'lstm'? available: ...
+
+Plugins come from entry points, or from Python files that register items when imported
+(`--plugin mymodel.py`). The files are named in $SEQBENCH_PLUGINS, so that sweep workers, which
+start as fresh interpreters, import them too.
 """
 from __future__ import annotations
 
 import difflib
+import hashlib
+import importlib.util
+import os
+import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Callable, Generic, TypeVar
 
 from .errors import UserError
 
 T = TypeVar("T")
+PLUGIN_FILES = "SEQBENCH_PLUGINS"  # plugin files, separated by os.pathsep
+_imported_files: set[Path] = set()
+
+
+def load_plugin_file(path: str | Path) -> None:
+    """Import a plugin file once per process, e.g. one that registers a model with
+    `@MODELS.register("mymodel")`. A missing or broken file is one UserError."""
+    path = Path(path).resolve()
+    if path in _imported_files:
+        return
+    if not path.is_file():
+        raise UserError(f"plugin {path}: no such file; pass the path of a Python file, e.g. --plugin mymodel.py")
+    name = "seqbench_plugin_" + hashlib.sha256(str(path).encode()).hexdigest()[:10]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UserError(f"plugin {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    _imported_files.add(path)
+    try:
+        spec.loader.exec_module(module)
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(f"plugin {path} failed to import: {type(exc).__name__}: {exc}") from exc
+
+
+def plugin_files() -> list[Path]:
+    return [Path(p) for p in os.environ.get(PLUGIN_FILES, "").split(os.pathsep) if p]
 
 
 class Registry(Generic[T]):
@@ -52,6 +90,8 @@ class Registry(Generic[T]):
                 raise UserError(f"plugin {self.kind} {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
             if ep.name not in self._items:
                 self.register(ep.name, item, plugin=ep.value)
+        for path in plugin_files():
+            load_plugin_file(path)
 
     def get(self, name: str) -> T:
         self._load_plugins()

@@ -17,10 +17,10 @@ import yaml
 
 from . import __version__
 from .errors import UserError
-from .provenance import REPO, git_state
+from .paths import builtin_tasks_dir
+from .provenance import git_state
 from .store import write_json_atomic
 
-REFERENCES = REPO / "tasks" / "references.yaml"
 VERSION_FILE = "VERSION"
 REFERENCES_FILE = "references.json"
 
@@ -49,8 +49,10 @@ def write_version(results: Path, suite: str, suite_version: int) -> dict:
     return data
 
 
-def load_references(path: Path = REFERENCES) -> dict:
-    """tasks/references.yaml: {"references": [...], "floors": [...]}; empty when the file is absent."""
+def load_references(path: Path | None = None) -> dict:
+    """tasks/references.yaml (the packaged copy in a wheel): {"references": [...], "floors": [...]};
+    empty when the file is absent."""
+    path = path or builtin_tasks_dir() / "references.yaml"
     if not Path(path).exists():
         return {"references": [], "floors": []}
     data = yaml.safe_load(Path(path).read_text()) or {}
@@ -60,6 +62,6 @@ def load_references(path: Path = REFERENCES) -> dict:
     return {"version": data.get("version"), "references": data.get("references", []), "floors": data.get("floors", [])}
 
 
-def snapshot_references(results: Path, path: Path = REFERENCES) -> None:
+def snapshot_references(results: Path, path: Path | None = None) -> None:
     """Copy the references into the results directory (as JSON), where the report reads them."""
     write_json_atomic(Path(results) / REFERENCES_FILE, load_references(path))

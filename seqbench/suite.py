@@ -29,7 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .config import RunConfig, merge_dicts, read_yaml
+from .config import TRAINER_VERSION, RunConfig, merge_dicts, read_yaml
 from .errors import UserError
 from .models import MODELS
 from .search import LengthSearch
@@ -125,6 +125,8 @@ class Chain:
         bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`."""
         ident = {"task": self.task, "version": get_task(self.task).version, "model": self.model,
                  "seed": self.seed, "overrides": self.overrides}
+        if TRAINER_VERSION != 1:  # another trainer's probes are another chain (hash-neutral at 1)
+            ident["trainer_version"] = TRAINER_VERSION
         digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
         return f"{self.task}/{self.model}/seed{self.seed}/{digest}"
 

@@ -13,6 +13,7 @@ from running the same config at the same time; a lock whose owner has died is ta
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -26,12 +27,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .status import ERROR, OOM, SOLVED, status_of
-from .config import RunConfig
+from .config import TRAINER_VERSION, RunConfig
 from .errors import UserError
 from .registry import Registry
-from .store import CorruptRun, check_writable, finished_ids, read_run, run_path, write_json_atomic, write_run
+from .resume import describe_versions, other_versions, protocol_differences, suite_manifest
 from .snapshot import snapshot_references, write_version
+from .store import CorruptRun, check_writable, finished_ids, load_runs, read_run, run_path, write_json_atomic, write_run
 from .suite import Chain, Suite, load_suite, plan
+from .tasks import find_suite
 
 EXECUTORS: Registry = Registry("executor")
 
@@ -384,25 +387,60 @@ def default_workers_threads(suite_workers: int | None, suite_threads: int | None
 
 
 def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[RunConfig],
-                   chains: list[ChainState]) -> None:
+                   chains: list[ChainState], added: tuple[str, ...] | None = None) -> None:
     """results/suites/<name>.json: the suite, its run ids (probes known so far included) and, per
-    length-search chain, its probes and the longest length solved (`searches`, see README "Sweeps")."""
+    length-search chain, its probes and the longest length solved (`searches`, see README "Sweeps").
+    `added`: the models of a `--models` sweep, whose entries join those of the suite's other models."""
     run_ids = {cfg.run_id for cfg in runs} | {p["run_id"] for state in chains for p in state.probes}
+    searches = [state.summary() for state in chains]
+    if added is not None:
+        before = suite_manifest(results, suite.name) or {}
+        run_ids |= set(before.get("run_ids", []))
+        searches = [s for s in before.get("searches", []) if s.get("model") not in added] + searches
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
             "path": str(suite_path), "run_ids": sorted(run_ids)}
-    if chains:
-        data["searches"] = [state.summary() for state in chains]
+    if searches:
+        data["searches"] = searches
     write_json_atomic(Path(results) / "suites" / f"{suite.name}.json", data)
+
+
+def refuse_other_protocol(results: Path, suite: Suite, added: tuple[str, ...], runs: list[RunConfig],
+                          chains: list[Chain], records: list[dict]) -> None:
+    """A `--models` sweep ranks its models among the suite's other models in `results`: refuse, in
+    one line, when those were made under another protocol."""
+    from .tasks import get_task
+
+    manifest = suite_manifest(results, suite.name)
+    if manifest is None:
+        return  # none of this suite's runs here: nothing to be ranked against, nothing to mix
+    ids = set(manifest.get("run_ids", []))
+    existing = [r for r in records if r["run_id"] in ids and r["config"]["model"]["name"] not in added]
+    planned = runs + [chain.config(chain.search.start) for chain in chains]
+
+    def data_of(task: str, length: int) -> dict:
+        get_task(task).prepare()
+        return get_task(task).source.describe(length)
+
+    diffs = protocol_differences(manifest, suite.version, existing, planned, data_of)
+    if diffs:
+        raise UserError(f"{results} holds suite {suite.name} runs of another protocol, so {', '.join(added)} "
+                        f"would not be ranked with them: {'; '.join(diffs)}. Sweep into another --results "
+                        "directory, or use the seqbench and suite that made them")
 
 
 def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: int | None = None,
           executor: str = "local", address: str | None = None, dry_run: bool = False,
-          retry_failed: bool = False, quiet: bool = False) -> dict:
+          retry_failed: bool = False, quiet: bool = False, models: list[str] | None = None) -> dict:
+    """`models`: sweep only these (the suite's or any registered model), beside the suite's runs of
+    its other models already in `results`, which must share their protocol (see resume.py)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.console import Console
 
     console = Console(stderr=False, quiet=quiet)
-    suite = load_suite(suite_path)
+    suite = load_suite(find_suite(suite_path))
+    added = tuple(dict.fromkeys(models)) if models else None
+    if added:
+        suite = dataclasses.replace(suite, models=added)
     found = plan(suite)
     runs, notes = found.runs, found.notes
     workers, threads = default_workers_threads(workers or suite.workers, threads or suite.threads)
@@ -421,13 +459,23 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
     todo = [cfg for cfg in runs if cfg.run_id not in done_ids]
     skipped = len(runs) - len(todo)
     chains = [ChainState(chain) for chain in found.chains]
+    records = load_runs(results)[0] if done_ids and (todo or chains or added) else []
+    if added:
+        refuse_other_protocol(results, suite, added, runs, found.chains, records)
+    redo = other_versions(records, todo, found.chains)
+    if redo:
+        console.print(f"[yellow]{describe_versions(redo)} in {results} hold configs of this suite made by another "
+                      f"protocol version; they run again under trainer v{TRAINER_VERSION} and today's task versions "
+                      f"(the old files stay, reported as a protocol of their own)")
     next_probes = [state.next_probe(results) for state in chains]  # reads the outcomes already on disk
     console.print(f"suite {suite.name} v{suite.version}: {len(runs)} runs, {skipped} already finished (skipped), "
-                  f"{len(todo)} to run on {workers} worker(s) x {threads} thread(s), executor {executor}")
+                  f"{len(todo)} to run on {workers} worker(s) x {threads} thread(s), executor {executor}"
+                  + (f"; models {', '.join(added)} only" if added else ""))
     if chains:
         console.print(f"length searches: {len(chains)} chain(s), {sum(len(c.probes) for c in chains)} probe(s) "
                       f"already on disk, {sum(c.open for c in chains)} chain(s) to continue")
-    summary: dict = {"runs": len(runs), "skipped": skipped, "todo": len(todo), "chains": len(chains)}
+    summary: dict = {"runs": len(runs), "skipped": skipped, "todo": len(todo), "chains": len(chains),
+                     "other_versions": len(redo)}
     if dry_run:
         from .estimate import estimate_searches, estimate_seconds
         estimate = estimate_seconds(todo, results)
@@ -445,8 +493,9 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
     # Missing data fails here, before any worker starts.
     for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}):
         get_task(name).prepare()
-    write_manifest(results, suite, suite_path, runs, chains)
-    write_version(results, suite.name, suite.version)  # what this leaderboard is, for `seqbench cite`
+    write_manifest(results, suite, suite_path, runs, chains, added)
+    if not added:  # a newcomer's sweep ranks against the leaderboard as it is: its VERSION stays
+        write_version(results, suite.name, suite.version)  # what this leaderboard is, for `seqbench cite`
     snapshot_references(results)  # the literature the report compares with
     counts: dict[str, int] = {}
     probes_run = 0
@@ -469,7 +518,7 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
                 probes_run += 1
                 state = job.chain
                 line += f"  (search {state.chain.key}, probe {len(state.probes)})"
-                write_manifest(results, suite, suite_path, runs, chains)
+                write_manifest(results, suite, suite_path, runs, chains, added)
             bar.console.print(line, markup=False)
             if job.chain is not None and not job.chain.open:
                 result = state.chain.search.result(state.solved)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,10 +18,13 @@ from .data.batch import Batch
 from .data.source import DataSource
 from .data.synthetic import GENERATORS
 from .errors import UserError
+from .paths import builtin_tasks_dir
 from .registry import Registry
 
 TASKS: Registry = Registry("task", entry_point_group="seqbench.tasks")
-TASKS_DIR = Path(os.environ.get("SEQBENCH_TASKS", Path(__file__).resolve().parent.parent / "tasks"))
+
+
+TASKS_DIR = builtin_tasks_dir()
 SPLITS = ("train", "val", "test")
 
 
@@ -208,3 +210,16 @@ def get_task(name: str) -> Task:
 def task_names() -> list[str]:
     load_builtin_tasks()
     return TASKS.names()
+
+
+def find_suite(name: str | Path) -> Path:
+    """A suite file by path, or by name among the packaged suites: `standard`, `standard.yaml` and
+    `tasks/suites/standard.yaml` (outside a checkout) all find `<tasks>/suites/standard.yaml`."""
+    path = Path(name)
+    if path.exists():
+        return path
+    packaged = TASKS_DIR / "suites" / f"{path.name.removesuffix('.yaml')}.yaml"
+    if packaged.is_file():
+        return packaged
+    known = ", ".join(sorted(p.stem for p in (TASKS_DIR / "suites").glob("*.yaml")))
+    raise UserError(f"cannot read suite {name}: no such file, and no packaged suite of that name ({known})")

@@ -67,15 +67,17 @@ def test_fields_added_later_keep_old_run_ids(tmp_path):
         pytest.skip("no archived run files")
     record = json.loads(archived[0].read_text())
     assert RunConfig.from_dict(record["config"]).run_id == record["run_id"]
-    then = {"model": dict(record["config"]["model"]), "train": dict(record["config"]["train"])}
+    top = {k: v for k, v in record["config"].items() if k not in ("model", "train")}
+    then = {"model": dict(record["config"]["model"]), "train": dict(record["config"]["train"]), None: top}
     for section, key, value in HASH_NEUTRAL_DEFAULTS:
         then[section][key] = value  # the behaviour of the time, written out ...
-    written_out = RunConfig.from_dict({**record["config"], **then})
+    written_out = RunConfig.from_dict({**top, "model": then["model"], "train": then["train"]})
     for section, key, _ in HASH_NEUTRAL_DEFAULTS:
         del then[section][key]  # ... and as an old file has it: absent
-    old = RunConfig.from_dict({**record["config"], **then})
+    old = RunConfig.from_dict({**top, "model": then["model"], "train": then["train"]})
     assert old.run_id == written_out.run_id
     assert old.train.precision == "fp32" and old.train.compile is False and old.train.early_stop is False
+    assert old.trainer_version == 1  # a top-level field (section None): files before it are trainer version 1
     assert old.model.positions == "sinusoidal"  # read with the value of its time, not today's default
     bf16 = RunConfig.from_dict({**record["config"], "train": {**record["config"]["train"], "precision": "bf16"}})
     assert bf16.run_id != RunConfig.from_dict(record["config"]).run_id

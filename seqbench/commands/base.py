@@ -72,6 +72,31 @@ def apply_data_dir(args: argparse.Namespace) -> None:
         os.environ["SEQBENCH_DATA"] = str(args.data_dir.resolve())
 
 
+def add_plugin_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", type=Path, action="append", default=[], metavar="FILE",
+                   help="a Python file that registers a model or task, e.g. with @MODELS.register('mymodel') (repeatable)")
+
+
+def apply_plugins(args: argparse.Namespace) -> None:
+    """Import each --plugin file, which must register something; name them in the environment so
+    that sweep workers import them too."""
+    paths = list(dict.fromkeys(p.resolve() for p in getattr(args, "plugin", None) or []))
+    if not paths:
+        return
+    from ..models import MODELS
+    from ..registry import PLUGIN_FILES, load_plugin_file
+    from ..tasks import task_names
+
+    for path in paths:
+        before = set(MODELS.names()), set(task_names())
+        load_plugin_file(path)
+        if (set(MODELS.names()), set(task_names())) == before:
+            raise UserError(f"plugin {path} registers no model or task; register one with "
+                            "@MODELS.register('mymodel') (see README, 'Benchmark your own model')")
+    known = [p for p in os.environ.get(PLUGIN_FILES, "").split(os.pathsep) if p]
+    os.environ[PLUGIN_FILES] = os.pathsep.join(dict.fromkeys(known + [str(p) for p in paths]))
+
+
 def split_names(text: str | None) -> list[str]:
     """`"rnn, lstm,"` -> `["rnn", "lstm"]`: the comma-separated model lists of gradflow and speed."""
     return [n.strip() for n in (text or "").split(",") if n.strip()]

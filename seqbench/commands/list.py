@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
-from .base import COMMANDS, Command, add_data_dir_arg
+from .base import COMMANDS, Command, add_data_dir_arg, add_plugin_arg
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_data_dir_arg(p)
+    add_plugin_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .base import COMMANDS, Command, add_results_arg, add_training_args, training_overrides
+from .base import COMMANDS, Command, add_plugin_arg, add_results_arg, add_training_args, training_overrides
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -14,6 +14,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--length", type=int, help="dependency length (default: the task's first)")
     add_training_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_plugin_arg(p)
     add_results_arg(p)
 
 

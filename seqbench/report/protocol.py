@@ -23,8 +23,11 @@ NOT_PROTOCOL_TRAIN = ("lr", "device", "threads", "compile", "clip", "loss")
 
 def protocol_fields(config: dict, data: dict | None = None) -> dict:
     train = {k: v for k, v in config["train"].items() if k not in NOT_PROTOCOL_TRAIN}
-    return {"task": config["task"], "task_version": config.get("task_version", 1),
-            "params": config["model"]["params"], "train": train, "data": data or {}}
+    fields = {"task": config["task"], "task_version": config.get("task_version", 1),
+              "params": config["model"]["params"], "train": train, "data": data or {}}
+    if config.get("trainer_version", 1) != 1:  # hash-neutral: trainer-1 runs keep their protocol ids
+        fields["trainer_version"] = config["trainer_version"]
+    return fields
 
 
 def protocol_id(config: dict, data: dict | None = None) -> str:
@@ -36,7 +39,8 @@ def protocol_id(config: dict, data: dict | None = None) -> str:
 def describe(config: dict) -> str:
     """The protocol in words: 'task v1, 50,000 params, ≤ 800 steps × batch 64, early stop (hold 2, patience 5)'."""
     t = config["train"]
-    parts = [f"{config['task']} v{config.get('task_version', 1)}", f"{config['model']['params']:,} params",
+    trainer = f" (trainer v{config['trainer_version']})" if config.get("trainer_version", 1) != 1 else ""
+    parts = [f"{config['task']} v{config.get('task_version', 1)}{trainer}", f"{config['model']['params']:,} params",
              f"≤ {t.get('steps', 0):,} steps × batch {t.get('batch_size', '?')}"]
     if t.get("time_budget_s"):
         parts.append(f"≤ {t['time_budget_s']:g} s")
