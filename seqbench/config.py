@@ -36,6 +36,7 @@ class ModelConfig:
     causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
     positions: str = "learned"  # transformer: learned (a table, N(0, 1) init; chosen by the positions suite) | sinusoidal | rope (rotary)
     max_positions: int | None = None  # rows of a learned position table; None: the task's sequence length
+    hf: dict = field(default_factory=dict)  # hf:<model_type> models: transformers config fields over the preset's
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class TrainConfig:
 HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", False),
                          ("model", "positions", "sinusoidal"), ("model", "max_positions", None),
                          ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
-                         ("train", "tolerance", 0.01), ("train", "loss", "default"))
+                         ("train", "tolerance", 0.01), ("train", "loss", "default"),
+                         ("model", "hf", {}))
 
 
 @dataclass(frozen=True)
