@@ -41,6 +41,7 @@ class HFPreset:
     layers: str = "num_hidden_layers"  # the config field `model.n_layers` sets
     width_step: int = 1  # hidden_size is a multiple of this
     per_width: dict = field(default_factory=dict)  # field -> factor: set to round(factor x hidden_size)
+    fine_knob: str | None = None  # an integer field the budget solver tunes after the width (as the Transformer's ff_dim)
     kernels: list = field(default_factory=list)  # modules of fused CUDA kernels; without them, the reference scan
     config: dict = field(default_factory=dict)  # config fields; `model.hf` overrides them
 
@@ -141,5 +142,5 @@ def register(models) -> None:
     for name, preset in presets().items():
         models.register(name, builder(preset), family="hf", causal=preset.causal, width_step=preset.width_step,
                         description=f"{preset.description} [transformers {preset.model_type}]", hf=preset,
-                        measure_cost=True)
+                        measure_cost=True, **({"fine_knob": f"hf.{preset.fine_knob}"} if preset.fine_knob else {}))
 
