@@ -41,7 +41,8 @@ class HFPreset:
     layers: str = "num_hidden_layers"  # the config field `model.n_layers` sets
     width_step: int = 1  # hidden_size is a multiple of this
     per_width: dict = field(default_factory=dict)  # field -> factor: set to round(factor x hidden_size)
-    fine_knob: str | None = None  # an integer field the budget solver tunes after the width (as the Transformer's ff_dim)
+    fine_knob: str | None = None  # a field the budget solver tunes after the width (as the Transformer's ff_dim)
+    fine_unit: float = 1  # the knob's step (1: an integer field)
     kernels: list = field(default_factory=list)  # modules of fused CUDA kernels; without them, the reference scan
     config: dict = field(default_factory=dict)  # config fields; `model.hf` overrides them
 
@@ -58,6 +59,15 @@ class HFPreset:
 
     def kernels_present(self) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in self.kernels)
+
+    def kernel_note(self) -> str:
+        """For `seqbench list`: whether the fused kernels are importable here."""
+        if not self.kernels:
+            return "none needed"
+        missing = [m for m in self.kernels if importlib.util.find_spec(m) is None]
+        if missing:
+            return f"reference scan ({', '.join(missing)} not installed; slow)"
+        return f"fast on CUDA ({', '.join(self.kernels)}); reference scan on CPU"
 
     def resolve(self, width: int, cfg: ModelConfig) -> dict[str, Any]:
         """The config fields of a model of `width`: preset, scaled fields, layers, then `cfg.hf`."""
@@ -142,5 +152,6 @@ def register(models) -> None:
     for name, preset in presets().items():
         models.register(name, builder(preset), family="hf", causal=preset.causal, width_step=preset.width_step,
                         description=f"{preset.description} [transformers {preset.model_type}]", hf=preset,
-                        measure_cost=True, **({"fine_knob": f"hf.{preset.fine_knob}"} if preset.fine_knob else {}))
+                        measure_cost=True,
+                        **({"fine_knob": f"hf.{preset.fine_knob}", "fine_knob_unit": preset.fine_unit} if preset.fine_knob else {}))
 

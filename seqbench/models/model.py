@@ -66,7 +66,11 @@ def knob_value(cfg: ModelConfig, knob: str):
 
 
 def with_knob(cfg: ModelConfig, knob: str, value: int) -> ModelConfig:
+    """`cfg` with the knob at `value` steps of the model's `fine_knob_unit` (1: the integer itself;
+    a float field such as xLSTM's ffn_proj_factor moves in steps of 0.05)."""
     section, _, key = knob.rpartition(".")
+    unit = MODELS.meta(cfg.name).get("fine_knob_unit", 1)
+    value = value if unit == 1 else round(value * unit, 6)
     return replace(cfg, hf={**cfg.hf, key: value}) if section == "hf" else replace(cfg, **{key: value})
 
 
