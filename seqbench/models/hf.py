@@ -89,6 +89,12 @@ def presets() -> dict[str, HFPreset]:
             for k, v in data.items()}
 
 
+def transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
+
+
 def transformers_config(preset: HFPreset, width: int, cfg: ModelConfig):
     from transformers import AutoConfig
 
@@ -137,8 +143,10 @@ class HFEncoder(Encoder):
 
     def info(self, device: torch.device | str = "cpu") -> dict:
         """What the run file records beside the native models' info: the resolved config and kernel."""
+        # to_diff_dict: the fields that differ from the config class's defaults, which rebuild it exactly
         return {"kernel": self.preset.kernel(device),
-                "hf": {"model_type": self.preset.model_type, "config": self.config.to_dict()}}
+                "hf": {"model_type": self.preset.model_type, "recurrent": self.preset.recurrent,
+                       "transformers": transformers_version(), "config": self.config.to_diff_dict()}}
 
 
 def builder(preset: HFPreset):

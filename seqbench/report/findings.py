@@ -8,7 +8,8 @@ The evidence frame has one row per run (see `evidence_frame`): task, model, main
 default recipe in its suite), length, seed, status, value (test primary metric), solved (the run's
 status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / slope_final (the
 gradient-flow probe's fitted ln-norm slope per step) and protocol (see report/protocol.py); and,
-where known, lr, chain (a length search's chain id) and search_max (its longest length).
+where known, lr, chain (a length search's chain id) and search_max (its longest length); adapter
+('hf' for a transformers model) and recurrent (an hf model's preset says it scans).
 
 Claims about the main models read one protocol per task, the one with the most default-recipe
 runs (the leaderboard's main table), so a 25k-parameter ablation rnn never stands in for the main one.
@@ -43,7 +44,8 @@ class Finding:
 
 
 COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved", "solved_step", "clip", "init",
-           "nonlinearity", "loss", "slope_init", "slope_final", "protocol", "lr", "chain", "search_max")
+           "nonlinearity", "loss", "slope_init", "slope_final", "protocol", "lr", "chain", "search_max",
+           "adapter", "recurrent")
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,11 @@ def _main(runs: pd.DataFrame, task: str) -> pd.DataFrame:
     main = runs[(runs["task"] == task) & runs["main"].astype(bool)]
     if main.empty or main["protocol"].isna().all():
         return main
-    counts = main.groupby("protocol").size()
-    protocol = sorted(counts.index, key=lambda p: (-counts[p], p))[0]
+    hf = set(main.loc[main["adapter"] == "hf", "protocol"])  # the modern suite's protocols come last
+    counts = main[main["adapter"] != "hf"].groupby("protocol").size()
+    if counts.empty:
+        return main.iloc[0:0]
+    protocol = sorted(counts.index, key=lambda p: (p in hf, -counts[p], p))[0]
     return main[main["protocol"] == protocol]
 
 
