@@ -165,6 +165,38 @@ def recall_attention(evidence: Evidence) -> Finding:
     return Finding("recall-attention", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
+MODERN_MARGIN = 0.02  # accuracy points: within this of the Transformer counts as reaching it
+
+
+@FINDINGS.register("recall-modern")
+def recall_modern(evidence: Evidence) -> Finding:
+    claim = ("At the recall lengths measured, the modern recurrent models (hf: Mamba, Mamba-2, RWKV, xLSTM) fall short "
+             "of the Transformer's accuracy on associative recall at the same parameter budget (Zoology, Arora et al. 2023).")
+    rule = (f"reproduced when, at the longest recall length that the Transformer and the modern recurrent models all ran, "
+            f"every modern recurrent model's mean accuracy is more than {MODERN_MARGIN} below the Transformer's; "
+            "not reproduced when one reaches it; read on the protocol with the most such runs")
+    runs = evidence.runs
+    recall = runs[(runs["task"] == "recall") & runs["main"].astype(bool)
+                  & runs["status"].isin(["solved", "converged", "budget-limited"])] if not runs.empty else runs
+    modern = recall[(recall["adapter"] == "hf") & recall["recurrent"].fillna(False).astype(bool)] if not recall.empty else recall
+    both = set(modern["protocol"]) & set(recall.loc[recall["model"] == "transformer", "protocol"]) if not modern.empty else set()
+    if not both:
+        return Finding("recall-modern", claim, NOT_MEASURED, {}, rule)
+    counts = modern[modern["protocol"].isin(both)].groupby("protocol").size()
+    protocol = sorted(counts.index, key=lambda p: (-counts[p], p))[0]
+    here = recall[recall["protocol"] == protocol]
+    models = ["transformer"] + sorted(set(modern.loc[modern["protocol"] == protocol, "model"]))
+    lengths = sorted(set.intersection(*(set(here.loc[here["model"] == m, "length"]) for m in models)))
+    if not lengths:
+        return Finding("recall-modern", claim, NOT_MEASURED, {}, rule)
+    means = here[here["length"].isin(lengths)].groupby(["length", "model"])["value"].mean()
+    numbers = {f"{m} accuracy at L={int(L)}": round(float(means[(L, m)]), 4) for L in lengths for m in models}
+    L = lengths[-1]
+    reached = [m for m in models[1:] if means[(L, m)] >= means[(L, "transformer")] - MODERN_MARGIN]
+    numbers = {"length": int(L), "reached the Transformer": ", ".join(reached) or "none", **numbers}
+    return Finding("recall-modern", claim, NOT_REPRODUCED if reached else REPRODUCED, numbers, rule)
+
+
 @FINDINGS.register("ner-bidirectional")
 def ner_bidirectional(evidence: Evidence) -> Finding:
     claim = "bilstm beats lstm in CoNLL-2003 entity F1."
