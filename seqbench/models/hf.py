@@ -114,7 +114,11 @@ class HFEncoder(Encoder):
         self.preset = preset
         self.config = transformers_config(preset, width, cfg)
         self.input_proj = nn.Linear(input_dim, width)
-        self.backbone = AutoModel.from_config(self.config)
+        try:
+            self.backbone = AutoModel.from_config(self.config)
+        except (ValueError, TypeError, ZeroDivisionError, RuntimeError) as exc:  # e.g. RWKV's init needs 2+ layers
+            raise UserError(f"{preset.name} cannot be built at hidden_size {width} with "
+                            f"{preset.layers}={getattr(self.config, preset.layers)}: {type(exc).__name__}: {exc}") from exc
         self.backbone.get_input_embeddings().requires_grad_(False)  # never read: inputs_embeds
         self.causal = preset.causal
         self.n_layers = int(getattr(self.config, preset.layers))
