@@ -103,7 +103,7 @@ class RunConfig:
         # is not always today's default (the Transformer's positions changed to learned).
         sections = {"model": dict(data.pop("model", {})), "train": dict(data.pop("train", {}))}
         for section, key, then in HASH_NEUTRAL_DEFAULTS:
-            sections[section].setdefault(key, then)
+            sections[section].setdefault(key, copy.deepcopy(then))  # a fresh {} per config
         model = build_dataclass(ModelConfig, sections["model"], "model")
         train = build_dataclass(TrainConfig, sections["train"], "train")
         return build_dataclass(cls, {**data, "model": model, "train": train}, "run")

@@ -49,6 +49,8 @@ def test_model_hf_overrides_any_field_but_the_width():
     task = get_task("recall")
     model = build_model(ModelConfig(name="hf:mamba", params=30000, hf={"state_size": 4}), task)
     assert model.encoder.config.state_size == 4
+    from_cli = build_model(ModelConfig(name="hf:mamba", params=30000, hf={"state_size": "4"}), task)  # --model.hf.state_size=4
+    assert from_cli.encoder.config.state_size == 4
     with pytest.raises(UserError, match="hidden_size is set by the parameter budget"):
         build_model(ModelConfig(name="hf:mamba", params=30000, hf={"hidden_size": 8}), task)
 

@@ -19,7 +19,7 @@ import torch
 import yaml
 from torch import nn
 
-from ..config import ModelConfig, build_dataclass
+from ..config import ModelConfig, _parse_scalar, build_dataclass
 from ..errors import UserError
 from .encoders import Encoder, last_valid, valid_mask
 
@@ -77,7 +77,8 @@ class HFPreset:
         values.update({key: max(1, round(factor * width)) for key, factor in self.per_width.items()})
         if cfg.n_layers:
             values[self.layers] = cfg.n_layers
-        values.update(cfg.hf)
+        # From the command line (--model.hf.state_size=4) values arrive as text: parse them as config values are.
+        values.update({k: _parse_scalar(v) if isinstance(v, str) else v for k, v in cfg.hf.items()})
         return {**UNUSED_VOCAB, **values, WIDTH_FIELD: width}
 
 
