@@ -36,6 +36,7 @@ class ModelConfig:
     causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
     positions: str = "learned"  # transformer: learned (a table, N(0, 1) init; chosen by the positions suite) | sinusoidal | rope (rotary)
     max_positions: int | None = None  # rows of a learned position table; None: the task's sequence length
+    hf: dict = field(default_factory=dict)  # hf:<model_type> models: transformers config fields over the preset's
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", Fa
                          ("model", "positions", "sinusoidal"), ("model", "max_positions", None),
                          ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
                          ("train", "tolerance", 0.01), ("train", "loss", "default"),
-                         (None, "trainer_version", 1))
+                         ("model", "hf", {}), (None, "trainer_version", 1))
 PROTOCOL_VERSION_FIELDS = ("task_version", "trainer_version")  # left out of `identity`
 
 
@@ -122,7 +123,7 @@ class RunConfig:
         # is not always today's default (the Transformer's positions changed to learned).
         sections = {"model": dict(data.pop("model", {})), "train": dict(data.pop("train", {})), None: data}
         for section, key, then in HASH_NEUTRAL_DEFAULTS:
-            sections[section].setdefault(key, then)
+            sections[section].setdefault(key, copy.deepcopy(then))  # a fresh {} per config
         model = build_dataclass(ModelConfig, sections["model"], "model")
         train = build_dataclass(TrainConfig, sections["train"], "train")
         return build_dataclass(cls, {**data, "model": model, "train": train}, "run")

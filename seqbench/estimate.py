@@ -2,7 +2,9 @@
 
 For each (task, model), the time per step (measure/scaling.py) is fitted against sequence length
 as a power law over finished runs (seconds/step = a * T^b, measure/fit.py); runs with no history
-fall back to the median seconds/step across all finished runs, scaled by length.
+fall back to the median seconds/step across all finished runs, scaled by length, except models
+registered with `measure_cost` (the hf models, whose reference scans cost up to 100x an LSTM step):
+those are timed for a few steps at the run's shape (measure/step_time.py, cached in the results).
 
 A length search's cost depends on outcomes not known yet, so it is a range: from the path where
 every probe is solved up to `max` (the doubling probes), to the costliest path over all outcomes
@@ -18,6 +20,7 @@ import numpy as np
 
 from .measure.fit import fit_power_law
 from .measure.scaling import step_history
+from .measure.step_time import measured_step_seconds
 from .search import LengthSearch
 from .store import load_runs
 
@@ -38,8 +41,17 @@ class Estimate:
         return "\n".join(lines)
 
 
+def eval_share(cfg) -> float:
+    """Evaluation's cost as a share of training, for a measured step time (a finished run's time
+    includes it): a forward pass costs about a third of a training step, per example."""
+    t = cfg.train
+    examples = (t.steps // max(t.eval_every, 1) + 1) * t.val_examples + t.test_examples + t.val_examples
+    return examples / (3 * t.batch_size) / max(t.steps, 1)
+
+
 def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
     """Predicted training seconds of each run, and whether finished runs informed the prediction."""
+    from .models import MODELS
     from .tasks import get_task
 
     history = step_history(load_runs(results)[0])
@@ -50,13 +62,17 @@ def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
         seq_len = get_task(cfg.task).source.seq_len(cfg.length)
         pts = history.get((cfg.task, cfg.model.name), [])
         law = fit_power_law([t for t, _ in pts], [s for _, s in pts])
+        measure = not pts and MODELS.meta(cfg.model.name).get("measure_cost")
         if law is not None:
             per_step = law(seq_len)
         elif pts:
             per_step = pts[0][1] * seq_len / pts[0][0]
+        elif measure:  # far from the median (hf models): a few timed steps, not a guess
+            task = get_task(cfg.task)
+            per_step = measured_step_seconds(cfg, task, seq_len, results) * (1 + eval_share(cfg))
         else:
             per_step = fallback * seq_len / 64
-        predictions.append((per_step * cfg.train.steps, bool(pts)))
+        predictions.append((per_step * cfg.train.steps, bool(pts) or bool(measure)))
     return predictions
 
 

@@ -67,7 +67,7 @@ def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
     }
 
 
-RECIPE_FIELDS = ("nonlinearity", "init", "causal", "n_layers", "positions")  # model settings that change the recipe, not the size
+RECIPE_FIELDS = ("nonlinearity", "init", "causal", "n_layers", "positions", "hf")  # model settings that change the recipe, not the size
 RECIPE_TRAIN_FIELDS = ("clip", "loss")  # training settings an ablation varies
 
 
@@ -141,7 +141,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
                    "eval_tokens_per_s": tokens_per_s, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "model_info": {"causal": bool(model.encoder.causal),
                        "bidirectional": bool(model.encoder.bidirectional),
-                       "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length))},
+                       "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length)),
+                       **model.encoder.info(device)},  # hf models: the resolved config, the kernel used
         "provenance": provenance(device),
     }
     record["task"].update(task.source.describe(cfg.length))  # real data: truncation, splits, vocabulary

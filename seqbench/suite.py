@@ -191,8 +191,9 @@ def plan(suite: Suite) -> Plan:
         search = lengths if isinstance(lengths, LengthSearch) else None
         for model in suite.models:
             MODELS.get(model)
-            if model in task.skip_models:
-                out.notes.append(f"{task_name}/{model} skipped: {task.skip_models[model]}")
+            reason = task.refusal(model)
+            if reason:
+                out.notes.append(f"{task_name}/{model} skipped: {reason}")
                 continue
             lrs = suite.lr.get(model, suite.lr.get("default", [None]))
             points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), seeds))

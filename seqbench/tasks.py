@@ -49,6 +49,7 @@ class Task:
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     models: dict = field(default_factory=dict)  # per-model {train: ..., model: ...} overrides
     skip_models: dict = field(default_factory=dict)  # model -> reason it cannot run this task
+    causal_only: str | None = None  # the reason a model that reads ahead cannot run this task (language modelling)
 
     @property
     def metric(self) -> str:
@@ -100,14 +101,28 @@ class Task:
         return {name: values for name, values in scores.items() if values}
 
     # ------------------------------------------------------------------ run configs
+    def refusal(self, model: str) -> str | None:
+        """Why `model` cannot run this task (named in skip_models, or not causal on a task that
+        needs it), or None."""
+        from .models.registry import is_causal
+
+        if model in self.skip_models:
+            return self.skip_models[model]
+        if self.causal_only is None:
+            return None
+        cfg = merge(ModelConfig(name=model), self.model, f"{self.name}.model")
+        cfg = merge(cfg, self.models.get(model, {}).get("model", {}), f"{self.name}.models.{model}.model")
+        return None if is_causal(cfg) else self.causal_only
+
     def resolve(self, model: str, length: int, seed: int, overrides: dict | None = None) -> RunConfig:
         """The full run config: defaults, then this task's overrides, then the user's."""
         from .models import MODELS
         from .precision import PRECISIONS
 
         MODELS.get(model)  # unknown names fail here, with "did you mean"
-        if model in self.skip_models:
-            raise UserError(f"model {model!r} cannot run task {self.name!r}: {self.skip_models[model]}")
+        reason = self.refusal(model)
+        if reason:
+            raise UserError(f"model {model!r} cannot run task {self.name!r}: {reason}")
         overrides = dict(overrides or {})
         per_model = self.models.get(model, {})
         train = merge(TrainConfig(), self.train, f"{self.name}.train")

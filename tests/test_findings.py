@@ -167,3 +167,42 @@ def test_evidence_frame_from_run_files(tmp_path):
     assert len(runs) == len(records) and set(runs.columns) >= set(COLUMNS)
     assert runs["protocol"].nunique() == 3 and (~runs["main"]).sum() == 2  # the copy/rnn runs without clipping
     assert runs.loc[runs["status"] == "solved", "solved"].all() and runs["clip"].isna().sum() == 2
+
+
+def _modern(transformer, modern, lengths=(8, 16)):
+    rows = [run("recall", "transformer", L, s, value=transformer, protocol="modern") for L in lengths for s in (0, 1)]
+    rows += [run("recall", m, L, s, value=modern.get(m, 0.3), protocol="modern", adapter="hf", recurrent=True)
+             for m in ("hf:mamba", "hf:rwkv") for L in lengths for s in (0, 1)]
+    rows += [run("recall", "hf:llama", L, value=0.2, protocol="modern", adapter="hf", recurrent=False) for L in lengths]
+    return frame(rows)
+
+
+def test_recall_modern_both_ways():
+    evaluate = FINDINGS.get("recall-modern")
+    found = evaluate(_modern(0.99, {"hf:mamba": 0.6, "hf:rwkv": 0.3}))
+    assert found.verdict == REPRODUCED and found.numbers["length"] == 16
+    assert found.numbers["hf:mamba accuracy at L=8"] == 0.6 and "hf:llama accuracy at L=8" not in found.numbers
+    found = evaluate(_modern(0.99, {"hf:mamba": 0.98, "hf:rwkv": 0.3}))  # within the margin: reached
+    assert found.verdict == NOT_REPRODUCED and found.numbers["reached the Transformer"] == "hf:mamba"
+    # The Transformer on the plateau too: no accuracy to reach, whatever the modern models score.
+    found = evaluate(_modern(0.34, {"hf:mamba": 0.33}))
+    assert found.verdict == NOT_MEASURED and found.numbers["transformer accuracy at L=16"] == 0.34
+    # Read at the longest length the Transformer solved.
+    rows = _modern(0.99, {"hf:mamba": 0.6, "hf:rwkv": 0.5}, lengths=(8,)).runs.to_dict("records")
+    rows += [run("recall", m, 16, value=0.34, protocol="modern", adapter="hf" if m != "transformer" else None,
+                 recurrent=m != "transformer") for m in ("transformer", "hf:mamba", "hf:rwkv")]
+    found = evaluate(frame(rows))
+    assert found.verdict == REPRODUCED and found.numbers["length"] == 8
+    # No modern recurrent model, or no Transformer in its protocol: not measured.
+    assert evaluate(frame([run("recall", "transformer", 8)])).verdict == NOT_MEASURED
+    assert evaluate(frame([run("recall", "hf:mamba", 8, adapter="hf", recurrent=True, protocol="modern"),
+                           run("recall", "transformer", 8, protocol="quick")])).verdict == NOT_MEASURED
+
+
+def test_main_claims_never_read_a_protocol_with_hf_runs():
+    # The modern suite's protocol holds more runs of the five than the main suite's: still not the main one.
+    rows = _recall(0.99, 0.34).runs.to_dict("records")
+    rows += [run("recall", m, L, s, value=0.5, protocol="modern") for m in ("transformer", "rnn", "lstm", "gru", "bilstm")
+             for L in (8, 16, 32) for s in (0, 1, 2)]
+    rows += [run("recall", "hf:mamba", 8, protocol="modern", adapter="hf", recurrent=True)]
+    assert FINDINGS.get("recall-attention")(frame(rows)).verdict == REPRODUCED

@@ -35,9 +35,14 @@ def run(args: argparse.Namespace) -> int:
     models = Table(title="models")
     models.add_column("model")
     models.add_column("encoder")
+    models.add_column("causal")
+    models.add_column("kernels")
     for name in names:
         meta = MODELS.meta(name)
-        models.add_row(name, meta.get("description", meta.get("plugin", "")))
+        causal = meta.get("causal", "?")
+        causal = "with model.causal" if callable(causal) else ("yes" if causal is True else "no" if causal is False else causal)
+        kernels = meta["hf"].kernel_note() if "hf" in meta else "PyTorch"
+        models.add_row(name, meta.get("description", meta.get("plugin", "")), causal, kernels)
     console.print(models)
     counts = Table(title="parameters per task (budget ±5%, excluding the embedding table; width in brackets)")
     counts.add_column("task")

@@ -65,9 +65,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'model':12s} {'exp fwd':>8s} {'exp train':>9s} {'speed-up':>9s} {'MFU train (max)':>16s}  stopped")
     for name, m in result["models"].items():
         scaling = m["thread_scaling"]
-        mfu = max((p["mfu_train"] for p in m["points"]), default=float("nan"))
+        mfu = max((p["mfu_train"] for p in m["points"] if p["mfu_train"] is not None), default=float("nan"))
         exp = m["exponent"]
-        print(f"{name:12s} {exp['forward'] or float('nan'):8.2f} {exp['train'] or float('nan'):9.2f} "
+        shown = f"{name} (reference scan)" if m.get("kernel") == "reference" else name
+        print(f"{shown:12s} {exp['forward'] or float('nan'):8.2f} {exp['train'] or float('nan'):9.2f} "
               f"{scaling['speedup'] if scaling else float('nan'):9.2f} {mfu:16.3f}  {m['stopped'] or '-'}")
     print(f"-> {out}")
     return 0

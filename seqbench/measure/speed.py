@@ -115,6 +115,14 @@ def peak_flops(device: torch.device, threads: int, n: int, min_run_time: float,
     return 2 * n**3 / seconds
 
 
+def analytic_flops(model, batch: int, T: int) -> tuple[int | None, int | None]:
+    """Forward and training FLOPs from flops.py's formulas; None for encoders without one (hf models)."""
+    try:
+        return model_flops(model, batch, T), train_flops(model, batch, T)
+    except TypeError:
+        return None, None
+
+
 def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, float], log=print) -> dict:
     # Resolved at the longest length probed, so a learned position table covers every T.
     model_cfg = task.resolve(name, max(cfg.grid()), 0, {"model": {"params": cfg.params}}).model
@@ -154,13 +162,13 @@ def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, flo
         except torch.OutOfMemoryError:
             stopped = f"out of memory at T={T}"
             break
-        f_fwd, f_train = model_flops(model, B, T), train_flops(model, B, T)
+        f_fwd, f_train = analytic_flops(model, B, T)
         points.append({
             "T": T, "forward_ms": 1e3 * forward_s, "train_ms": 1e3 * train_s,
             "tokens_per_s_forward": B * T / forward_s, "tokens_per_s_train": B * T / train_s,
             "flops_forward": f_fwd, "flops_train": f_train,
-            "mfu_forward": f_fwd / forward_s / peak[cfg.threads],
-            "mfu_train": f_train / train_s / peak[cfg.threads],
+            "mfu_forward": f_fwd / forward_s / peak[cfg.threads] if f_fwd else None,
+            "mfu_train": f_train / train_s / peak[cfg.threads] if f_train else None,
             "saved_bytes": memory, "cuda_peak_bytes": cuda_peak,
             "sequential_depth": model.encoder.sequential_depth(T),
         })
@@ -173,6 +181,8 @@ def measure_model(name: str, cfg: SpeedConfig, task, device, peak: dict[int, flo
     laws = {key: fit_power_law(Ts, [p[f"{key}_ms"] for p in points], x_min=cfg.fit_from) for key in ("forward", "train")}
     result = {
         **count_params(model), "width": model.width, "points": points, "stopped": stopped,
+        # hf models: "reference" when transformers ran its PyTorch scan instead of fused kernels
+        "kernel": model.encoder.info(device).get("kernel"),
         "exponent": {key: law.exponent if law else None for key, law in laws.items()},
     }
     result["thread_scaling"] = thread_scaling(model, task, cfg, device, Ts)

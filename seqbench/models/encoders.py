@@ -45,6 +45,10 @@ class Encoder(nn.Module):
     def sequential_depth(self, T: int) -> int:  # pragma: no cover
         raise NotImplementedError
 
+    def info(self, device: torch.device | str = "cpu") -> dict:
+        """Extra fields for the run file's model_info (an adapter's resolved config); none here."""
+        return {}
+
     def embedding_parameters(self) -> list[nn.Parameter]:
         """Parameters whose size the task fixes (a learned position table): outside the budget."""
         return []

@@ -59,6 +59,21 @@ def _assemble(cfg: ModelConfig, task, width: int) -> SequenceModel:
     return SequenceModel(encoder, head, task.vocab_size, input_dim, width)
 
 
+def knob_value(cfg: ModelConfig, knob: str):
+    """A fine knob's value: a ModelConfig field, or `hf.<field>` of an hf model's config overrides."""
+    section, _, key = knob.rpartition(".")
+    return cfg.hf.get(key) if section == "hf" else getattr(cfg, key)
+
+
+def with_knob(cfg: ModelConfig, knob: str, value: int) -> ModelConfig:
+    """`cfg` with the knob at `value` steps of the model's `fine_knob_unit` (1: the integer itself;
+    a float field such as xLSTM's ffn_proj_factor moves in steps of 0.05)."""
+    section, _, key = knob.rpartition(".")
+    unit = MODELS.meta(cfg.name).get("fine_knob_unit", 1)
+    value = value if unit == 1 else round(value * unit, 6)
+    return replace(cfg, hf={**cfg.hf, key: value}) if section == "hf" else replace(cfg, **{key: value})
+
+
 def solve_width(cfg: ModelConfig, task) -> tuple[int, ModelConfig]:
     """The width whose model is closest to `cfg.params` (excluding embeddings); within 5% or an error.
 
@@ -83,12 +98,12 @@ def solve_width(cfg: ModelConfig, task) -> tuple[int, ModelConfig]:
     units = closest(1, 1 << 16, size)
     width = units * step
     knob = MODELS.meta(cfg.name).get("fine_knob")
-    if knob and getattr(cfg, knob) is None:
+    if knob and knob_value(cfg, knob) is None:
         # Try the widths either side, each with the best fine knob; keep the closest.
         options = []
         for u in {max(1, units - 1), units}:
-            best = closest(1, 64 * u * step, lambda k, u=u: size(u, replace(cfg, **{knob: k})))
-            tuned = replace(cfg, **{knob: best})
+            best = closest(1, 64 * u * step, lambda k, u=u: size(u, with_knob(cfg, knob, k)))
+            tuned = with_knob(cfg, knob, best)
             options.append((abs(size(u, tuned) - cfg.params), -u, u, tuned))
         _, _, units, cfg = min(options)
         width = units * step

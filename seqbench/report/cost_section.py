@@ -39,6 +39,11 @@ def load_speed(results: Path) -> list[dict]:
     return found
 
 
+def shown_name(model: str, measured: dict) -> str:
+    """The model's name, marked when transformers ran its reference scan instead of fused kernels."""
+    return f"{model} (reference scan)" if measured.get("kernel") == "reference" else model
+
+
 def _depth_formula(points: list[dict]) -> str:
     if not points:
         return "—"
@@ -58,7 +63,7 @@ def _study_table(study: dict) -> Table:
         mid = next((p for p in pts if scaling and p["T"] == scaling["T"]), pts[len(pts) // 2] if pts else None)
         last = pts[-1] if pts else None
         rows.append([
-            model, f"{m['params']:,}", fmt(m["exponent"]["forward"], ".2f"), fmt(m["exponent"]["train"], ".2f"),
+            shown_name(model, m), f"{m['params']:,}", fmt(m["exponent"]["forward"], ".2f"), fmt(m["exponent"]["train"], ".2f"),
             _depth_formula(pts),
             f"{fmt(scaling['speedup'], '.2f')} ({scaling['threads']} thr, T={scaling['T']})" if scaling else "—",
             f"{fmt(mid['mfu_train'], '.1%')} (T={mid['T']})" if mid else "—",
@@ -98,7 +103,7 @@ def _figure(study: dict, out: Path, name: str) -> str:
             for model in colors:
                 pts = study["models"][model]["points"]
                 if pts:
-                    ax.plot([p["T"] for p in pts], [p[key] for p in pts], marker="o", ms=3, label=model,
+                    ax.plot([p["T"] for p in pts], [p[key] for p in pts], marker="o", ms=3, label=shown_name(model, study["models"][model]),
                             color=colors[model])
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")

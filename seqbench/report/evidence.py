@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..status import SOLVED, status_of
 from .findings import COLUMNS, Evidence, Finding
-from .frame import protocol_of
+from .frame import adapter_of, protocol_of
 from .section import Section, Text, note_section
 from .table import Table
 
@@ -42,6 +42,7 @@ def evidence_row(record: dict) -> dict:
         "nonlinearity": cfg["model"].get("nonlinearity"), "loss": cfg["train"].get("loss", "default"),
         "slope_init": _slope(record, "init"), "slope_final": _slope(record, "final"),
         "protocol": protocol_of(record), "chain": search.get("chain"), "search_max": search.get("max"),
+        "adapter": adapter_of(record), "recurrent": ((record.get("model_info") or {}).get("hf") or {}).get("recurrent"),
     }
 
 

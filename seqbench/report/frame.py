@@ -60,6 +60,11 @@ def missing_fields(record: dict) -> str | None:
             "(upgrade it: python tools/upgrade_runs.py RESULTS)")
 
 
+def adapter_of(record: dict) -> str:
+    """'hf' for a model built through the transformers adapter (its run file records the config), else ''."""
+    return "hf" if (record.get("model_info") or {}).get("hf") else ""
+
+
 def is_default_recipe(record: dict) -> bool:
     """The runner's verdict, stored in the run file. A run that failed before training has no
     recipe block and no numbers; it counts as default so that it is listed with the main entries."""
@@ -152,6 +157,8 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
         row["init_slope"] = ((r.get("gradflow") or {}).get("init") or {}).get("slope")
         row["peak_mb"] = peak_mb(r)
         row["threads"] = r["provenance"].get("threads")
+        row["adapter"] = adapter_of(r)
+        row["kernel"] = (r.get("model_info") or {}).get("kernel")
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:

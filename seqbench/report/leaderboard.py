@@ -187,14 +187,20 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
 def boards(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Board]:
     """Every table, by task: the main one, then other protocols, then ablations."""
     out: list[Board] = []
+    # hf models have their own section (modern_section.py): the leaderboard holds the native models.
+    hf_models = set(frame.loc[frame["adapter"] == "hf", "model"]) if "adapter" in frame else set()
     longest = longest_solved(frame, summary)
     for task, rows in summary.groupby("task", sort=True):
         if not rows["metric"].notna().any():
             continue
-        runs = frame[frame["task"] == task]
-        defaults = runs[runs["main"]]
-        by_count = defaults.groupby("protocol").size()
-        order = sorted(by_count.index, key=lambda p: (-by_count[p], p))  # the main protocol: most default runs
+        every = frame[frame["task"] == task]
+        runs = every[~every["model"].isin(hf_models)]
+        rows = rows[~rows["model"].isin(hf_models)]
+        # The main protocol: most default runs, preferring one without hf runs, so that adding the
+        # modern suite's runs never changes the main table of the five.
+        hf_protocols = set(every.loc[every["model"].isin(hf_models), "protocol"])
+        by_count = runs[runs["main"]].groupby("protocol").size()
+        order = sorted(by_count.index, key=lambda p: (p in hf_protocols, -by_count[p], p))
 
         def table(protocol: str, main_only: bool, ranked: bool) -> Table | None:
             s = rows[(rows["protocol"] == protocol) & (rows["main"] if main_only else True)]

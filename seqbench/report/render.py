@@ -27,6 +27,7 @@ from .leaderboard import Board, boards, failures_table
 from .positions_section import positions_section
 from .literature_section import literature_section
 from .lm import lm_section
+from .modern_section import modern_section
 from .perf_section import perf_section
 from .section import Section
 from .table import Table
@@ -77,7 +78,9 @@ def provenance_block(records: list[dict], results: Path) -> dict:
 
 def sections(records: list[dict], results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
-    found = [lm_section(records, out), gradflow_section(records, out), ablation_section(runs_frame(records)),
+    frame = runs_frame(records)
+    found = [modern_section(frame, summarise(frame) if not frame.empty else pd.DataFrame()),
+             lm_section(records, out), gradflow_section(records, out), ablation_section(frame),
              positions_section(records, out),
              cost_section(results, out), perf_section(results, records)]
     return [s for s in found if s is not None]

@@ -1,0 +1,170 @@
+"""Any `transformers` architecture as an encoder: `hf:<model_type>`, built from a preset in
+hf_presets.yaml with random weights (never pretrained ones: every model trains from scratch on
+the same budget).
+
+The backbone reads `inputs_embeds`: the task's embedding (or real-valued features) goes through a
+linear projection to `hidden_size`, like the Transformer's input projection, so the heads, tasks
+and parameter budget work as they do for the native encoders. The backbone's own token table is
+frozen and unused (vocab_size 1), so it stays out of the budget.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+
+from ..config import ModelConfig, _parse_scalar, build_dataclass
+from ..errors import UserError
+from .encoders import Encoder, last_valid, valid_mask
+
+PRESETS_FILE = Path(__file__).with_name("hf_presets.yaml")
+PREFIX = "hf:"
+WIDTH_FIELD = "hidden_size"
+# The backbone's token table is never read (inputs_embeds), so it has one row; special ids point at it.
+UNUSED_VOCAB = {"vocab_size": 1, "pad_token_id": 0, "bos_token_id": 0, "eos_token_id": 0,
+                "tie_word_embeddings": False, "use_cache": False}
+
+
+@dataclass(frozen=True)
+class HFPreset:
+    """One `hf:<model_type>` entry of hf_presets.yaml (the file's header explains each field)."""
+    model_type: str  # transformers' model_type, the key of AutoConfig.for_model
+    description: str = ""  # one line for `seqbench list`
+    causal: bool = True  # the output at t reads no input after t
+    recurrent: bool = True  # sequential depth T x layers (a scan), else the layer count
+    layers: str = "num_hidden_layers"  # the config field `model.n_layers` sets
+    width_step: int = 1  # hidden_size is a multiple of this
+    per_width: dict = field(default_factory=dict)  # field -> factor: set to round(factor x hidden_size)
+    fine_knob: str | None = None  # a field the budget solver tunes after the width (as the Transformer's ff_dim)
+    fine_unit: float = 1  # the knob's step (1: an integer field)
+    kernels: list = field(default_factory=list)  # modules of fused CUDA kernels; without them, the reference scan
+    config: dict = field(default_factory=dict)  # config fields; `model.hf` overrides them
+
+    @property
+    def name(self) -> str:
+        return PREFIX + self.model_type
+
+    def kernel(self, device: torch.device | str = "cpu") -> str:
+        """'fast' (fused kernels importable, on CUDA), 'reference' (transformers' PyTorch scan) or
+        'none needed' (an architecture without custom kernels)."""
+        if not self.kernels:
+            return "none needed"
+        return "fast" if self.kernels_present() and torch.device(device).type == "cuda" else "reference"
+
+    def kernels_present(self) -> bool:
+        return all(importlib.util.find_spec(m) is not None for m in self.kernels)
+
+    def kernel_note(self) -> str:
+        """For `seqbench list`: whether the fused kernels are importable here."""
+        if not self.kernels:
+            return "none needed"
+        missing = [m for m in self.kernels if importlib.util.find_spec(m) is None]
+        if missing:
+            return f"reference scan ({', '.join(missing)} not installed; slow)"
+        return f"fast on CUDA ({', '.join(self.kernels)}); reference scan on CPU"
+
+    def resolve(self, width: int, cfg: ModelConfig) -> dict[str, Any]:
+        """The config fields of a model of `width`: preset, scaled fields, layers, then `cfg.hf`."""
+        if WIDTH_FIELD in cfg.hf:
+            raise UserError(f"model.hf.{WIDTH_FIELD} is set by the parameter budget; set model.params instead")
+        values = dict(self.config)
+        values.update({key: max(1, round(factor * width)) for key, factor in self.per_width.items()})
+        if cfg.n_layers:
+            values[self.layers] = cfg.n_layers
+        # From the command line (--model.hf.state_size=4) values arrive as text: parse them as config values are.
+        values.update({k: _parse_scalar(v) if isinstance(v, str) else v for k, v in cfg.hf.items()})
+        return {**UNUSED_VOCAB, **values, WIDTH_FIELD: width}
+
+
+@cache
+def presets() -> dict[str, HFPreset]:
+    """`hf:<model_type>` -> its preset, from hf_presets.yaml."""
+    data = yaml.safe_load(PRESETS_FILE.read_text()) or {}
+    return {PREFIX + k: build_dataclass(HFPreset, {"model_type": k, **v}, f"{PRESETS_FILE.name}: {k}")
+            for k, v in data.items()}
+
+
+def transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
+
+
+def transformers_config(preset: HFPreset, width: int, cfg: ModelConfig):
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.for_model(preset.model_type, **preset.resolve(width, cfg))
+    except (ValueError, TypeError) as exc:  # an invalid combination of fields
+        raise UserError(f"{preset.name}: bad config at hidden_size {width}: {exc}") from exc
+
+
+class HFEncoder(Encoder):
+    """A `transformers` base model (AutoModel, random init) behind the encoder interface."""
+
+    def __init__(self, preset: HFPreset, input_dim: int, width: int, cfg: ModelConfig):
+        super().__init__()
+        from transformers import AutoModel
+
+        self.preset = preset
+        self.config = transformers_config(preset, width, cfg)
+        self.input_proj = nn.Linear(input_dim, width)
+        try:
+            self.backbone = AutoModel.from_config(self.config)
+        except (ValueError, TypeError, ZeroDivisionError, RuntimeError) as exc:  # e.g. RWKV's init needs 2+ layers
+            raise UserError(f"{preset.name} cannot be built at hidden_size {width} with "
+                            f"{preset.layers}={getattr(self.config, preset.layers)}: {type(exc).__name__}: {exc}") from exc
+        self.backbone.get_input_embeddings().requires_grad_(False)  # never read: inputs_embeds
+        self.causal = preset.causal
+        self.n_layers = int(getattr(self.config, preset.layers))
+        self.output_dim = width
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        T = x.shape[1]
+        padded = bool((lengths < T).any())
+        # A causal model never reads ahead, so trailing padding cannot reach a valid position;
+        # a bidirectional one is told where the padding is.
+        mask = valid_mask(lengths, T).long() if padded and not self.causal else None
+        extra = {"attention_mask": mask} if mask is not None else {}
+        out = self.backbone(inputs_embeds=self.input_proj(x), use_cache=False, **extra).last_hidden_state  # (B, T, D)
+        if padded:
+            out = out.masked_fill(~valid_mask(lengths, T).unsqueeze(-1), 0.0)
+        return out
+
+    def pool(self, features, lengths):
+        if self.causal:
+            return last_valid(features, lengths)
+        mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1).to(features.dtype)
+        return (features * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+    def sequential_depth(self, T: int) -> int:
+        return T * self.n_layers if self.preset.recurrent else self.n_layers
+
+    def info(self, device: torch.device | str = "cpu") -> dict:
+        """What the run file records beside the native models' info: the resolved config and kernel."""
+        # to_diff_dict: the fields that differ from the config class's defaults, which rebuild it exactly
+        return {"kernel": self.preset.kernel(device),
+                "hf": {"model_type": self.preset.model_type, "recurrent": self.preset.recurrent,
+                       "transformers": transformers_version(), "config": self.config.to_diff_dict()}}
+
+
+def builder(preset: HFPreset):
+    def build(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
+        return HFEncoder(preset, input_dim, width, cfg)
+    return build
+
+
+def register(models) -> None:
+    """Register every preset as `hf:<model_type>` in the model registry."""
+    for name, preset in presets().items():
+        models.register(name, builder(preset), family="hf", causal=preset.causal, width_step=preset.width_step,
+                        description=f"{preset.description} [transformers {preset.model_type}]", hf=preset,
+                        measure_cost=True,
+                        **({"fine_knob": f"hf.{preset.fine_knob}", "fine_knob_unit": preset.fine_unit} if preset.fine_knob else {}))
+

@@ -1,0 +1,42 @@
+"""The "Modern recurrent models" section: the hf models (Mamba, Mamba-2, RWKV, xLSTM, Llama through
+the transformers adapter) ranked beside the five, one table per (task, protocol) that has hf runs.
+
+Each table holds one protocol, as every leaderboard table does (report/protocol.py), so the five
+and the modern models share a budget, schedule and data; the leaderboard's main tables keep the
+five alone. Models that ran transformers' PyTorch reference scan instead of fused kernels are named.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .frame import longest_solved
+from .leaderboard import task_table
+from .section import Section, Text
+
+TITLE = "Modern recurrent models"
+ABOUT = ("Selective state spaces (Mamba, Mamba-2), RWKV and xLSTM, and Llama (a decoder Transformer with RoPE), "
+         "built by `transformers` from YAML presets with random weights (`hf:<model_type>`, README 'Any transformers "
+         "architecture') and sized to the same parameter budget as the five. One table per task and protocol "
+         "with hf runs; the cells, ranks and marks read as in the leaderboard. The finding `recall-modern` "
+         "compares them with the Transformer on associative recall.")
+
+
+def modern_section(frame: pd.DataFrame, summary: pd.DataFrame) -> Section | None:
+    if frame.empty or "adapter" not in frame or not (frame["adapter"] == "hf").any():
+        return None
+    longest = longest_solved(frame, summary)
+    blocks: list = [Text(ABOUT)]
+    hf = frame[frame["adapter"] == "hf"]
+    for (task, protocol), _ in hf.groupby(["task", "protocol"], sort=True):
+        rows = summary[(summary["task"] == task) & (summary["protocol"] == protocol) & summary["main"]]
+        runs = frame[(frame["task"] == task) & (frame["protocol"] == protocol) & frame["main"]]
+        rows = rows[rows["metric"].notna()]
+        if rows.empty:
+            continue
+        table = task_table(rows, runs, longest[(longest["task"] == task) & (longest["protocol"] == protocol)])
+        blocks += [Text(f"**{task}**, protocol `{protocol}`."), table]
+    reference = sorted(set(frame.loc[frame["kernel"] == "reference", "model"]))
+    if reference:
+        blocks.append(Text("Ran on transformers' PyTorch reference scan (no mamba_ssm / causal_conv1d / mlstm_kernels "
+                           f"here), so their step times are not those of the fused kernels: {', '.join(reference)}."))
+    return Section(TITLE, blocks)
