@@ -156,6 +156,10 @@ def test_sweep_releases_the_other_seeds_at_the_chosen_lr_only(monkeypatch, tmp_p
     assert copy_lstm["lr_selection"] == {"seed": 0, "chosen": 3e-3, "candidates": {"0.001": 0.8, "0.003": 0.95, "0.01": None}}
     assert copy_lstm["run_id"] == RunConfig.from_dict(copy_lstm["config"]).run_id
     assert not any("lr_selection" in r for r in records if r["config"]["seed"] == 0)
+    # The suite manifest lists the released runs and chains, so the report finds them.
+    manifest = json.loads((results / "suites" / "tuney.json").read_text())
+    assert set(manifest["run_ids"]) == {r["run_id"] for r in records}
+    assert {(s["model"], s["seed"]) for s in manifest["searches"]} == {(m, s) for m in ("lstm", "gru") for s in (0, 1, 2)}
 
 
 def test_a_killed_sweep_resumes_with_the_same_choice(monkeypatch, tmp_path):
@@ -243,3 +247,26 @@ def test_searched_lengths_compare_lrs_on_the_seeds_they_share():
     # With the full grid, every seed counts: 3e-3's median 16 beats 1e-3's 8.
     full = _chains({(1e-3, 0): 32, (1e-3, 1): 8, (1e-3, 2): 8, (3e-3, 0): 16, (3e-3, 1): 16, (3e-3, 2): 16})
     assert longest_solved(full, pd.DataFrame()).iloc[0]["longest"] == 16
+
+
+@pytest.mark.slow
+def test_tuning_on_the_local_executor_with_real_runs(tmp_path):
+    """Two workers, real (tiny) training: released seeds run at the lr chosen on seed 0, their run
+    files say so, and the report's choice is the sweep's."""
+    path = tmp_path / "real.yaml"
+    path.write_text("name: real\nseeds: [0, 1]\ntune: {seed: 0}\nmodels: [gru]\nlr: {default: [1.0e-3, 1.0e-2]}\n"
+                    "tasks: {copy: {lengths: [4]}, adding: {lengths: {search: {start: 4, max: 8, refine: 0}}}}\n"
+                    "train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, "
+                    "batch_size: 8, eval_batch_size: 8}\nmodel: {params: 20000}\n")
+    results = tmp_path / "r"
+    summary = sweep(path, results, workers=2, threads=1, executor="local", quiet=True)
+    assert summary["released"] == 2 and summary["released_runs"] == 1
+    records = load_runs(results)[0]
+    released = [r for r in records if r["config"]["seed"] == 1]
+    assert released and all(r["lr_selection"]["seed"] == 0 for r in released)
+    fixed = next(r for r in released if r["config"]["task"] == "copy")
+    assert fixed["config"]["train"]["lr"] == fixed["lr_selection"]["chosen"]
+    chosen = select_lr(runs_frame([r for r in records if r["config"]["task"] == "copy"]))
+    assert set(chosen["lr"]) == {fixed["lr_selection"]["chosen"]} and set(chosen["seed"]) == {0, 1}
+    again = sweep(path, results, workers=2, threads=1, executor="local", quiet=True)
+    assert again["counts"] == {} and again["released"] == 2
