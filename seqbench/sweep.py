@@ -305,8 +305,9 @@ class DeferredState:
 class WorkQueue:
     """Runs ready to start. A chain's next probe first (a chain is a line of runs one after another:
     the sweep's critical path), then fixed runs in the order given (longest first). A finished
-    probe makes its chain's next probe ready. `known` counts every job queued so far: chains
-    add to it as they go, so a progress bar's total grows with it."""
+    probe makes its chain's next probe ready, and the last tuning run or chain of a deferred group
+    releases its other seeds (fixed runs at the back, chains at once). `known` counts every job
+    queued so far: chains and releases add to it, so a progress bar's total grows with it."""
 
     def __init__(self, fixed: list[RunConfig], chains: list[ChainState], results: Path,
                  on_done: Callable[[Job, dict], None] = lambda job, summary: None,
@@ -633,7 +634,8 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
     todo = longest_first(todo, results)
     from .tasks import get_task
     # Missing data fails here, before any worker starts.
-    for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}):
+    for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}
+                       | {group.group.task for group in deferred}):
         get_task(name).prepare()
     if deferred:
         console.print(f"lr tuning: {len(deferred)} group(s) run their lr grid on the tuning seed first; their "
