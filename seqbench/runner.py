@@ -86,9 +86,11 @@ def recipe_block(task: Task, cfg: RunConfig) -> dict:
 
 
 def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
-            search: dict | None = None) -> tuple[dict, Path]:
-    """`search`: for a length-search probe, its chain block ({"chain", "start", "max", "refine"}),
-    written into the run file beside the config, so the run id (the config hash) stays the same."""
+            search: dict | None = None, lr_selection: dict | None = None) -> tuple[dict, Path]:
+    """`search`: for a length-search probe, its chain block ({"chain", "start", "max", "refine"});
+    `lr_selection`: for a seed run at the lr its suite's tuning seed chose, {"seed", "chosen",
+    "candidates"}. Both are written into the run file beside the config, so the run id (the config
+    hash) stays the same."""
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
@@ -148,6 +150,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     record["task"].update(task.source.describe(cfg.length))  # real data: truncation, splits, vocabulary
     if search is not None:
         record["search"] = search
+    if lr_selection is not None:
+        record["lr_selection"] = lr_selection
     if fitted.status in FINISHED:
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models
         if lm is not None:

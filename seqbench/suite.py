@@ -6,6 +6,7 @@
     seeds: [0, 1]
     models: [rnn, lstm, gru, bilstm, transformer]
     lr: {default: [3.0e-3], transformer: [1.0e-3]}   # learning-rate grid per model (optional)
+    tune: {seed: 0}                                   # the lr grid runs on this seed only (optional)
     tasks:
       copy: {lengths: [10, 20, 40], train: {steps: 1500}}
       adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}, seeds: [0]}   # a length search (search.py), its own seeds
@@ -17,6 +18,12 @@ Expansion order: task x model x length x lr x grid x seed. Models a task declare
 (`skip_models` in the task YAML) are left out, with the reason reported. A task whose lengths are
 a search expands into one `Chain` per model x lr x grid x seed instead: the same config at the
 lengths the search chooses, one probe after another (`plan`; the sweep runs them).
+
+With `tune: {seed: S}` (suite level; a task may set its own `tune:` or `tune: null`) the lr grid
+runs on seed S only. The other seeds wait in a `Deferred` group per (task, model, grid point,
+length), or per (task, model, grid point) for a search, until the group's tuning runs are finished;
+the sweep then runs them at the lr chosen on validation (selection.py). A 3-value grid at 3 seeds
+costs 3 + 2 runs per group instead of 9.
 """
 from __future__ import annotations
 
@@ -36,7 +43,7 @@ from .search import LengthSearch
 from .tasks import get_task
 
 SUITE_KEYS = {"name", "version", "description", "device", "seeds", "models", "lr", "tasks", "grid",
-              "train", "model", "workers", "threads", "memory_limit_mb"}
+              "train", "model", "workers", "threads", "memory_limit_mb", "tune"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Suite:
     workers: int | None = None  # default worker processes for the local executor
     threads: int | None = None  # torch threads per worker
     memory_limit_mb: int | None = None  # CPU memory cap per worker process; runs beyond it are recorded as oom
+    tune: dict | None = None  # {seed: S}: the lr grid runs on seed S, the other seeds at the chosen lr
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -97,12 +105,22 @@ def load_suite(path: str | Path) -> Suite:
     for name, settings in tasks.items():
         if settings is not None and not isinstance(settings, dict):
             raise UserError(f"{path}: settings of task {name!r} must be a mapping")
+    check_tune(data.get("tune"), str(path))
     return Suite(name=data.get("name", path.stem), tasks={k: v or {} for k, v in tasks.items()},
                  models=tuple(models), seeds=tuple(seeds), version=data.get("version", 1),
                  description=data.get("description", ""), device=data.get("device", "cpu"),
                  lr=data.get("lr", {}), grid=data.get("grid", {}), train=data.get("train", {}),
                  model=data.get("model", {}), workers=data.get("workers"), threads=data.get("threads"),
-                 memory_limit_mb=data.get("memory_limit_mb"))
+                 memory_limit_mb=data.get("memory_limit_mb"), tune=data.get("tune"))
+
+
+def check_tune(value: Any, where: str) -> None:
+    """`tune` is absent, null, or {seed: <int>}."""
+    if value is None:
+        return
+    if not isinstance(value, dict) or set(value) != {"seed"} or isinstance(value["seed"], bool) \
+            or not isinstance(value["seed"], int):
+        raise UserError(f"{where}: 'tune' must be {{seed: <integer>}} (the seed the lr grid runs on) or null, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -137,11 +155,42 @@ class Chain:
         return " ".join(parts)
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """The seeds of one (task, model, grid point[, length]) that wait for the tuning seed's lr.
+
+    `tuning` holds the tuning seed's work per candidate lr: run configs (fixed length) or chains
+    (a search). When all of it is finished, `release(lr)` gives the other seeds' work at the lr
+    chosen on validation. E.g. lrs [1e-3, 3e-3], seeds [0, 1, 2], tune seed 0: tuning is 2 runs at
+    seed 0; release(3e-3) gives the runs of seeds 1 and 2 at 3e-3."""
+    task: str
+    model: str
+    grid: dict  # grid key -> value of this point
+    length: int | None  # None: a length search
+    seed: int  # the tuning seed
+    seeds: tuple[int, ...]  # the seeds released at the chosen lr
+    tuning: dict  # lr -> RunConfig (fixed length) or Chain (search), at the tuning seed
+    overrides: dict  # lr -> the suite's layers at that lr (as Chain.overrides)
+    search: LengthSearch | None = None
+
+    def release(self, lr: float) -> list:
+        """The other seeds' work at `lr`: RunConfigs for a fixed length, Chains for a search."""
+        if self.search is not None:
+            return [Chain(self.task, self.model, seed, self.overrides[lr], self.grid, self.search) for seed in self.seeds]
+        task = get_task(self.task)
+        return [task.resolve(self.model, self.length, seed, copy.deepcopy(self.overrides[lr])) for seed in self.seeds]
+
+    def label(self) -> str:
+        parts = [f"{self.task}/{self.model}"] + [f"{k}={v}" for k, v in self.grid.items()]
+        return " ".join(parts + ([f"L={self.length}"] if self.length is not None else ["search"]))
+
+
 @dataclass
 class Plan:
-    runs: list[RunConfig]  # fixed-length runs
+    runs: list[RunConfig]  # fixed-length runs (with `tune`: the tuning seed's only)
     chains: list[Chain]  # length searches, one per model x lr x grid x seed of a searched task
     notes: list[str]  # one per (task, model) pair left out
+    deferred: list[Deferred] = field(default_factory=list)  # with `tune`: seeds waiting for the chosen lr
 
 
 SEARCH_KEYS = ("start", "max", "refine")
@@ -174,13 +223,18 @@ def plan(suite: Suite) -> Plan:
     out = Plan([], [], [])
     for task_name, settings in suite.tasks.items():
         task = get_task(task_name)
-        unknown = sorted(set(settings) - {"lengths", "train", "model", "models", "seeds"})
+        unknown = sorted(set(settings) - {"lengths", "train", "model", "models", "seeds", "tune"})
         if unknown:
-            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, seeds, train, model, models)")
+            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, seeds, tune, train, model, models)")
         where = f"suite {suite.name}: task {task_name!r}"
         seeds = settings.get("seeds", list(suite.seeds))  # a task may run fewer (or other) seeds than the suite
         if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
             raise UserError(f"{where}: 'seeds' must be a non-empty list of integers")
+        tune = settings.get("tune", suite.tune)
+        check_tune(tune, where)
+        if tune is not None and tune["seed"] not in seeds:
+            raise UserError(f"{where}: the tuning seed {tune['seed']} is not among its seeds {seeds}; "
+                            "set tune.seed to one of them")
         for section in ("train", "model", "models"):
             _check_mapping(settings.get(section, {}), f"{where}: {section!r}")
         for model, layer in settings.get("models", {}).items():
@@ -196,17 +250,42 @@ def plan(suite: Suite) -> Plan:
                 out.notes.append(f"{task_name}/{model} skipped: {reason}")
                 continue
             lrs = suite.lr.get(model, suite.lr.get("default", [None]))
-            points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), seeds))
+            # One lr needs no choosing: tuning only applies to a grid of several.
+            tuned = tune is not None and len(lrs) > 1
+            run_seeds = [tune["seed"]] if tuned else seeds
+            points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), run_seeds))
             if search is not None:
                 for lr, combo, seed in points:
                     chain = Chain(task_name, model, seed, _overrides(suite, settings, model, lr, combo),
                                   dict(zip(suite.grid, combo)), search)
                     chain.config(search.max)  # a bad override or a max beyond the task's fails here, before any run
                     out.chains.append(chain)
-                continue
-            for length, (lr, combo, seed) in itertools.product(lengths, points):
-                out.runs.append(task.resolve(model, length, seed, _overrides(suite, settings, model, lr, combo)))
+            else:
+                for length, (lr, combo, seed) in itertools.product(lengths, points):
+                    out.runs.append(task.resolve(model, length, seed, _overrides(suite, settings, model, lr, combo)))
+            if tuned:
+                out.deferred += _deferred(suite, settings, task_name, model, lrs, search or lengths,
+                                          tune["seed"], [s for s in seeds if s != tune["seed"]])
     return out
+
+
+def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: list, lengths: list | LengthSearch,
+              tune_seed: int, others: list[int]) -> list[Deferred]:
+    """One group per grid point (and length, unless searched): its tuning work per lr, and the other seeds."""
+    if not others:
+        return []
+    task, groups = get_task(task_name), []
+    search = lengths if isinstance(lengths, LengthSearch) else None
+    for combo in itertools.product(*suite.grid.values()):
+        grid = dict(zip(suite.grid, combo))
+        overrides = {lr: _overrides(suite, settings, model, lr, combo) for lr in lrs}
+        for length in [None] if search else lengths:
+            if search:
+                tuning = {lr: Chain(task_name, model, tune_seed, overrides[lr], grid, search) for lr in lrs}
+            else:
+                tuning = {lr: task.resolve(model, length, tune_seed, copy.deepcopy(overrides[lr])) for lr in lrs}
+            groups.append(Deferred(task_name, model, grid, length, tune_seed, tuple(others), tuning, overrides, search))
+    return groups
 
 
 def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:

@@ -5,6 +5,10 @@ Work comes from a `WorkQueue`: the suite's fixed-length runs, and one *chain* pe
 is an ordinary run, so a killed sweep resumes: a chain's outcomes so far are read from the run
 files on disk, and the chain goes on from there.
 
+With a suite's `tune: {seed: S}`, the other seeds wait in deferred groups (suite.Deferred) until
+the group's tuning runs on seed S are finished; the group is then released at the lr chosen on
+validation (selection.py), recomputed from the run files, so a resumed sweep makes the same choice.
+
 Executors: `local` (worker processes, each with its own torch thread count), `ray` (the same
 run function as Ray tasks, for clusters) and `inline` (one run at a time in this process, for
 tests and debugging). All write the same run files. A run's lock file
@@ -26,6 +30,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
 
+from .selection import choose_lr, median, run_score, search_score
 from .status import ERROR, OOM, SOLVED, status_of
 from .config import TRAINER_VERSION, RunConfig
 from .errors import UserError
@@ -33,7 +38,7 @@ from .registry import Registry
 from .resume import describe_versions, other_versions, protocol_differences, suite_manifest
 from .snapshot import snapshot_references, write_version
 from .store import CorruptRun, check_writable, finished_ids, load_runs, read_run, run_path, write_json_atomic, write_run
-from .suite import Chain, Suite, load_suite, plan
+from .suite import Chain, Deferred, Suite, load_suite, plan
 from .tasks import find_suite
 
 EXECUTORS: Registry = Registry("executor")
@@ -101,7 +106,8 @@ def release_lock(results: Path, run_id: str) -> None:
 
 # ------------------------------------------------------------------ one run, in a worker
 
-def failed_record(cfg: RunConfig, status: str, error: str, search: dict | None = None) -> dict:
+def failed_record(cfg: RunConfig, status: str, error: str, search: dict | None = None,
+                  lr_selection: dict | None = None) -> dict:
     from .provenance import provenance
     import torch
     record = {"run_id": cfg.run_id, "status": status, "error": error, "config": cfg.to_dict(),
@@ -110,6 +116,8 @@ def failed_record(cfg: RunConfig, status: str, error: str, search: dict | None =
               "memory": {}, "provenance": provenance(torch.device("cpu"))}
     if search is not None:
         record["search"] = search
+    if lr_selection is not None:
+        record["lr_selection"] = lr_selection
     return record
 
 
@@ -129,9 +137,10 @@ def limit_memory(megabytes: int | None) -> None:
 
 
 def run_one(config: dict, results: str, threads: int | None = None, memory_limit_mb: int | None = None,
-            search: dict | None = None) -> dict:
+            search: dict | None = None, lr_selection: dict | None = None) -> dict:
     """Run one config unless it is finished or locked; returns a one-line summary dict. `search`: the
-    chain block written into a length-search probe's run file (it does not change the run id)."""
+    chain block written into a length-search probe's run file; `lr_selection`: how a released seed's
+    lr was chosen (suite `tune`). Neither changes the run id."""
     import torch
 
     from .runner import execute
@@ -150,14 +159,16 @@ def run_one(config: dict, results: str, threads: int | None = None, memory_limit
         if run_path(results, cfg.run_id).exists():  # finished between our check and the lock
             return {"run_id": cfg.run_id, "status": "skipped"}
         try:
-            record, _ = execute(cfg, results, search=search)
+            # Passed only when there is one, so a stand-in for execute need not know of it.
+            selection = {"lr_selection": lr_selection} if lr_selection is not None else {}
+            record, _ = execute(cfg, results, search=search, **selection)
         except (KeyboardInterrupt, SystemExit):
             raise
         except (Exception, MemoryError) as exc:  # recorded as failed or oom; the sweep goes on
             message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0][:500]
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-            record = failed_record(cfg, OOM if _is_oom(exc) else ERROR, message, search)
+            record = failed_record(cfg, OOM if _is_oom(exc) else ERROR, message, search, lr_selection)
             write_run(results, record)
         metric = record.get("task", {}).get("metric")
         value = record["metrics"].get(f"test/{metric}") if metric else None
@@ -191,6 +202,7 @@ class ChainState:
     chain: Chain
     probes: list[dict] = field(default_factory=list)
     stalled: str | None = None  # why the chain stopped before its search was done
+    lr_selection: dict | None = None  # a released seed's chain: how its lr was chosen
 
     @property
     def solved(self) -> dict[int, bool]:
@@ -200,6 +212,10 @@ class ChainState:
     @property
     def open(self) -> bool:
         return self.stalled is None and self.chain.search.next_length(self.solved) is not None
+
+    @property
+    def done(self) -> bool:
+        return not self.open and self.stalled is None
 
     def block(self) -> dict:
         """The `search` block of each probe's run file, so the report needs only run files."""
@@ -227,7 +243,7 @@ class ChainState:
                 "lr": self.lr, "grid": self.chain.grid, "seed": self.chain.seed,
                 "start": search.start, "max": search.max, "refine": search.refine, "probes": self.probes,
                 "longest": result.longest, "first_fail": result.first_fail, "censored": result.censored,
-                "below_start": result.below_start, "done": not self.open and self.stalled is None,
+                "below_start": result.below_start, "done": self.done,
                 "stalled": self.stalled, "label": result.label(search.start)}
 
 
@@ -235,26 +251,106 @@ class ChainState:
 class Job:
     cfg: RunConfig
     chain: ChainState | None = None  # None: a fixed-length run
+    selection: dict | None = None  # a fixed run released at a chosen lr: how it was chosen
 
     @property
     def search(self) -> dict | None:
         return self.chain.block() if self.chain else None
 
+    @property
+    def lr_selection(self) -> dict | None:
+        return self.chain.lr_selection if self.chain else self.selection
+
+
+@dataclass(eq=False)
+class DeferredState:
+    """A deferred group (suite.Deferred) and, once its tuning work is finished, the lr chosen."""
+    group: Deferred
+    selection: dict | None = None  # {"seed", "chosen", "candidates": {lr: value}}, set when released
+
+    def tuning_ids(self) -> list[str]:
+        """What finishing the tuning waits for: run ids (fixed length) or chain keys (a search)."""
+        if self.group.search is not None:
+            return [chain.key for chain in self.group.tuning.values()]
+        return [cfg.run_id for cfg in self.group.tuning.values()]
+
+    def choose(self, results: Path, chains: dict[str, ChainState]) -> dict | None:
+        """The lr_selection block, or None while a tuning run or chain is unfinished. Read from the
+        run files (fixed lengths) or the chains' probes (searches), so a resumed sweep chooses alike."""
+        values: dict[float, float | None] = {}
+        if self.group.search is not None:
+            for lr, chain in self.group.tuning.items():
+                state = chains.get(chain.key)
+                if state is None or not state.done:
+                    return None
+                values[lr] = search_score(chain.search, state.solved)
+            chosen = choose_lr({lr: {self.group.seed: v} for lr, v in values.items()}, median)
+        else:
+            scores = {}
+            for lr, cfg in self.group.tuning.items():
+                path = run_path(results, cfg.run_id)
+                if not path.exists():
+                    return None
+                try:
+                    record = read_run(path)
+                except CorruptRun:
+                    record = {"status": ERROR}
+                scores[lr] = run_score(record)
+                values[lr] = record.get("metrics", {}).get(f"val/{record.get('task', {}).get('metric')}") \
+                    if scores[lr] is not None else None
+            chosen = choose_lr({lr: {self.group.seed: v} for lr, v in scores.items()})
+        return {"seed": self.group.seed, "chosen": chosen, "candidates": {f"{lr:g}": v for lr, v in values.items()}}
+
 
 class WorkQueue:
     """Runs ready to start. A chain's next probe first (a chain is a line of runs one after another:
     the sweep's critical path), then fixed runs in the order given (longest first). A finished
-    probe makes its chain's next probe ready. `known` counts every job queued so far: chains
-    add to it as they go, so a progress bar's total grows with it."""
+    probe makes its chain's next probe ready, and the last tuning run or chain of a deferred group
+    releases its other seeds (fixed runs at the back, chains at once). `known` counts every job
+    queued so far: chains and releases add to it, so a progress bar's total grows with it."""
 
     def __init__(self, fixed: list[RunConfig], chains: list[ChainState], results: Path,
-                 on_done: Callable[[Job, dict], None] = lambda job, summary: None):
+                 on_done: Callable[[Job, dict], None] = lambda job, summary: None,
+                 deferred: list[DeferredState] = ()):
         self.fixed = deque(Job(cfg) for cfg in fixed)
         self.probes: deque[Job] = deque()
         self.chains, self.results, self.on_done = chains, Path(results), on_done
         self.known = len(self.fixed)
+        self.deferred = list(deferred)
+        self.released: list[RunConfig] = []  # fixed runs of released groups, on disk or queued
+        self._waiting: dict[str, list[DeferredState]] = {}  # tuning run id / chain key -> groups waiting on it
+        for group in self.deferred:
+            for key in group.tuning_ids():
+                self._waiting.setdefault(key, []).append(group)
         for state in chains:
             self._advance(state)
+        for group in self.deferred:
+            self._release(group)
+
+    def _release(self, group: DeferredState) -> None:
+        """Queue a group's other seeds at the chosen lr, once its tuning work is finished."""
+        if group.selection is not None:
+            return
+        selection = group.choose(self.results, {state.chain.key: state for state in self.chains})
+        if selection is None:
+            return
+        group.selection = selection
+        work = group.group.release(selection["chosen"])
+        if group.group.search is not None:
+            for chain in work:
+                state = ChainState(chain, lr_selection=selection)
+                self.chains.append(state)
+                self._advance(state)
+            return
+        self.released += work
+        for cfg in work:
+            if file_status(self.results, cfg.run_id) is None:
+                self.fixed.append(Job(cfg, selection=selection))
+                self.known += 1
+
+    def _finished(self, key: str) -> None:
+        for group in self._waiting.get(key, []):
+            self._release(group)
 
     def _advance(self, state: ChainState) -> None:
         cfg = state.next_probe(self.results)
@@ -277,11 +373,20 @@ class WorkQueue:
                     status = file_status(self.results, job.cfg.run_id) or ERROR
                 state.probes.append({"length": job.cfg.length, "run_id": job.cfg.run_id, "status": status})
                 self._advance(state)
+                if state.done:
+                    self._finished(state.chain.key)
+        elif summary["status"] != "locked":
+            self._finished(job.cfg.run_id)
         self.on_done(job, summary)
 
     @property
     def open_chains(self) -> int:
         return sum(state.open for state in self.chains)
+
+    @property
+    def waiting(self) -> int:
+        """Deferred groups not released yet."""
+        return sum(group.selection is None for group in self.deferred)
 
 
 def _drive(work: WorkQueue, pending: dict, submit: Callable[[Job], Any], wait_any: Callable[[list], list],
@@ -327,7 +432,8 @@ def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory
         # a worker mid-import; the parent stops them instead.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            return pool.submit(run_one, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search)
+            return pool.submit(run_one, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search,
+                               job.lr_selection)
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -361,7 +467,8 @@ def run_ray(work: WorkQueue, results: Path, workers: int, threads: int, memory_l
     where = str(Path(results).resolve())
     pending: dict = {}
     try:
-        _drive(work, pending, lambda job: remote.remote(job.cfg.to_dict(), where, threads, memory_limit_mb, job.search),
+        _drive(work, pending, lambda job: remote.remote(job.cfg.to_dict(), where, threads, memory_limit_mb, job.search,
+                                                        job.lr_selection),
                lambda refs: ray.wait(refs, num_returns=1)[0], ray.get)
     except BaseException:
         for ref in pending:
@@ -374,7 +481,8 @@ def run_inline(work: WorkQueue, results: Path, workers: int, threads: int, memor
     """One run at a time in this process (tests, debugging): no workers, and neither the thread
     count nor the memory cap is applied, since they would stay on the calling process."""
     _drive(work, {}, lambda job: job, lambda jobs: jobs[:1],
-           lambda job: run_one(job.cfg.to_dict(), str(results), search=job.search), limit=1)
+           lambda job: run_one(job.cfg.to_dict(), str(results), search=job.search, lr_selection=job.lr_selection),
+           limit=1)
 
 
 def default_workers_threads(suite_workers: int | None, suite_threads: int | None) -> tuple[int, int]:
@@ -428,6 +536,38 @@ def refuse_other_protocol(results: Path, suite: Suite, added: tuple[str, ...], r
                         "directory, or use the seqbench and suite that made them")
 
 
+def _estimate_deferred(deferred: list[DeferredState], chains: list[ChainState], results: Path, workers: int,
+                       console) -> dict:
+    """Dry run: the deferred seeds' work, at the chosen lr where the tuning runs on disk choose it, else
+    at the grid's first lr: one lr per group, as the sweep will run it."""
+    from .estimate import estimate_searches, estimate_seconds
+
+    by_key = {state.chain.key: state for state in chains}
+    runs, searched, known = [], [], 0
+    for group in deferred:
+        selection = group.choose(results, by_key)
+        known += selection is not None
+        lr = selection["chosen"] if selection else next(iter(group.group.tuning))
+        for item in group.group.release(lr):
+            if isinstance(item, Chain):
+                state = ChainState(item)
+                state.next_probe(results)
+                searched.append((item, state.solved))
+            elif file_status(results, item.run_id) is None:
+                runs.append(item)
+    console.print(f"lr tuning: {len(deferred)} deferred group(s) wait for their tuning seed's choice "
+                  f"({known} known from the runs on disk); estimated at one lr per group:")
+    out: dict = {"deferred_runs": len(runs), "deferred_chains": len(searched)}
+    estimate = estimate_seconds(runs, results)
+    console.print(f"  {len(runs)} deferred run(s): " + estimate.summary(workers))
+    out["estimate_deferred_s"] = estimate.total_s
+    if searched:
+        searches = estimate_searches(searched, results)
+        console.print("  deferred " + searches.summary(workers))
+        out["estimate_deferred_search_s"] = (searches.low_s, searches.high_s)
+    return out
+
+
 def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: int | None = None,
           executor: str = "local", address: str | None = None, dry_run: bool = False,
           retry_failed: bool = False, quiet: bool = False, models: list[str] | None = None) -> dict:
@@ -474,8 +614,9 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
     if chains:
         console.print(f"length searches: {len(chains)} chain(s), {sum(len(c.probes) for c in chains)} probe(s) "
                       f"already on disk, {sum(c.open for c in chains)} chain(s) to continue")
+    deferred = [DeferredState(group) for group in found.deferred]
     summary: dict = {"runs": len(runs), "skipped": skipped, "todo": len(todo), "chains": len(chains),
-                     "other_versions": len(redo)}
+                     "other_versions": len(redo), "deferred": len(deferred)}
     if dry_run:
         from .estimate import estimate_searches, estimate_seconds
         estimate = estimate_seconds(todo, results)
@@ -485,14 +626,20 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
             searches = estimate_searches([(state.chain, state.solved) for state in chains], results)
             console.print(searches.summary(workers))
             summary["estimate_search_s"] = (searches.low_s, searches.high_s)
+        if deferred:
+            summary.update(_estimate_deferred(deferred, chains, results, workers, console))
         return summary
     check_writable(results)
     from .estimate import longest_first
     todo = longest_first(todo, results)
     from .tasks import get_task
     # Missing data fails here, before any worker starts.
-    for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}):
+    for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}
+                       | {group.group.task for group in deferred}):
         get_task(name).prepare()
+    if deferred:
+        console.print(f"lr tuning: {len(deferred)} group(s) run their lr grid on the tuning seed first; their "
+                      f"other seeds run at the lr chosen on validation when it is known")
     write_manifest(results, suite, suite_path, runs, chains, added)
     if not added:  # a newcomer's sweep ranks against the leaderboard as it is: its VERSION stays
         write_version(results, suite.name, suite.version)  # what this leaderboard is, for `seqbench cite`
@@ -514,11 +661,15 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
                 detail = summary.get("error") or ""
             seconds = f" in {summary['seconds']:.0f}s" if "seconds" in summary else ""
             line = f"{status:>8} {_label(cfg)} {detail}{seconds}"
+            if job.lr_selection is not None:
+                line += f"  (lr chosen on seed {job.lr_selection['seed']})"
             if job.chain is not None:
                 probes_run += 1
                 state = job.chain
                 line += f"  (search {state.chain.key}, probe {len(state.probes)})"
-                write_manifest(results, suite, suite_path, runs, chains, added)
+            if job.chain is not None or len(work.released) != released_known[0]:
+                released_known[0] = len(work.released)
+                write_manifest(results, suite, suite_path, runs + work.released, chains, added)
             bar.console.print(line, markup=False)
             if job.chain is not None and not job.chain.open:
                 result = state.chain.search.result(state.solved)
@@ -529,7 +680,11 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
             bar.update(job_bar, total=work.known, advance=1,
                        open=f"+ {opened} open search(es)" if opened else "")
 
-        work = WorkQueue(todo, chains, results, on_done)
+        released_known = [0]  # released fixed runs already in the manifest
+        work = WorkQueue(todo, chains, results, on_done, deferred)
+        if work.released:  # groups whose tuning had finished before this sweep
+            released_known[0] = len(work.released)
+            write_manifest(results, suite, suite_path, runs + work.released, chains, added)
         if work.open_chains:
             bar.update(job_bar, total=work.known, open=f"+ {work.open_chains} open search(es)")
         # Ray reserves GPUs per run: one whole GPU per run unless the suite runs on the CPU.
@@ -542,6 +697,12 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
                           f"({sum(counts.values())} of {work.known} done this time)")
             raise
     console.print(f"sweep done: {counts}")
+    if deferred:
+        waiting = work.waiting
+        console.print(f"lr tuning: {len(deferred) - waiting} of {len(deferred)} group(s) released at their chosen lr"
+                      + (f"; {waiting} wait for tuning runs another sweep holds: run again to continue" if waiting else ""))
+        summary.update(released=len(deferred) - waiting, released_runs=len(work.released),
+                       choices=[{"group": d.group.label(), **d.selection} for d in deferred if d.selection])
     for state in chains:
         if state.probes or state.stalled:
             console.print(f"  search {state.chain.label()}: longest solved "

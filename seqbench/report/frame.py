@@ -6,8 +6,9 @@ recipe settings that vary among a model's runs of one protocol (e.g. `init=ident
 runs never mix with the main entries.
 
 Selection: where a suite has a learning-rate grid, each (task, model, variant, length) keeps the
-learning rate with the best mean *validation* primary metric across seeds; test numbers are
-reported only for that choice. Test data never enters selection.
+learning rate with the best mean *validation* primary metric over the seeds every rate was run on
+(selection.py, the rule the sweep applies when a suite tunes on one seed); test numbers are
+reported for all seeds of that choice. Test data never enters selection.
 
 Everything here comes from the run files: the metric direction (`task.higher_is_better`), the
 threshold (`task.solved`), the baselines and the default-recipe flag (`recipe.default`) were
@@ -22,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ..search import LengthSearch
+from ..selection import choose_lr, median as median_of, search_score
 from ..status import BUDGET_LIMITED, FINISHED, SOLVED, status_of
 from ..store import flatten
 from .numbers import spread
@@ -180,18 +182,23 @@ def t_interval(values) -> tuple[float, float, int]:
 
 
 def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keep, per group, the runs of the learning rate with the best mean validation metric."""
+    """Keep, per group, the finished runs of the learning rate with the best mean validation metric
+    on the seeds all its rates share (selection.choose_lr): with a suite's one tuning seed, that
+    seed; with a full grid, every seed. A failed run counts for its seed but has no score."""
     ok = frame[frame["status"].isin(FINISHED)]
     keep = []
-    for _, group in ok.groupby(GROUP, sort=True, dropna=False):
-        metric, higher = group["metric"].iloc[0], bool(group["higher_is_better"].iloc[0])
-        col = f"val/{metric}"
-        means = group.groupby("lr")[col].mean()
-        if means.isna().all():
-            best = means.index[0]
-        else:
-            best = means.idxmax() if higher else means.idxmin()
-        keep.append(group[group["lr"] == best])
+    for _, group in frame.groupby(GROUP, sort=True, dropna=False):
+        finished = group[group["status"].isin(FINISHED)]
+        if finished.empty:
+            continue
+        metric, higher = finished["metric"].iloc[0], bool(finished["higher_is_better"].iloc[0])
+        sign = 1.0 if higher else -1.0
+        values = group[f"val/{metric}"] if f"val/{metric}" in group else pd.Series(np.nan, index=group.index)
+        scores: dict = {}
+        for lr, seed, status, value in zip(group["lr"], group["seed"], group["status"], values):
+            scores.setdefault(lr, {}).setdefault(seed, sign * value if status in FINISHED else None)
+        best = choose_lr(scores)
+        keep.append(finished[finished["lr"] == best])
     return pd.concat(keep) if keep else ok.iloc[0:0]
 
 
@@ -288,15 +295,18 @@ def _length_text(value: float, start: int, ceiling: int) -> str:
 
 def _searched(chains: pd.DataFrame) -> dict:
     """Longest solved length of searched chains: per chain LengthSearch.result, the learning rate
-    with the best median over seeds (status `solved` is a validation verdict), then the median over
-    its seeds with the min–max. A chain that solved nothing counts 0 ("< start")."""
+    with the best median on the seeds all rates share (selection.choose_lr; status `solved` is a
+    validation verdict), then the median over all its seeds with the min–max. A chain that solved
+    nothing counts 0 ("< start")."""
     per_lr: dict = {}
+    scores: dict = {}
     first = chains.iloc[0]
     search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
     for (lr, _), chain in chains.groupby(["lr", "search/chain"], sort=True):
-        result = search.result({int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
-        per_lr.setdefault(lr, []).append(result.longest or 0)
-    lr, longest = max(per_lr.items(), key=lambda kv: (float(np.median(kv[1])), -kv[0]))
+        score = search_score(search, {int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
+        per_lr.setdefault(lr, []).append(score)
+        scores.setdefault(lr, {}).setdefault(chain["seed"].iloc[0], score)
+    longest = per_lr[choose_lr(scores, median_of)]
     median = float(np.median(longest))
     text = _length_text(median, search.start, search.max)
     if len(longest) > 1 and min(longest) != max(longest):
