@@ -21,17 +21,22 @@ BUDGET_TOLERANCE = 0.05
 
 class SequenceModel(nn.Module):
     def __init__(self, encoder: nn.Module, head: nn.Module, vocab_size: int | None, input_dim: int,
-                 width: int):
+                 width: int, io_dropout: float = 0.0):
         super().__init__()
         # Token tasks embed ids; real-valued tasks (adding) feed their features straight in.
         self.embed = nn.Embedding(vocab_size, input_dim) if vocab_size else None
         self.encoder = encoder
         self.head = head
         self.width = width
+        # Dropout on the non-recurrent connections (Zaremba et al. 2014): the encoder's input and the
+        # head's input. `ModelConfig.dropout` only acts between stacked layers, so a one-layer RNN
+        # needs this one. At 0 it is no module at all, so the random stream stays as it was.
+        self.input_drop = nn.Dropout(io_dropout) if io_dropout > 0 else nn.Identity()
+        self.head_drop = nn.Dropout(io_dropout) if io_dropout > 0 else nn.Identity()
 
     def features(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         x = self.embed(inputs) if self.embed is not None else inputs  # (B, T, I)
-        return self.encoder(x, lengths)  # (B, T, D)
+        return self.encoder(self.input_drop(x), lengths)  # (B, T, D)
 
     def forward(self, inputs, lengths, targets=None):
         features = self.features(inputs, lengths)
@@ -40,7 +45,7 @@ class SequenceModel(nn.Module):
     def readout(self, features, lengths, targets=None):
         """Head (and loss) on encoder features; split out so probes can hold the features' grad."""
         pooled = self.encoder.pool(features, lengths) if self.head.pooled else features
-        output = self.head(pooled)
+        output = self.head(self.head_drop(pooled))
         loss = self.head.loss(output, targets) if targets is not None else None
         return output, loss
 
@@ -56,7 +61,7 @@ def _assemble(cfg: ModelConfig, task, width: int) -> SequenceModel:
     input_dim = task.input_dim
     encoder = build_encoder(cfg, input_dim, width)
     head = HEADS.get(task.output)(encoder.output_dim, task.n_classes)
-    return SequenceModel(encoder, head, task.vocab_size, input_dim, width)
+    return SequenceModel(encoder, head, task.vocab_size, input_dim, width, io_dropout=cfg.io_dropout)
 
 
 def solve_width(cfg: ModelConfig, task) -> tuple[int, ModelConfig]:
