@@ -14,7 +14,8 @@ MODEL_NAMES = MODELS.names()
 
 def fake_task(output: str, vocab=12, classes=5):
     source = SimpleNamespace(output=output, vocab_size=vocab, n_classes=classes)
-    return SimpleNamespace(output=output, vocab_size=vocab, n_classes=classes, input_dim=16, source=source)
+    return SimpleNamespace(output=output, vocab_size=vocab, n_classes=classes, input_dim=16, source=source,
+                           token_features={})
 
 
 def make(model, output, params=20000, **kw):
