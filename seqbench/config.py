@@ -30,6 +30,7 @@ class ModelConfig:
     ff_mult: int = 2  # feed-forward width as a multiple of d_model (transformer), before budget tuning
     ff_dim: int | None = None  # feed-forward width; None: ff_mult x d_model, then tuned to meet the budget
     dropout: float = 0.0  # dropout between layers
+    io_dropout: float = 0.0  # dropout on the embedded input and on the head's input (acts on one-layer models too)
     nonlinearity: str = "tanh"  # rnn only: tanh | relu
     init: str = "auto"  # recurrent init: auto (chrono for lstm/gru/bilstm, PyTorch's for rnn) | default | orthogonal | identity (IRNN with relu) | chrono
     chrono_tmax: int | None = None  # chrono init's longest time scale; None: the task's sequence length
@@ -74,7 +75,7 @@ HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", Fa
                          ("model", "positions", "sinusoidal"), ("model", "max_positions", None),
                          ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
                          ("train", "tolerance", 0.01), ("train", "loss", "default"),
-                         ("model", "hf", {}), (None, "trainer_version", 1))
+                         ("model", "hf", {}), ("model", "io_dropout", 0.0), (None, "trainer_version", 1))
 PROTOCOL_VERSION_FIELDS = ("task_version", "trainer_version")  # left out of `identity`
 
 

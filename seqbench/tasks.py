@@ -68,6 +68,11 @@ class Task:
         return self.source.n_classes
 
     @property
+    def token_features(self) -> dict:
+        """name -> (vocab_size,) int array of each token id's class; the model embeds and adds them."""
+        return self.source.token_features() if self.vocab_size else {}
+
+    @property
     def input_dim(self) -> int:
         return self.embed_dim if self.vocab_size else self.source.n_features
 

@@ -14,7 +14,8 @@ MODEL_NAMES = MODELS.names()
 
 def fake_task(output: str, vocab=12, classes=5):
     source = SimpleNamespace(output=output, vocab_size=vocab, n_classes=classes)
-    return SimpleNamespace(output=output, vocab_size=vocab, n_classes=classes, input_dim=16, source=source)
+    return SimpleNamespace(output=output, vocab_size=vocab, n_classes=classes, input_dim=16, source=source,
+                           token_features={})
 
 
 def make(model, output, params=20000, **kw):
@@ -138,3 +139,31 @@ def test_encoders_declare_causal_and_bidirectional(model):
     encoder = make(model, "classify").encoder
     assert isinstance(encoder.causal, bool) and isinstance(encoder.bidirectional, bool)
     assert encoder.bidirectional == (model == "bilstm")
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_io_dropout_acts_in_training_only_and_adds_no_parameters(model):
+    """io_dropout drops the encoder's input and the head's input, also for one-layer RNNs (whose
+    `dropout` has nothing between layers to act on); it adds no parameters and is off in eval."""
+    plain, dropped = make(model, "tag"), make(model, "tag", io_dropout=0.5)
+    assert count_params(plain) == count_params(dropped)
+    dropped.load_state_dict(plain.state_dict())
+    x, lengths = torch.randint(0, 12, (3, 7)), torch.tensor([7, 5, 2])
+    assert torch.equal(plain(x, lengths)[0], dropped(x, lengths)[0])  # eval: the same function
+    dropped.train()
+    torch.manual_seed(1)
+    first = dropped(x, lengths)[0]
+    assert not torch.equal(first, dropped(x, lengths)[0])  # train: a fresh mask each call
+
+
+def test_io_dropout_off_draws_no_random_numbers():
+    """At 0 (the default) the model holds no dropout module, so training consumes the random stream
+    exactly as before the option existed: old run ids keep their numbers."""
+    net = make("lstm", "classify").train()
+    assert not any(isinstance(m, torch.nn.Dropout) for m in net.modules())
+    torch.manual_seed(3)
+    net(torch.randint(0, 12, (2, 5)), torch.tensor([5, 5]))
+    after = torch.rand(1)
+    torch.manual_seed(3)
+    torch.randint(0, 12, (2, 5))
+    assert torch.equal(after, torch.rand(1))

@@ -14,7 +14,7 @@ T = 9
 
 def fake_task(output="classify"):
     source = SimpleNamespace(output=output, vocab_size=12, n_classes=5)
-    return SimpleNamespace(output=output, vocab_size=12, n_classes=5, input_dim=16, source=source)
+    return SimpleNamespace(output=output, vocab_size=12, n_classes=5, input_dim=16, source=source, token_features={})
 
 
 def make(positions, causal=False, output="classify"):

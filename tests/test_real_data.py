@@ -373,3 +373,41 @@ def test_bucketed_training_batches_carry_no_padding(data):
     for _ in range(10):
         batch = next(stream)
         assert not batch.padded and batch.size == 4
+
+
+def test_case_classes():
+    from seqbench.data.conll import CASES, case_class
+    words = ["the", "Blackburn", "NATO", "McDonald", "0000", ",", "[UNK_CAP]", "[PAD]", "I", "0000-00-00"]
+    assert [CASES[case_class(w)] for w in words] == \
+        ["lower", "initcap", "allcaps", "mixed", "numeric", "other", "initcap", "special", "initcap", "numeric"]
+
+
+def test_case_feature_is_an_added_embedding_outside_the_budget(data):
+    """`case_feature` gives every vocabulary id its case class; the model adds a zero-initialised case
+    embedding (so it starts as the plain model), counted with the embeddings, not the budget."""
+    import dataclasses
+
+    import torch
+
+    from seqbench.data.conll import CASES
+    from seqbench.models import build_model, count_params
+    task = get_task("conll2003")
+    assert task.token_features == {}
+    cased = dataclasses.replace(task, source=dataclasses.replace(task.source, case_feature=True))
+    table = cased.token_features["case"]
+    tok = cased.source.loaded.tokenizer
+    assert table.shape == (cased.vocab_size,)
+    assert CASES[table[tok.convert_tokens_to_ids("Blackburn")]] == "initcap"
+    assert CASES[table[tok.convert_tokens_to_ids("[PAD]")]] == "special"
+    cfg = task.resolve("bilstm", 128, 0).model
+    plain, with_case = build_model(cfg, task, seed=0), build_model(cfg, cased, seed=0)
+    counts, counts_case = count_params(plain), count_params(with_case)
+    assert counts["params"] == counts_case["params"]
+    assert counts_case["params_embedding"] == counts["params_embedding"] + (table.max() + 1) * task.embed_dim
+    batch = task.source.eval_set("test", 128, 0, 0, "cpu")
+    with_case.load_state_dict(plain.state_dict(), strict=False)
+    plain.eval(), with_case.eval()
+    assert torch.equal(plain(batch.inputs, batch.lengths)[0], with_case(batch.inputs, batch.lengths)[0])
+    with torch.no_grad():
+        with_case.feature_embeds["case"].weight.normal_()
+    assert not torch.equal(plain(batch.inputs, batch.lengths)[0], with_case(batch.inputs, batch.lengths)[0])

@@ -51,6 +51,32 @@ def word_shape(word: str) -> str:
     return "[UNK]"
 
 
+CASES = ("special", "lower", "initcap", "allcaps", "mixed", "numeric", "other")  # word-case classes
+_SHAPE_CASE = {"[UNK_NUM]": "numeric", "[UNK_UPPER]": "allcaps", "[UNK_CAP]": "initcap", "[UNK_LOWER]": "lower"}
+
+
+def case_class(token: str) -> int:
+    """The index in CASES of a vocabulary token's case (Collobert et al. 2011's caps feature, refined):
+    'the' -> lower, 'Blackburn' -> initcap, 'NATO' -> allcaps, 'McDonald' -> mixed, '0000' -> numeric,
+    ',' -> other; a shape-unknown token ('[UNK_CAP]') has its shape's case, other special tokens 'special'."""
+    if token in _SHAPE_CASE:
+        return CASES.index(_SHAPE_CASE[token])
+    if token.startswith("[") and token.endswith("]") and token[1:-1].replace("_", "").isupper():
+        return CASES.index("special")
+    if any(c.isdigit() for c in token):
+        return CASES.index("numeric")
+    letters = [c for c in token if c.isalpha()]
+    if not letters:
+        return CASES.index("other")
+    if all(c.islower() for c in letters):
+        return CASES.index("lower")
+    if all(c.isupper() for c in letters):
+        return CASES.index("allcaps") if len(letters) > 1 else CASES.index("initcap")
+    if letters[0].isupper() and all(c.islower() for c in letters[1:]):
+        return CASES.index("initcap")
+    return CASES.index("mixed")
+
+
 def iob1_to_iob2(tags: list[str]) -> list[str]:
     """IOB1 (an entity starts with I- unless it follows one of the same type) -> IOB2 (always B-).
 

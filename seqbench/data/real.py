@@ -26,7 +26,7 @@ from ..errors import UserError
 from . import text
 from . import charlm  # noqa: F401  (registers the character-level LM corpus)
 from .batch import IGNORE, Batch
-from .conll import SHAPE_UNKS, iob1_to_iob2, read_conll, word_shape, write_predictions
+from .conll import SHAPE_UNKS, case_class, iob1_to_iob2, read_conll, word_shape, write_predictions
 from .source import DataSourceBase
 from .strategies import Strategy
 from .synthetic import GENERATORS
@@ -311,6 +311,7 @@ class CoNLL2003(TextDataset):
     digits_to_zero: bool = True  # 1996 and 2003 share one token, 0000
     shape_unk: bool = True  # unseen words become [UNK_CAP], [UNK_UPPER], ... by shape, not one [UNK]
     unk_dropout: float = 0.0  # train only: words seen once in train become unknown with this probability
+    case_feature: bool = False  # the model adds a learned word-case embedding (conll.CASES) to each word
     keep: str = "head"
     buckets: list = field(default_factory=lambda: [10, 20, 40])
     hub: str = "eriktks/conll2003"
@@ -374,6 +375,16 @@ class CoNLL2003(TextDataset):
         meta = {"vocab_size": len(tok), "tags": tags, "source": source,
                 "test_words": words["test"], "baseline": _most_frequent_tag_baseline(words, gold)}
         return arrays, meta, tok
+
+    def token_features(self) -> dict[str, np.ndarray]:
+        """With `case_feature`: every vocabulary id's case class, so rare and unseen words share what
+        their case says (the vocabulary is case-preserving, but a word seen once has a poor embedding)."""
+        if not self.case_feature:
+            return {}
+        table = np.zeros(self.vocab_size, dtype=np.int64)
+        for token, i in self.loaded.tokenizer.get_vocab().items():
+            table[i] = case_class(token)
+        return {"case": table}
 
     def _targets(self, split: str) -> list[np.ndarray]:
         flat, off = self.loaded.arrays[f"{split}/targets"], self.loaded.arrays[f"{split}/offsets"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
+import numpy as np
 import torch
 
 from .batch import Batch
@@ -61,6 +62,10 @@ class DataSource(Protocol):
         """Trivial strategies scored on the run's own test set: {name: {metric: value}} for those of
         `metrics` each defines; "chance" (`baseline(length)`) first, then the named ones."""
 
+    def token_features(self) -> dict[str, np.ndarray]:
+        """Per-token features the model embeds and adds to the token embedding: name -> an int array
+        over the vocabulary (each id's class, e.g. its word case); {} for none."""
+
     def describe(self, length: int) -> dict[str, Any]:
         """Extra facts for the run file's `task` block (truncation, split sizes, vocabulary)."""
 
@@ -91,6 +96,9 @@ class DataSourceBase:
         chance = self.baseline(length)
         return {"chance": {m: chance[m] for m in metrics if m in chance},
                 **score_strategies(self, self.strategies(length), test, metrics)}
+
+    def token_features(self) -> dict[str, np.ndarray]:
+        return {}
 
     def describe(self, length: int) -> dict[str, Any]:
         return {}

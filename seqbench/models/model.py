@@ -21,17 +21,33 @@ BUDGET_TOLERANCE = 0.05
 
 class SequenceModel(nn.Module):
     def __init__(self, encoder: nn.Module, head: nn.Module, vocab_size: int | None, input_dim: int,
-                 width: int):
+                 width: int, io_dropout: float = 0.0, token_features: dict | None = None):
         super().__init__()
         # Token tasks embed ids; real-valued tasks (adding) feed their features straight in.
         self.embed = nn.Embedding(vocab_size, input_dim) if vocab_size else None
+        # Token features (e.g. word case): a class per vocabulary id, embedded and added to the
+        # token's embedding. Zero-initialised, so the model starts as the plain one; the tables'
+        # size follows the task, so they count with the embeddings, outside the budget.
+        self.feature_embeds = nn.ModuleDict()
+        for name, table in (token_features or {}).items():
+            table = torch.as_tensor(table, dtype=torch.long)
+            self.register_buffer(f"feature_{name}", table, persistent=False)
+            self.feature_embeds[name] = nn.Embedding(int(table.max()) + 1, input_dim)
+            nn.init.zeros_(self.feature_embeds[name].weight)
         self.encoder = encoder
         self.head = head
         self.width = width
+        # Dropout on the non-recurrent connections (Zaremba et al. 2014): the encoder's input and the
+        # head's input. `ModelConfig.dropout` only acts between stacked layers, so a one-layer RNN
+        # needs this one. At 0 it is no module at all, so the random stream stays as it was.
+        self.input_drop = nn.Dropout(io_dropout) if io_dropout > 0 else nn.Identity()
+        self.head_drop = nn.Dropout(io_dropout) if io_dropout > 0 else nn.Identity()
 
     def features(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         x = self.embed(inputs) if self.embed is not None else inputs  # (B, T, I)
-        return self.encoder(x, lengths)  # (B, T, D)
+        for name, embed in self.feature_embeds.items():
+            x = x + embed(getattr(self, f"feature_{name}")[inputs])
+        return self.encoder(self.input_drop(x), lengths)  # (B, T, D)
 
     def forward(self, inputs, lengths, targets=None):
         features = self.features(inputs, lengths)
@@ -40,7 +56,7 @@ class SequenceModel(nn.Module):
     def readout(self, features, lengths, targets=None):
         """Head (and loss) on encoder features; split out so probes can hold the features' grad."""
         pooled = self.encoder.pool(features, lengths) if self.head.pooled else features
-        output = self.head(pooled)
+        output = self.head(self.head_drop(pooled))
         loss = self.head.loss(output, targets) if targets is not None else None
         return output, loss
 
@@ -48,6 +64,7 @@ class SequenceModel(nn.Module):
 def count_params(model: nn.Module) -> dict[str, int]:
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)
     tables = ([model.embed.weight] if model.embed is not None else []) + model.encoder.embedding_parameters()
+    tables += [e.weight for e in model.feature_embeds.values()]
     embedding = sum(p.numel() for p in tables)
     return {"params": total - embedding, "params_embedding": embedding, "params_total": total}
 
@@ -56,7 +73,8 @@ def _assemble(cfg: ModelConfig, task, width: int) -> SequenceModel:
     input_dim = task.input_dim
     encoder = build_encoder(cfg, input_dim, width)
     head = HEADS.get(task.output)(encoder.output_dim, task.n_classes)
-    return SequenceModel(encoder, head, task.vocab_size, input_dim, width)
+    return SequenceModel(encoder, head, task.vocab_size, input_dim, width, io_dropout=cfg.io_dropout,
+                         token_features=task.token_features)
 
 
 def knob_value(cfg: ModelConfig, knob: str):
