@@ -77,3 +77,13 @@ def write_fixture_runs(results) -> list[dict]:
     for r in records:
         write_run(results, r)
     return records
+
+
+def fake_trainer_record(cfg, status: str, metrics: dict, task: dict, **blocks) -> dict:
+    """A minimal run record as a fake `runner.execute` writes it; `blocks`: search, lr_selection (when not None)."""
+    record = {"run_id": cfg.run_id, "status": status, "config": cfg.to_dict(), "metrics": metrics,
+              "baseline": {}, "task": task, "params": {"params": None}, "steps": 0,
+              "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
+              "memory": {}, "provenance": {}}
+    record.update({key: value for key, value in blocks.items() if value is not None})
+    return record

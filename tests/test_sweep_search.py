@@ -12,6 +12,8 @@ from seqbench.store import load_runs, write_run
 from seqbench.suite import load_suite, plan
 from seqbench.sweep import sweep
 
+from fixture_runs import fake_trainer_record
+
 # rnn never trains (every probe raises: an error, so not solved), lstm solves up to 40,
 # gru beyond max (censored), transformer up to 100 and diverges above it.
 ABILITY = {"lstm": 40, "gru": 10_000, "transformer": 100}
@@ -49,12 +51,7 @@ class FakeTrainer:
             raise RuntimeError("this model cannot train")
         ability = ABILITY[cfg.model.name]
         status = SOLVED if cfg.length <= ability else DIVERGED if cfg.model.name == "transformer" else CONVERGED
-        record = {"run_id": cfg.run_id, "status": status, "config": cfg.to_dict(), "metrics": {}, "baseline": {},
-                  "task": {"name": cfg.task}, "params": {"params": None}, "steps": 0,
-                  "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
-                  "memory": {}, "provenance": {}}
-        if search is not None:
-            record["search"] = search
+        record = fake_trainer_record(cfg, status, {}, {"name": cfg.task}, search=search)
         return record, write_run(results, record)
 
 

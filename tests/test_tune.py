@@ -15,7 +15,7 @@ from seqbench.store import load_runs, write_run
 from seqbench.suite import load_suite, plan
 from seqbench.sweep import sweep
 
-from fixture_runs import record as fixture_record
+from fixture_runs import fake_trainer_record, record as fixture_record
 
 LRS = [1e-3, 3e-3, 1e-2]
 SUITE = """
@@ -61,14 +61,7 @@ class FakeTrainer:
         else:
             status = SOLVED if cfg.length <= ABILITY[model][lr] else CONVERGED
             metrics, task = {}, {"name": "adding", "metric": "mse", "higher_is_better": {"mse": False}}
-        record = {"run_id": cfg.run_id, "status": status, "config": cfg.to_dict(), "metrics": metrics,
-                  "baseline": {}, "task": task, "params": {"params": None}, "steps": 0,
-                  "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
-                  "memory": {}, "provenance": {}}
-        if search is not None:
-            record["search"] = search
-        if lr_selection is not None:
-            record["lr_selection"] = lr_selection
+        record = fake_trainer_record(cfg, status, metrics, task, search=search, lr_selection=lr_selection)
         return record, write_run(results, record)
 
 

@@ -34,6 +34,15 @@ def valid_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     return torch.arange(T, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
 
 
+def pool_positions(features: torch.Tensor, lengths: torch.Tensor, causal: bool) -> torch.Tensor:
+    """(B, T, D) -> (B, D) for a position-wise (attention-like) encoder: a causal one's last valid
+    position has read the whole sequence; otherwise the mean over valid positions."""
+    if causal:
+        return last_valid(features, lengths)
+    mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1).to(features.dtype)
+    return (features * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
 class Encoder(nn.Module):
     output_dim: int  # D, the feature size of forward's output
     causal: bool = False  # masks attention to future positions (a causal Transformer); recorded per run
@@ -267,10 +276,7 @@ class TransformerEncoder(Encoder):
         return out
 
     def pool(self, features, lengths):
-        if self.causal:
-            return last_valid(features, lengths)
-        mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1).to(features.dtype)
-        return (features * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return pool_positions(features, lengths, self.causal)
 
     def sequential_depth(self, T: int) -> int:
         return self.n_layers

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..config import ModelConfig, _parse_scalar, build_dataclass
 from ..errors import UserError
-from .encoders import Encoder, last_valid, valid_mask
+from .encoders import Encoder, pool_positions, valid_mask
 
 PRESETS_FILE = Path(__file__).with_name("hf_presets.yaml")
 PREFIX = "hf:"
@@ -138,10 +138,7 @@ class HFEncoder(Encoder):
         return out
 
     def pool(self, features, lengths):
-        if self.causal:
-            return last_valid(features, lengths)
-        mask = valid_mask(lengths, features.shape[1]).unsqueeze(-1).to(features.dtype)
-        return (features * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return pool_positions(features, lengths, self.causal)
 
     def sequential_depth(self, T: int) -> int:
         return T * self.n_layers if self.preset.recurrent else self.n_layers
