@@ -18,9 +18,12 @@ def cite(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_pyproject_citation_and_package_carry_one_version():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())["version"]
-    assert pyproject == str(cff) == seqbench.__version__
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert project["version"] == str(cff["version"]) == seqbench.__version__
+    # An installed wheel has no CITATION.cff: `seqbench cite` reads these from the package metadata.
+    assert project["description"] == cff["title"]
+    assert [a["name"] for a in project["authors"]] == [a["name"] for a in cff["authors"]]
 
 
 def test_cite_prints_the_software_entry():

@@ -12,6 +12,7 @@ from seqbench.errors import UserError
 from seqbench.tasks import TASKS_DIR, find_suite
 
 from conftest import REPO
+from test_own_model import BASELINES, TINY_SUITE, readme_model, readme_sweep, table_rows
 
 tomllib = pytest.importorskip("tomllib")
 
@@ -78,3 +79,19 @@ def test_built_wheel_runs_in_a_fresh_virtualenv_outside_the_repository(tmp_path)
     # A suite named by its path in the repository resolves to the packaged copy.
     planned = _run(seqbench, "sweep", "tasks/suites/quick.yaml", "--dry-run", "--results", "results", cwd=outside, env=env).stdout
     assert "suite quick" in planned
+
+    # The README's "Benchmark your own model", in this virtualenv: the baselines of a tiny suite,
+    # then a model defined in one file, swept alone and ranked among them; only its run trains.
+    (outside / "tiny.yaml").write_text(TINY_SUITE)
+    _run(seqbench, "sweep", "tiny.yaml", "--quiet", "--results", "my-results", cwd=outside, env=env)
+    before = {p.name for p in (outside / "my-results" / "runs").glob("*.json")}
+    assert len(before) == len(BASELINES)
+    (outside / "mymodel.py").write_text(readme_model())
+    _run(seqbench, *readme_sweep("tiny.yaml", "my-results"), "--quiet", cwd=outside, env=env)
+    after = {p.name for p in (outside / "my-results" / "runs").glob("*.json")}
+    assert len(after - before) == 1
+    _run(seqbench, "report", "--results", "my-results", cwd=outside, env=env)
+    rows = table_rows((outside / "my-results" / "leaderboard.md").read_text(), "adding")
+    assert sorted(model for _, model in rows) == sorted(BASELINES + ("mymodel",))
+    cited = _run(seqbench, "cite", "--results", "my-results", cwd=outside, env=env).stdout
+    assert "tiny" in cited  # the leaderboard version the model was ranked against

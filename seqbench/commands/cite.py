@@ -3,6 +3,7 @@ for the leaderboard version in DIR/VERSION (written by `seqbench sweep`)."""
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import metadata
 from pathlib import Path
 
 import yaml
@@ -44,10 +45,18 @@ def _entry(kind: str, key: str, fields: dict) -> str:
     return f"@{kind}{{{key},\n{body}\n}}"
 
 
+def citation() -> dict:
+    """CITATION.cff in a checkout; in an installed wheel (which has no CITATION.cff) the same fields
+    from the package's metadata, which pyproject keeps equal to it (tests/test_cite.py)."""
+    if CITATION.exists():
+        return yaml.safe_load(CITATION.read_text())
+    meta = metadata("seqbench")
+    return {"title": meta["Summary"], "version": meta["Version"],
+            "authors": [{"name": meta["Author"] or "The seqbench developers"}]}
+
+
 def run(args: argparse.Namespace) -> int:
-    if not CITATION.exists():
-        raise UserError(f"{CITATION} not found: `seqbench cite` needs the source checkout's CITATION.cff")
-    cff = yaml.safe_load(CITATION.read_text())
+    cff = citation()
     version = None
     if args.results is not None:  # checked before anything is printed
         version = read_version(args.results)
