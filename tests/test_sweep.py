@@ -191,7 +191,7 @@ seeds: [0]
 models: [gru]
 tasks:
   adding: {lengths: [6, 12, 18]}
-  recall: {lengths: [4], train: {steps: 1000000}}
+  recall: {lengths: [4], train: {steps: 1000000, early_stop: false}}  # endless: never stopped as converged
 train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, batch_size: 8, eval_batch_size: 8}
 model: {params: 20000}
 """
