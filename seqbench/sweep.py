@@ -88,20 +88,39 @@ def _link_lock(path: Path, mine: Path) -> bool:
                 continue
             if holder and _owner_alive(holder):
                 return False
-            # Stale: rename it away atomically, so only one contender removes it.
-            stale = path.with_suffix(f".stale.{os.getpid()}")
-            try:
-                os.rename(path, stale)
-                stale.unlink()
-            except FileNotFoundError:
-                pass
+            _remove_stale(path)
             continue
         return True
     return False
 
 
+def _remove_stale(path: Path) -> bool:
+    """Rename a dead holder's lock away atomically, so only one contender removes it."""
+    stale = path.with_suffix(f".stale.{os.getpid()}")
+    try:
+        os.rename(path, stale)
+    except FileNotFoundError:
+        return False
+    stale.unlink()
+    return True
+
+
 def release_lock(results: Path, run_id: str) -> None:
     _lock_path(results, run_id).unlink(missing_ok=True)
+
+
+def clear_stale_locks(results: Path) -> int:
+    """Remove the locks whose holders have died (a killed sweep's), so a finished run never keeps
+    one: such a run is skipped, and nothing else would remove it. Returns how many were removed."""
+    removed = 0
+    for path in sorted((Path(results) / "runs").glob("*.lock")):
+        try:
+            holder = path.read_text()
+        except FileNotFoundError:
+            continue
+        if not (holder and _owner_alive(holder)):
+            removed += _remove_stale(path)
+    return removed
 
 
 # ------------------------------------------------------------------ one run, in a worker
@@ -408,15 +427,30 @@ def _drive(work: WorkQueue, pending: dict, submit: Callable[[Job], Any], wait_an
 
 # ------------------------------------------------------------------ executors
 
+def _exit_when_orphaned(parent: int, every_s: float = 1.0, grace_s: float = 5.0) -> None:
+    """A worker whose sweep has died (SIGKILL, a crash) stops too, instead of training on unseen."""
+    import signal
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os.kill(os.getpid(), signal.SIGTERM)  # unwinds a run in the main thread, releasing its lock
+    time.sleep(grace_s)
+    os._exit(143)  # the pool's loop then waits for its next task, on a queue nobody will fill
+
+
 def _worker_init(threads: int) -> None:
     import signal
     import sys
+    import threading
 
     import torch
     torch.set_num_threads(threads)
     # Ctrl-C is the parent's to handle; SIGTERM (the parent stopping us) unwinds, releasing the lock.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # The parent spawned us with SIGINT blocked (see run_local); now that it is ignored, a Ctrl-C
+    # that arrived meanwhile is discarded.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
 @EXECUTORS.register("local")
@@ -427,15 +461,17 @@ def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(threads,))
 
     def submit(job: Job):
-        # The pool starts workers on demand, at a submit. They start with SIGINT ignored (an ignored
-        # signal survives exec), so a Ctrl-C that reaches the whole process group never interrupts
-        # a worker mid-import; the parent stops them instead.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # The pool starts workers on demand, at a submit. They start with SIGINT blocked (a signal
+        # mask survives fork and exec) until their initializer ignores it, so a Ctrl-C that reaches
+        # the whole process group never interrupts a worker mid-import; the parent stops them
+        # instead. Blocked, not ignored, in the parent: a Ctrl-C during the submit is delivered
+        # when it returns, not lost.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             return pool.submit(run_one, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search,
                                job.lr_selection)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     try:
         # At most one run per worker in flight, so a probe that becomes ready goes next, not last.
@@ -630,6 +666,7 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
             summary.update(_estimate_deferred(deferred, chains, results, workers, console))
         return summary
     check_writable(results)
+    clear_stale_locks(results)
     from .estimate import longest_first
     todo = longest_first(todo, results)
     from .tasks import get_task

@@ -12,7 +12,7 @@ from seqbench.errors import UserError
 from seqbench.status import FINISHED
 from seqbench.store import load_runs, read_run
 from seqbench.suite import expand, load_suite
-from seqbench.sweep import acquire_lock, release_lock, sweep
+from seqbench.sweep import acquire_lock, clear_stale_locks, release_lock, sweep
 
 from conftest import REPO, wait_for
 
@@ -133,6 +133,51 @@ def test_locks_exclude_live_holders_and_survive_dead_ones(tmp_path):
     (tmp_path / "runs" / "abc.lock").write_text(f"{socket.gethostname()}:{dead.pid}")
     assert acquire_lock(tmp_path, "abc")  # its holder died: taken over
     release_lock(tmp_path, "abc")
+
+
+def test_a_sweep_clears_dead_holders_locks_and_keeps_live_ones(tmp_path):
+    """A killed worker may leave the lock of a run whose file it had written: that run is skipped
+    on resume, so only the start-up clearing removes its lock."""
+    import socket
+    (tmp_path / "runs").mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "runs" / "finished.lock").write_text(f"{socket.gethostname()}:{dead.pid}")
+    assert acquire_lock(tmp_path, "running")  # held by this live process
+    assert clear_stale_locks(tmp_path) == 1
+    assert [p.name for p in (tmp_path / "runs").glob("*.lock")] == ["running.lock"]
+    release_lock(tmp_path, "running")
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no such process, or a zombie nobody has reaped yet (an orphan's new parent may not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads process states from /proc")
+def test_workers_stop_when_their_sweep_is_killed(tmp_path):
+    """SIGKILL the sweep alone (not its process group): its worker notices and stops, releasing its lock."""
+    endless = tmp_path / "endless.yaml"
+    endless.write_text(ENDLESS_SUITE)
+    results = tmp_path / "r"
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
+        worker = int(locks[0].read_text().rsplit(":", 1)[1])
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        wait_for(lambda: _gone(worker), f"worker {worker} to stop after its sweep died", timeout=60)
+        assert not list((results / "runs").glob("*.lock"))  # it unwound its run before exiting
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left, so a failure leaves nothing running
+        except ProcessLookupError:
+            pass
 
 
 @pytest.mark.slow
