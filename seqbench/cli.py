@@ -5,7 +5,9 @@ traceback: it ends in one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 from .commands import COMMANDS, Parser
 from .commands.base import apply_data_dir, apply_plugins
@@ -21,8 +23,28 @@ def build_parser() -> Parser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a scheduler's stop), handled as a Ctrl-C is: a sweep stops its workers and
+    releases their locks, so nothing is left running and a resume starts clean."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # Only the main thread may set handlers; an embedding program gets its own handler back.
+    handles = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handles else None
+    try:
+        return _dispatch(argv)
+    finally:
+        if handles:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _dispatch(argv: list[str]) -> int:
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -37,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"seqbench: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("seqbench: terminated; finished runs are saved, run the same command again to resume", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("seqbench: interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
         return 130

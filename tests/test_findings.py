@@ -56,6 +56,15 @@ def test_recall_attention_both_ways():
     assert evaluate(frame([run("recall", "lstm", 8)])).verdict == NOT_MEASURED
 
 
+def test_recall_attention_says_which_recurrent_runs_were_still_improving():
+    rows = [run("recall", "transformer", 32, s, value=1.0, status="solved") for s in (0, 1)]
+    rows += [run("recall", "lstm", 32, s, value=0.5, status="budget-limited" if s else "converged") for s in (0, 1)]
+    rows += [run("recall", "rnn", 32, s, value=0.2) for s in (0, 1)]
+    numbers = FINDINGS.get("recall-attention")(frame(rows)).numbers
+    assert numbers["lstm still improving at the ceiling (a floor)"] == "1/2 seeds"
+    assert not any(key.startswith("rnn still") for key in numbers)
+
+
 def test_ner_bidirectional_both_ways():
     evaluate = FINDINGS.get("ner-bidirectional")
     rows = lambda bi, uni: frame([run("conll2003", "bilstm", 40, s, value=v) for s, v in enumerate(bi)] +  # noqa: E731

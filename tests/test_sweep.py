@@ -263,6 +263,31 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
 
 
 @pytest.mark.slow
+def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path):
+    """`kill <sweep>` (SIGTERM to the parent alone): it stops its workers, releases their locks, says how to resume."""
+    endless = tmp_path / "endless.yaml"
+    endless.write_text(ENDLESS_SUITE)
+    results = tmp_path / "r"
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
+        worker = int(locks[0].read_text().rsplit(":", 1)[1])
+        proc.terminate()
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 143, err
+        assert "run the same command again to resume" in out + err
+        assert "Traceback" not in err, err
+        assert not list((results / "runs").glob("*.lock"))
+        wait_for(lambda: _gone(worker), f"worker {worker} to stop", timeout=30)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.slow
 def test_two_sweeps_at_once_run_each_config_exactly_once(suite_file, tmp_path):
     """Two sweeps on one results directory: every run is done once, by one of them, and no file is lost."""
     results = tmp_path / "shared"
