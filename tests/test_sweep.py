@@ -149,6 +149,24 @@ def test_a_sweep_clears_dead_holders_locks_and_keeps_live_ones(tmp_path):
     release_lock(tmp_path, "running")
 
 
+def _start_endless_sweep(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A two-worker sweep, in its own session, of a suite whose last run never ends on its own."""
+    endless = tmp_path / "endless.yaml"
+    endless.write_text(ENDLESS_SUITE)
+    results = tmp_path / "r"
+    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, results
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Whatever is left of a sweep's session, so a failing test leaves nothing running."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _gone(pid: int) -> bool:
     """Exited: no such process, or a zombie nobody has reaped yet (an orphan's new parent may not)."""
     try:
@@ -161,11 +179,7 @@ def _gone(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads process states from /proc")
 def test_workers_stop_when_their_sweep_is_killed(tmp_path):
     """SIGKILL the sweep alone (not its process group): its worker notices and stops, releasing its lock."""
-    endless = tmp_path / "endless.yaml"
-    endless.write_text(ENDLESS_SUITE)
-    results = tmp_path / "r"
-    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc, results = _start_endless_sweep(tmp_path)
     try:
         locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
         worker = int(locks[0].read_text().rsplit(":", 1)[1])
@@ -174,10 +188,7 @@ def test_workers_stop_when_their_sweep_is_killed(tmp_path):
         wait_for(lambda: _gone(worker), f"worker {worker} to stop after its sweep died", timeout=60)
         assert not list((results / "runs").glob("*.lock"))  # it unwound its run before exiting
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left, so a failure leaves nothing running
-        except ProcessLookupError:
-            pass
+        _kill_group(proc)
 
 
 @pytest.mark.slow
@@ -245,11 +256,7 @@ model: {params: 20000}
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     """Ctrl-C once the first run file is on disk, while the endless run is still going."""
-    endless = tmp_path / "endless.yaml"
-    endless.write_text(ENDLESS_SUITE)
-    results = tmp_path / "r"
-    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, results = _start_endless_sweep(tmp_path)
     wait_for(lambda: _run_files(results), "the first run file", proc=proc)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: the whole process group
     out, err = proc.communicate(timeout=120)
@@ -265,11 +272,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
 @pytest.mark.slow
 def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path):
     """`kill <sweep>` (SIGTERM to the parent alone): it stops its workers, releases their locks, says how to resume."""
-    endless = tmp_path / "endless.yaml"
-    endless.write_text(ENDLESS_SUITE)
-    results = tmp_path / "r"
-    cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, results = _start_endless_sweep(tmp_path)
     try:
         locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
         worker = int(locks[0].read_text().rsplit(":", 1)[1])
@@ -281,10 +284,7 @@ def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path):
         assert not list((results / "runs").glob("*.lock"))
         wait_for(lambda: _gone(worker), f"worker {worker} to stop", timeout=30)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(proc)
 
 
 @pytest.mark.slow
