@@ -18,6 +18,7 @@ from typing import Iterable, Protocol
 from . import __version__
 from .config import RunConfig
 from .errors import UserError
+from .store import suite_record_path
 
 DATA_FIELDS = ("source", "data", "data_hash")  # task-block fields that name the data (as report/frame.py)
 
@@ -73,7 +74,7 @@ def describe_versions(records: list[dict]) -> str:
 
 
 def suite_manifest(results: Path, name: str) -> dict | None:
-    path = Path(results) / "suites" / f"{name}.json"
+    path = suite_record_path(results, name)
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:

@@ -41,6 +41,15 @@ def run_path(results: Path, run_id: str) -> Path:
     return Path(results) / "runs" / f"{run_id}.json"
 
 
+def suite_record_path(results: Path, name: str) -> Path:
+    """results/suites/<name>.json: a suite's record (its version and run ids; see sweep.write_manifest)."""
+    return Path(results) / "suites" / f"{name}.json"
+
+
+def suite_record_paths(results: Path) -> list[Path]:
+    return sorted((Path(results) / "suites").glob("*.json"))
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write to a temporary file in the same directory, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,8 @@ from .errors import UserError
 from .registry import Registry
 from .resume import describe_versions, other_versions, protocol_differences, suite_manifest
 from .snapshot import snapshot_references, write_version
-from .store import CorruptRun, check_writable, finished_ids, load_runs, read_run, run_path, write_json_atomic, write_run
+from .store import (CorruptRun, check_writable, finished_ids, load_runs, read_run, run_path, suite_record_path,
+                    write_json_atomic, write_run)
 from .suite import Chain, Deferred, Suite, load_suite, plan
 from .tasks import find_suite
 
@@ -545,7 +546,7 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
             "path": str(suite_path), "run_ids": sorted(run_ids)}
     if searches:
         data["searches"] = searches
-    write_json_atomic(Path(results) / "suites" / f"{suite.name}.json", data)
+    write_json_atomic(suite_record_path(results, suite.name), data)
 
 
 def refuse_other_protocol(results: Path, suite: Suite, added: tuple[str, ...], runs: list[RunConfig],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..store import suite_record_path
 from .frame import model_rank
 from .section import Section, Text
 from .table import Cell, Table
@@ -90,7 +91,7 @@ def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> 
     """Where a suite's time goes: training minutes per task and model, from its run files."""
     import pandas as pd
 
-    manifest = Path(results) / "suites" / f"{suite}.json"
+    manifest = suite_record_path(results, suite)
     try:
         ids = set(json.loads(manifest.read_text())["run_ids"])
     except (OSError, ValueError, KeyError):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import __version__
 from ..snapshot import read_version
-from ..store import load_runs, write_json_atomic
+from ..store import load_runs, suite_record_paths, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
 from .cost_section import cost_section
@@ -53,7 +53,7 @@ def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
     suites = []
-    for path in sorted((results / "suites").glob("*.json")):
+    for path in suite_record_paths(results):
         try:
             data = json.loads(path.read_text())
             suites.append(f"{data['name']} v{data['version']}")
