@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from ..search import LengthSearch
-from ..selection import choose_lr, median as median_of, search_score
+from ..selection import choose_lr, median as median_of, run_score, search_score
 from ..status import BUDGET_LIMITED, FINISHED, SOLVED, status_of
 from ..store import flatten
 from .numbers import spread
@@ -149,6 +149,7 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
         task = r.get("task", {})
         row["metric"] = task.get("metric")
         row["higher_is_better"] = task.get("higher_is_better", {}).get(task.get("metric"))
+        row["lr_score"] = run_score(r)  # how select_lr compares learning rates: the sweep's rule
         row["solved_threshold"] = task.get("solved")
         row["seq_len"] = task.get("seq_len")
         row["task_version"] = r["config"].get("task_version")
@@ -191,12 +192,9 @@ def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
         finished = group[group["status"].isin(FINISHED)]
         if finished.empty:
             continue
-        metric, higher = finished["metric"].iloc[0], bool(finished["higher_is_better"].iloc[0])
-        sign = 1.0 if higher else -1.0
-        values = group[f"val/{metric}"] if f"val/{metric}" in group else pd.Series(np.nan, index=group.index)
         scores: dict = {}
-        for lr, seed, status, value in zip(group["lr"], group["seed"], group["status"], values):
-            scores.setdefault(lr, {}).setdefault(seed, sign * value if status in FINISHED else None)
+        for lr, seed, score in zip(group["lr"], group["seed"], group["lr_score"]):
+            scores.setdefault(lr, {}).setdefault(seed, score)
         best = choose_lr(scores)
         keep.append(finished[finished["lr"] == best])
     return pd.concat(keep) if keep else ok.iloc[0:0]
