@@ -53,9 +53,12 @@ def positions_section(records: list[dict], out: Path) -> Section | None:
     for p in sorted({x["positions"] for x in rows}):
         mine = [x["best"] for x in rows if x["positions"] == p and x["higher"]]
         scores[p] = float(np.mean(mine)) if mine else float("nan")
-    best = max(scores, key=lambda p: scores[p])
+    top = max(scores.values())
+    # Equal as printed: validation does not decide between them, and the text must not pick one.
+    best = [p for p, s in scores.items() if f"{s:.3f}" == f"{top:.3f}"]
     summary = ", ".join(f"{p} {s:.3f}" for p, s in scores.items())
-    text = (f"Mean best validation score across the tasks and lengths below: {summary}. "
-            f"By validation, **{best}** is the best position encoding here. The main tables use the "
-            "Transformer's default (`model.positions` in its config), recorded in every run file.")
+    verdict = (f"By validation, **{best[0]}** is the best position encoding here." if len(best) == 1 else
+               f"By validation, {', '.join(best)} tie: these runs do not decide between them.")
+    text = (f"Mean best validation score across the tasks and lengths below: {summary}. {verdict} The main "
+            "tables use the Transformer's default (`model.positions` in its config), recorded in every run file.")
     return Section(TITLE, [Text(text), table], figures.positions(records, Path(out)))
