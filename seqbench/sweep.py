@@ -13,7 +13,8 @@ Executors: `local` (worker processes, each with its own torch thread count), `ra
 run function as Ray tasks, for clusters) and `inline` (one run at a time in this process, for
 tests and debugging). All write the same run files. A run's lock file
 (`runs/<id>.lock`, holding the owner's host and pid) keeps two sweeps on one results directory
-from running the same config at the same time; a lock whose owner has died is taken over.
+from running the same config at the same time; a lock whose owner has died is taken over, and
+every such lock is cleared when a sweep starts. Local workers stop when their sweep dies.
 """
 from __future__ import annotations
 
