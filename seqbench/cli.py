@@ -5,6 +5,7 @@ traceback: it ends in one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -65,3 +66,16 @@ def _dispatch(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("seqbench: interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`seqbench cite | head`): not an error of ours. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again; 141 is a shell's SIGPIPE code.
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture): nothing will be flushed to a closed pipe

@@ -1,9 +1,10 @@
 """The CLI: one-line errors with exit code 2, and a real one-run round trip."""
 import json
+import os
 
 import pytest
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 
 
 @pytest.mark.slow
@@ -80,3 +81,19 @@ def test_every_module_in_commands_is_a_registered_subcommand():
     assert set(seqbench.commands.COMMANDS.names()) == modules
     choices = build_parser()._subparsers._group_actions[0].choices
     assert set(choices) == modules
+
+
+def test_a_closed_pipe_on_stdout_is_no_traceback():
+    """`seqbench cite | head`: the reader leaves early; seqbench exits quietly with the shell's SIGPIPE code.
+    (Commands that print through rich, such as `list`, get rich's own quiet exit, code 1.)"""
+    import subprocess
+    import sys
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line
+    try:
+        proc = subprocess.run([sys.executable, "-m", "seqbench", "cite"], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, cwd=REPO, timeout=300)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
