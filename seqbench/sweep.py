@@ -84,16 +84,23 @@ def _link_lock(path: Path, mine: Path) -> bool:
         try:
             os.link(mine, path)
         except FileExistsError:
-            try:
-                holder = path.read_text()
-            except FileNotFoundError:
-                continue
-            if holder and _owner_alive(holder):
+            alive = _holder_alive(path)
+            if alive:
                 return False
-            _remove_stale(path)
+            if alive is not None:  # None: released meanwhile, so just try again
+                _remove_stale(path)
             continue
         return True
     return False
+
+
+def _holder_alive(path: Path) -> bool | None:
+    """Whether the lock's holder is alive; None when the lock is gone. An empty lock counts as dead."""
+    try:
+        holder = path.read_text()
+    except FileNotFoundError:
+        return None
+    return bool(holder) and _owner_alive(holder)
 
 
 def _remove_stale(path: Path) -> bool:
@@ -116,11 +123,7 @@ def clear_stale_locks(results: Path) -> int:
     one: such a run is skipped, and nothing else would remove it. Returns how many were removed."""
     removed = 0
     for path in sorted((Path(results) / "runs").glob("*.lock")):
-        try:
-            holder = path.read_text()
-        except FileNotFoundError:
-            continue
-        if not (holder and _owner_alive(holder)):
+        if _holder_alive(path) is False:
             removed += _remove_stale(path)
     return removed
 

@@ -159,6 +159,12 @@ def _start_endless_sweep(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     return proc, results
 
 
+def _worker_of_a_running_run(proc: subprocess.Popen, results: Path) -> int:
+    """The pid in the first run lock to appear (a lock holds the worker's host:pid)."""
+    locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
+    return int(locks[0].read_text().rsplit(":", 1)[1])
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     """Whatever is left of a sweep's session, so a failing test leaves nothing running."""
     try:
@@ -181,8 +187,7 @@ def test_workers_stop_when_their_sweep_is_killed(tmp_path):
     """SIGKILL the sweep alone (not its process group): its worker notices and stops, releasing its lock."""
     proc, results = _start_endless_sweep(tmp_path)
     try:
-        locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
-        worker = int(locks[0].read_text().rsplit(":", 1)[1])
+        worker = _worker_of_a_running_run(proc, results)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         wait_for(lambda: _gone(worker), f"worker {worker} to stop after its sweep died", timeout=60)
@@ -274,8 +279,7 @@ def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path):
     """`kill <sweep>` (SIGTERM to the parent alone): it stops its workers, releases their locks, says how to resume."""
     proc, results = _start_endless_sweep(tmp_path)
     try:
-        locks = wait_for(lambda: list((results / "runs").glob("*.lock")), "a run in progress", proc=proc)
-        worker = int(locks[0].read_text().rsplit(":", 1)[1])
+        worker = _worker_of_a_running_run(proc, results)
         proc.terminate()
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 143, err
