@@ -215,3 +215,57 @@ def test_main_claims_never_read_a_protocol_with_hf_runs():
              for L in (8, 16, 32) for s in (0, 1, 2)]
     rows += [run("recall", "hf:mamba", 8, protocol="modern", adapter="hf", recurrent=True)]
     assert FINDINGS.get("recall-attention")(frame(rows)).verdict == REPRODUCED
+
+
+def test_findings_read_the_chosen_learning_rate_only():
+    # Seed 0 ran three rates; the two that lost on validation are not more seeds of the model.
+    rows = [run("recall", "transformer", 8, s, value=1.0, status="solved", lr=1e-3, chosen=True) for s in (0, 1, 2)]
+    rows += [run("recall", "lstm", 8, s, value=0.99, status="solved", lr=1e-2, chosen=True) for s in (0, 1, 2)]
+    rows += [run("recall", "lstm", 8, 0, value=v, status="budget-limited", lr=lr, chosen=False)
+             for lr, v in ((1e-3, 0.3), (3e-3, 0.4))]
+    found = FINDINGS.get("recall-attention")(frame(rows))
+    assert found.numbers["lstm accuracy"] == 0.99 and found.verdict == NOT_REPRODUCED
+    assert not any("still improving" in key for key in found.numbers)
+    slopes = lambda chosen_rnn: frame([run("adding", "rnn", 100, 0, slope_init=-0.2, lr=1e-3, chosen=chosen_rnn),  # noqa: E731
+                                       run("adding", "rnn", 100, 0, slope_init=-0.01, lr=1e-2, chosen=not chosen_rnn),
+                                       run("adding", "lstm", 100, slope_init=-0.01, chosen=True),
+                                       run("adding", "gru", 100, slope_init=-0.005, chosen=True)])
+    assert FINDINGS.get("gradient-decay")(slopes(True)).verdict == REPRODUCED
+    assert FINDINGS.get("gradient-decay")(slopes(False)).verdict == NOT_REPRODUCED
+
+
+def test_longest_solved_picks_the_rate_on_the_seeds_all_rates_share():
+    # 1e-3 wins on seed 0, the seed both rates ran (64 > 32): its seed is the answer, although 1e-2's
+    # three-seed median (128) is larger. The sweep chooses the same way.
+    def chain(lr, seed, ability):
+        return [run("adding", "lstm", L, seed, solved=L <= ability, lr=lr, chain=f"{lr}-{seed}", search_max=128)
+                for L in (16, 32, 64, 128)]
+    rows = chain(1e-3, 0, 64) + chain(1e-2, 0, 32) + chain(1e-2, 1, 128) + chain(1e-2, 2, 128)
+    found = longest_solved(pd.DataFrame(rows), "lstm")
+    assert found["lr"] == 1e-3 and found["median"] == 64 and found["seeds"] == 1
+
+
+def _recall_search(abilities: dict, improving: bool = False, top=128):
+    rows = []
+    for m, ability in abilities.items():
+        for s in (0, 1, 2):
+            for L in (8, 16, 32, 64, 128):
+                if L > max(ability, 4) * 2:
+                    break  # a search stops at its first failure
+                ok = L <= ability
+                status = "solved" if ok else ("budget-limited" if improving and s < 2 else "converged")
+                rows.append(run("recall", m, L, s, value=1.0 if ok else 0.4, solved=ok, status=status, lr=1e-3,
+                                chain=f"{m}-{s}", search_max=top, chosen=True))
+    return frame(rows)
+
+
+def test_recall_attention_on_length_searches_compares_longest_solved_lengths():
+    evaluate = FINDINGS.get("recall-attention")
+    # The LSTM solves L=8 and 16 as the Transformer does; the Transformer goes on to the search's max.
+    found = evaluate(_recall_search({"transformer": 128, "lstm": 16, "gru": 0}, improving=True))
+    assert found.verdict == REPRODUCED
+    assert found.numbers["lstm longest solved L (median over seeds)"] == 16
+    assert found.numbers["lstm first failed length still improving at the ceiling (a floor)"] == "2/3 seeds"
+    assert evaluate(_recall_search({"transformer": 32, "lstm": 32})).verdict == NOT_REPRODUCED
+    # A recurrent model that solved the max is not beaten, whatever the medians.
+    assert evaluate(_recall_search({"transformer": 128, "lstm": 128})).verdict == NOT_REPRODUCED

@@ -24,26 +24,12 @@ import pandas as pd
 
 from ..search import LengthSearch, SearchResult
 from ..status import FINISHED, SOLVED, status_of
-from .frame import GROUP, arrow, is_default_recipe, max_solved, passes, runs_frame, select_lr
+from .frame import arrow, chosen_runs, is_default_recipe, main_rows, max_solved, passes, runs_frame
 from .leaderboard import model_name
 from .numbers import metric_range, spread
 from .style import new_figure, palette, panels, plotting, save, seed_points
 
 BAND_NOTE = "points: seeds; band: min–max (n < 3) or 95% t-interval, clipped to the metric's range"
-
-
-def main_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows of each model's default recipe (ablation variants are left to their own section)."""
-    return frame[frame["main"]] if "main" in frame else frame
-
-
-def chosen_runs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The main rows at the learning rate validation chose per group, failed seeds included."""
-    main = main_rows(frame)
-    if main.empty:
-        return main
-    chosen = select_lr(main)[GROUP + ["lr"]].drop_duplicates()
-    return main.merge(chosen, on=GROUP + ["lr"])
 
 
 def _labels(rows: pd.DataFrame) -> pd.Series:

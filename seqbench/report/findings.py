@@ -9,7 +9,12 @@ default recipe in its suite), length, seed, status, value (test primary metric),
 status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / slope_final (the
 gradient-flow probe's fitted ln-norm slope per step) and protocol (see report/protocol.py); and,
 where known, lr, chain (a length search's chain id) and search_max (its longest length); adapter
-('hf' for a transformers model) and recurrent (an hf model's preset says it scans).
+('hf' for a transformers model), recurrent (an hf model's preset says it scans) and chosen (the run is
+of the learning rate validation chose for its task, protocol, model and length: frame.chosen_runs).
+
+Findings that compare metrics read the chosen runs only, as the tables do: with a suite that tunes on
+one seed, the rates that lost on validation are not more seeds. Length searches pick their rate the
+sweep's way (selection.choose_lr on the seeds all rates share).
 
 Claims about the main models read one protocol per task, the one with the most default-recipe
 runs (the leaderboard's main table), so a 25k-parameter ablation rnn never stands in for the main one.
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry import Registry
+from ..selection import choose_lr, median
 
 REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
 GATED = ("lstm", "gru")
@@ -45,7 +51,7 @@ class Finding:
 
 COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved", "solved_step", "clip", "init",
            "nonlinearity", "loss", "slope_init", "slope_final", "protocol", "lr", "chain", "search_max",
-           "adapter", "recurrent")
+           "adapter", "recurrent", "chosen")
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,13 @@ def _main(runs: pd.DataFrame, task: str) -> pd.DataFrame:
     return main[main["protocol"] == protocol]
 
 
+def _chosen(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of each group's chosen learning rate (all runs when the evidence does not say)."""
+    if runs.empty:
+        return runs
+    return runs[[True if c is None or (isinstance(c, float) and math.isnan(c)) else bool(c) for c in runs["chosen"]]]
+
+
 def _chain_limit(chain: pd.DataFrame) -> tuple[int, bool]:
     """(longest length solved below the chain's first unsolved length, censored)."""
     fails = chain.loc[~chain["solved"].astype(bool), "length"]
@@ -97,8 +110,8 @@ def _chain_limit(chain: pd.DataFrame) -> tuple[int, bool]:
 
 def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
     """Per chain (a seed and learning rate's runs, or a length search's chain), the longest length
-    solved below its first unsolved length; the learning rate with the best median over seeds; then
-    the median over its seeds.
+    solved below its first unsolved length; the learning rate the sweep would choose (the best median
+    on the seeds all rates share: selection.choose_lr); then the median over all its seeds.
 
     `censored` when some seed solved every length it tried (fixed lengths) or its search's max.
     None when the model has no finished run here.
@@ -110,12 +123,23 @@ def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
                        else mine["seed"].astype(str), _lr=mine["lr"].fillna(0.0) if "lr" in mine else 0.0,
                        search_max=mine["search_max"] if "search_max" in mine else None)
     per_lr: dict = {}
+    scores: dict = {}
     for (lr, _), chain in mine.groupby(["_lr", "_chain"], sort=True):
-        per_lr.setdefault(lr, []).append(_chain_limit(chain))
-    limits = max(per_lr.values(), key=lambda v: float(np.median([x for x, _ in v])))
+        limit = _chain_limit(chain)
+        per_lr.setdefault(lr, []).append(limit)
+        scores.setdefault(lr, {}).setdefault(chain["seed"].iloc[0], limit[0])
+    lr = choose_lr(scores, median)
+    limits = per_lr[lr]
     per_seed = [x for x, _ in limits]
+    # Per chain of that rate, whether the first length it failed was still improving at the budget's end.
+    stopped = []
+    for _, chain in mine[mine["_lr"] == lr].groupby("_chain", sort=True):
+        fails = chain[~chain["solved"].astype(bool)].sort_values("length")
+        if len(fails):
+            stopped.append(fails["status"].iloc[0] == "budget-limited")
     return {"median": float(np.median(per_seed)), "min": min(per_seed), "max": max(per_seed),
-            "seeds": len(per_seed), "censored": any(c for _, c in limits)}
+            "seeds": len(per_seed), "censored": any(c for _, c in limits), "lr": lr,
+            "failed_while_improving": sum(stopped), "failed": len(stopped)}
 
 
 def _carry_longer(task: str, runs: pd.DataFrame) -> Finding:
@@ -148,13 +172,20 @@ def copy_gating(evidence: Evidence) -> Finding:
 @FINDINGS.register("recall-attention")
 def recall_attention(evidence: Evidence) -> Finding:
     claim = (f"The Transformer solves associative recall (test accuracy >= {RECALL_SOLVED}) where the recurrent "
-             "models do not, at the longest recall length every model ran.")
-    rule = f"reproduced when, at that length, the Transformer's mean accuracy >= {RECALL_SOLVED} and every recurrent model's is below"
+             "models do not: at the longest recall length every model ran or, where lengths were searched, at longer "
+             "lengths than any recurrent model solves.")
+    rule = (f"fixed lengths: reproduced when, at the longest length every model ran, the Transformer's mean accuracy >= "
+            f"{RECALL_SOLVED} and every recurrent model's is below. Length searches: reproduced when the Transformer's "
+            "median longest solved length exceeds every recurrent model's and no recurrent model solved the search's max. "
+            "Beside the verdict: how many recurrent runs stopped while still improving (budget-limited, so a floor)")
     main = _main(evidence.runs, "recall")
     main = main[main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
     models = ["transformer"] + [m for m in RECURRENT if not main.empty and (main["model"] == m).any()]
     if main.empty or not (main["model"] == "transformer").any() or len(models) < 2:
         return Finding("recall-attention", claim, NOT_MEASURED, {}, rule)
+    if main["search_max"].notna().any():
+        return _recall_searched(main, models, claim, rule)
+    main = _chosen(main)
     common = set.intersection(*(set(main.loc[main["model"] == m, "length"]) for m in models))
     if not common:
         return Finding("recall-attention", claim, NOT_MEASURED, {}, rule)
@@ -173,6 +204,21 @@ def recall_attention(evidence: Evidence) -> Finding:
     return Finding("recall-attention", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
+def _recall_searched(main: pd.DataFrame, models: list[str], claim: str, rule: str) -> Finding:
+    """recall-attention on length searches: longest solved lengths, as the gating findings read them."""
+    found = {m: longest_solved(main, m) for m in models}
+    numbers: dict = {}
+    for m, v in found.items():
+        numbers[f"{m} longest solved L (median over seeds)"] = v["median"]
+        numbers[f"{m} censored"] = v["censored"]
+        if m != "transformer" and v["failed_while_improving"]:
+            numbers[f"{m} first failed length still improving at the ceiling (a floor)"] = \
+                f"{v['failed_while_improving']}/{v['failed']} seeds"
+    best = found["transformer"]["median"]
+    ok = all(found[m]["median"] < best and not found[m]["censored"] for m in models[1:])
+    return Finding("recall-attention", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
 MODERN_MARGIN = 0.02  # accuracy points: within this of the Transformer counts as reaching it
 
 
@@ -185,7 +231,7 @@ def recall_modern(evidence: Evidence) -> Finding:
             f"accuracy is more than {MODERN_MARGIN} below the Transformer's, not reproduced when one reaches it; not measured "
             "when the Transformer solved none (on the plateau, there is no accuracy to reach); read on the protocol with the "
             "most such runs")
-    runs = evidence.runs
+    runs = _chosen(evidence.runs)
     recall = runs[(runs["task"] == "recall") & runs["main"].astype(bool)
                   & runs["status"].isin(["solved", "converged", "budget-limited"])] if not runs.empty else runs
     modern = recall[(recall["adapter"] == "hf") & recall["recurrent"].fillna(False).astype(bool)] if not recall.empty else recall
@@ -214,7 +260,7 @@ def recall_modern(evidence: Evidence) -> Finding:
 def ner_bidirectional(evidence: Evidence) -> Finding:
     claim = "bilstm beats lstm in CoNLL-2003 entity F1."
     rule = "reproduced when bilstm's worst seed scores above lstm's best seed (so the gap is beyond seed noise)"
-    main = _main(evidence.runs, "conll2003")
+    main = _chosen(_main(evidence.runs, "conll2003"))
     main = main[main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
     scores = {m: main.loc[main["model"] == m, "value"].dropna() for m in ("bilstm", "lstm")} if not main.empty else {}
     if not scores or any(len(v) == 0 for v in scores.values()):
@@ -230,7 +276,7 @@ def gradient_decay(evidence: Evidence) -> Finding:
              "much less (fitted slopes of ln‖∂L/∂h_t‖ per step).")
     rule = ("reproduced when, on adding at its longest length, the rnn's median slope is negative and at least twice "
             "as steep as each gated model's")
-    main = _main(evidence.runs, "adding")
+    main = _chosen(_main(evidence.runs, "adding"))
     if main.empty or "slope_init" not in main:
         return Finding("gradient-decay", claim, NOT_MEASURED, {}, rule)
     main = main[main["slope_init"].notna()]

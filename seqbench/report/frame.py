@@ -200,6 +200,22 @@ def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(keep) if keep else ok.iloc[0:0]
 
 
+def main_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each model's default recipe (ablation variants are left to their own section)."""
+    return frame[frame["main"]] if "main" in frame else frame
+
+
+def chosen_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The main rows at the learning rate validation chose per group, failed seeds included: what the
+    tables, figures, findings and gradient-flow section all read, so a learning rate that lost on
+    validation never counts as another seed."""
+    main = main_rows(frame)
+    if main.empty:
+        return main
+    chosen = select_lr(main)[GROUP + ["lr"]].drop_duplicates()
+    return main.merge(chosen, on=GROUP + ["lr"])
+
+
 def _median(values) -> float:
     values = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     return float(np.median(values)) if values else float("nan")

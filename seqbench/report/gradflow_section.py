@@ -42,7 +42,8 @@ def _mean_profile(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _groups(records: list[dict]) -> dict[tuple, list[dict]]:
-    """(task, length, model label) -> the default-recipe runs with a profile, all seeds."""
+    """(task, length, model label) -> the default-recipe runs with a profile, all seeds (the caller passes
+    the chosen learning rate's runs: rates that lost on validation are not more seeds)."""
     runs = [r for r in records if isinstance(r.get("gradflow"), dict) and is_default_recipe(r)]
     sizes: dict[tuple, set] = {}
     for r in runs:
