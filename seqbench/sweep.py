@@ -536,18 +536,22 @@ def default_workers_threads(suite_workers: int | None, suite_threads: int | None
 
 
 def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[RunConfig],
-                   chains: list[ChainState], added: tuple[str, ...] | None = None) -> None:
+                   chains: list[ChainState], added: tuple[str, ...] | None = None, complete: bool = False) -> None:
     """results/suites/<name>.json: the suite, its run ids (probes known so far included) and, per
     length-search chain, its probes and the longest length solved (`searches`, see README "Sweeps").
-    `added`: the models of a `--models` sweep, whose entries join those of the suite's other models."""
+    `added`: the models of a `--models` sweep, whose entries join those of the suite's other models.
+    `complete`: the sweep ended with nothing left to run (the report marks an incomplete suite); a
+    `--models` sweep keeps the suite's value."""
     run_ids = {cfg.run_id for cfg in runs} | {p["run_id"] for state in chains for p in state.probes}
     searches = [state.summary() for state in chains]
     if added is not None:
         before = suite_manifest(results, suite.name) or {}
         run_ids |= set(before.get("run_ids", []))
         searches = [s for s in before.get("searches", []) if s.get("model") not in added] + searches
+    if added is not None:
+        complete = bool((suite_manifest(results, suite.name) or {}).get("complete", False))
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
-            "path": str(suite_path), "run_ids": sorted(run_ids)}
+            "path": str(suite_path), "run_ids": sorted(run_ids), "complete": complete}
     if searches:
         data["searches"] = searches
     write_json_atomic(suite_record_path(results, suite.name), data)
@@ -739,6 +743,10 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
                           f"({sum(counts.values())} of {work.known} done this time)")
             raise
     console.print(f"sweep done: {counts}")
+    # Everything runnable ran: the suite is complete unless a group still waits for tuning runs that
+    # another sweep holds.
+    write_manifest(results, suite, suite_path, runs + work.released, chains, added,
+                   complete=not (deferred and work.waiting) and not work.open_chains)
     if deferred:
         waiting = work.waiting
         console.print(f"lr tuning: {len(deferred) - waiting} of {len(deferred)} group(s) released at their chosen lr"

@@ -344,3 +344,18 @@ def test_a_searched_protocol_shows_common_lengths_and_the_search_result(tmp_path
     header = next(line for line in main.splitlines() if line.startswith("| # |"))
     assert "| L=8 | longest solved L |" in header  # only the length every seed of every model ran
     assert "| 1 | gru |" in main and "| 60 [56–≥ 64] |" in main and "| < 8 |" in main
+
+
+def test_a_suite_with_runs_left_is_marked_incomplete(tmp_path):
+    results = tmp_path / "results"
+    write_fixture_runs(results)
+    (results / "suites").mkdir(exist_ok=True)
+    record = {"name": "standard", "version": 1, "run_ids": [], "complete": False}
+    (results / "suites" / "standard.json").write_text(json.dumps(record))
+    write_report(results, results)
+    text = (results / "leaderboard.md").read_text()
+    assert "**Incomplete: the sweep of standard v1 has runs left" in text
+    assert "standard v1 (incomplete)" in text and "Incomplete: the sweep" in (results / "leaderboard.html").read_text()
+    (results / "suites" / "standard.json").write_text(json.dumps({**record, "complete": True}))
+    write_report(results, results)
+    assert "ncomplete" not in (results / "leaderboard.md").read_text()

@@ -81,6 +81,7 @@ def test_resume_skips_finished_runs(suite_file, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")} == mtimes
     manifest = json.loads((results / "suites" / "tiny.json").read_text())
     assert manifest["version"] == 3 and len(manifest["run_ids"]) == 18
+    assert manifest["complete"] is True  # the report marks a suite whose sweep has runs left
 
 
 def _metrics(results: Path) -> dict:
@@ -272,6 +273,8 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     wait_for(lambda: not list((results / "runs").glob("*.lock")), "no lock files left", timeout=10)
     for p in _run_files(results):
         read_run(p)
+    manifests = list((results / "suites").glob("*.json"))
+    assert manifests and json.loads(manifests[0].read_text())["complete"] is False
 
 
 @pytest.mark.slow

@@ -49,6 +49,25 @@ def version_text(version: dict) -> str:
     return f"{suites or '—'} · seqbench {version.get('seqbench', '?')} · commit {commit}"
 
 
+def unfinished_suites(results: Path) -> list[str]:
+    """'name vN' of each suite whose sweep has not ended with nothing left to run (its record says
+    `complete: false`; records from before that key say nothing and are not flagged)."""
+    names = []
+    for path in suite_record_paths(results):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("complete") is False:
+            names.append(f"{data.get('name')} v{data.get('version')}")
+    return names
+
+
+def incomplete_notice(names: list[str]) -> str:
+    return (f"Incomplete: the sweep of {', '.join(names)} has runs left, so these numbers are not final (an open "
+            "length search shows the lengths reached so far). Run the same `seqbench sweep` command to finish it.")
+
+
 def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
@@ -56,7 +75,7 @@ def provenance_block(records: list[dict], results: Path) -> dict:
     for path in suite_record_paths(results):
         try:
             data = json.loads(path.read_text())
-            suites.append(f"{data['name']} v{data['version']}")
+            suites.append(f"{data['name']} v{data['version']}" + (" (incomplete)" if data.get("complete") is False else ""))
         except (OSError, ValueError, KeyError):
             continue
     commits = sorted({f"{r['provenance'].get('git_commit') or 'unknown'}{' (dirty)' if r['provenance'].get('git_dirty') else ''}" for r in records})
@@ -174,6 +193,9 @@ def write_report(results: Path, out: Path) -> dict:
           "Test-split results, one protocol per table. Each cell is the mean over seeds with their min–max "
           "(fewer than 3 seeds) or a 95% t-interval clipped to the metric's range; failed seeds are counted in words. "
           "↑/↓ marks the better direction. See README.md, 'Reading the leaderboard'.", ""]
+    unfinished = unfinished_suites(results)
+    if unfinished:
+        md += [f"**{incomplete_notice(unfinished)}**", ""]
     for task, table in tables.items():
         md += [f"## {task}", "", table.markdown()]
     for kind, (title, about) in GROUPS.items():
@@ -193,7 +215,8 @@ def write_report(results: Path, out: Path) -> dict:
     (out / "leaderboard.md").write_text("\n".join(md))
 
     # HTML: one self-contained page.
-    body = [f"<h1>seqbench leaderboard</h1><p class=note>{html.escape(md[2])}</p>",
+    body = [f"<h1>seqbench leaderboard</h1><p class=note>{html.escape(md[2])}</p>"
+            + (f"<p><strong>{html.escape(incomplete_notice(unfinished))}</strong></p>" if unfinished else ""),
             "<nav>" + " · ".join(f'<a href="#{t}">{t}</a>' for t in tables) + "</nav>"]
     for task, table in tables.items():
         body.append(f'<h2 id="{task}">{task}</h2>' + table.html())
