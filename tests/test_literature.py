@@ -10,7 +10,8 @@ REFS = {"references": [{"id": "x", "claim": "LSTM copies at L=10", "value": 0.95
                         "differences": "theirs is bigger", "verified": True,
                         "cite": {"key": "k2020", "title": "A Paper", "year": 2020, "bibtex": "@misc{k2020}"}}],
         "floors": [{"task": "copy", "models": ["lstm"], "metric": "accuracy", "op": ">=", "value": 0.9, "every_length": True},
-                   {"task": "copy", "models": ["lstm"], "metric": "accuracy", "op": ">=", "value": 0.5}]}
+                   {"task": "copy", "models": ["lstm"], "metric": "accuracy", "op": ">=", "value": 0.5},
+                   {"task": "sst2", "models": ["lstm", "bilstm"], "metric": "accuracy", "op": ">=", "value": 0.81}]}
 
 
 def test_section_sets_our_mean_beside_the_published_number(tmp_path):
@@ -26,6 +27,7 @@ def test_section_sets_our_mean_beside_the_published_number(tmp_path):
     # every length must pass: L=40 averages 0.565 -> missed by 0.335; without every_length the longest length (L=40) is judged
     assert "| copy | lstm | >= 0.900 accuracy | 0.565 (worst of 3 lengths) | **missed by 0.335** |" in text
     assert "| copy | lstm | >= 0.500 accuracy | 0.565 (L=40) | met |" in text
+    assert "| sst2 | lstm, bilstm | >= 0.810 accuracy | — | no runs |" in text  # models named, not a Python list
 
 
 def test_no_snapshot_no_section(tmp_path):

@@ -149,7 +149,9 @@ def floors_table(floors: list[dict], frame: pd.DataFrame, records_by_id: dict, m
             groups = {f"{best} (best)": groups[best]}
         wanted = f"{op} {fmt(bound)} {metric}" + (f" ({floor['note']})" if floor.get("note") else "")
         if not groups:
-            rows.append([Cell(task), Cell(str(floor.get("models"))), Cell(wanted), Cell("—"), Cell("no runs")])
+            models = floor.get("models")
+            named = models if isinstance(models, str) else ", ".join(models or [])
+            rows.append([Cell(task), Cell(named), Cell(wanted), Cell("—"), Cell("no runs")])
         for model, mine in groups.items():
             value = _headline(mine, floor, higher)
             at = "" if len(mine) == 1 else f" (worst of {len(mine)} lengths)" if floor.get("every_length") else f" (L={mine[-1].length})"
