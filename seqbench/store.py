@@ -50,6 +50,20 @@ def suite_record_paths(results: Path) -> list[Path]:
     return sorted((Path(results) / "suites").glob("*.json"))
 
 
+def unfinished_suites(results: Path) -> list[str]:
+    """'name vN' of each suite whose sweep has not ended with nothing left to run (its record says
+    `complete: false`; records from before that key say nothing and are not flagged)."""
+    names = []
+    for path in suite_record_paths(results):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("complete") is False:
+            names.append(f"{data.get('name')} v{data.get('version')}")
+    return names
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write to a temporary file in the same directory, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
 """Versions agree, `seqbench cite` prints BibTeX, and a results directory's VERSION is written and read."""
+import json
 import re
 import subprocess
 import sys
@@ -39,6 +40,19 @@ def test_cite_names_the_leaderboard_version(tmp_path):
     out = cite("--results", str(tmp_path))
     assert out.returncode == 0 and "@misc{seqbench_standard_v1_quick_v2" in out.stdout
     assert re.search(r"commit \w+", out.stdout)
+
+
+def test_cite_says_when_the_leaderboard_is_incomplete(tmp_path):
+    write_version(tmp_path, "standard", 1)
+    (tmp_path / "suites").mkdir()
+    record = {"name": "standard", "version": 1, "run_ids": [], "complete": False}
+    (tmp_path / "suites" / "standard.json").write_text(json.dumps(record))
+    out = cite("--results", str(tmp_path))
+    assert out.returncode == 0 and "incomplete: the sweep of standard v1 has runs left" in out.stdout
+    assert "incomplete" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    (tmp_path / "suites" / "standard.json").write_text(json.dumps({**record, "complete": True}))
+    out = cite("--results", str(tmp_path))
+    assert "incomplete" not in out.stdout + out.stderr
 
 
 def test_cite_without_version_is_one_line_exit_2(tmp_path):

@@ -3,6 +3,7 @@ for the leaderboard version in DIR/VERSION (written by `seqbench sweep`)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from importlib.metadata import metadata
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import yaml
 from ..errors import UserError
 from ..provenance import REPO
 from ..snapshot import read_version
+from ..store import unfinished_suites
 from .base import COMMANDS, Command
 
 CITATION = REPO / "CITATION.cff"
@@ -29,14 +31,15 @@ def software_bibtex(cff: dict) -> str:
     return _entry("software", f"seqbench{cff.get('version', '')}".replace(".", "_"), fields)
 
 
-def leaderboard_bibtex(version: dict, cff: dict, results: Path) -> str:
+def leaderboard_bibtex(version: dict, cff: dict, results: Path, unfinished: list[str] = ()) -> str:
     suites = ", ".join(f"{name} v{v}" for name, v in (version.get("suites") or {}).items())
     key = "seqbench_" + "_".join(f"{name}_v{v}" for name, v in (version.get("suites") or {}).items())
     fields = {"title": f"seqbench leaderboard: {suites}",
               "author": " and ".join("{" + a.get("name", "") + "}" for a in cff.get("authors", [])),
               "year": str(cff.get("date-released", ""))[:4],
               "note": f"seqbench {version.get('seqbench')}, commit {version.get('commit')}"
-                      + (" (dirty)" if version.get("dirty") else "") + f", results directory {results.name}"}
+                      + (" (dirty)" if version.get("dirty") else "") + f", results directory {results.name}"
+                      + (f", incomplete: the sweep of {', '.join(unfinished)} has runs left" if unfinished else "")}
     return _entry("misc", key, fields)
 
 
@@ -65,8 +68,12 @@ def run(args: argparse.Namespace) -> int:
                             f"{args.results}` first, or pass the results directory of a sweep")
     print(software_bibtex(cff))
     if version is not None:
+        unfinished = unfinished_suites(args.results)
+        if unfinished:  # a partial leaderboard's numbers are not final: say so where it is cited
+            print(f"seqbench cite: {', '.join(unfinished)} in {args.results} is incomplete (its sweep has runs "
+                  "left); run the same `seqbench sweep` command to finish it before citing it", file=sys.stderr)
         print()
-        print(leaderboard_bibtex(version, cff, Path(args.results)))
+        print(leaderboard_bibtex(version, cff, Path(args.results), unfinished))
     return 0
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import __version__
 from ..snapshot import read_version
-from ..store import load_runs, suite_record_paths, write_json_atomic
+from ..store import load_runs, suite_record_paths, unfinished_suites, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
 from .cost_section import cost_section
@@ -47,20 +47,6 @@ def version_text(version: dict) -> str:
     suites = ", ".join(f"{name} v{v}" for name, v in (version.get("suites") or {}).items())
     commit = str(version.get("commit") or "unknown")[:12] + (" (dirty)" if version.get("dirty") else "")
     return f"{suites or '—'} · seqbench {version.get('seqbench', '?')} · commit {commit}"
-
-
-def unfinished_suites(results: Path) -> list[str]:
-    """'name vN' of each suite whose sweep has not ended with nothing left to run (its record says
-    `complete: false`; records from before that key say nothing and are not flagged)."""
-    names = []
-    for path in suite_record_paths(results):
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if data.get("complete") is False:
-            names.append(f"{data.get('name')} v{data.get('version')}")
-    return names
 
 
 def incomplete_notice(names: list[str]) -> str:
