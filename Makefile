@@ -41,7 +41,7 @@ bench: $(BIN)/.installed
 # so on a complete checkout it only regenerates the report. The sweep writes results/standard/VERSION.
 standard: $(BIN)/.installed
 	$(BIN)/seqbench sweep tasks/suites/standard.yaml --results results/standard $(if $(WORKERS),--workers $(WORKERS))
-	$(BIN)/seqbench speed --max-length 1024 --results results/standard
+	$(BIN)/seqbench speed --max-length 1024 --results results/standard --keep-existing
 	$(BIN)/seqbench report --results results/standard --out results/standard
 
 # The clipping / nonlinearity / initialisation ablation of the vanilla RNN, and cross-entropy vs MSE (13 minutes on 2 cores).

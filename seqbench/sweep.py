@@ -37,7 +37,7 @@ from .config import TRAINER_VERSION, RunConfig
 from .errors import UserError
 from .registry import Registry
 from .resume import describe_versions, other_versions, protocol_differences, suite_manifest
-from .snapshot import snapshot_references, write_version
+from .snapshot import read_version, snapshot_references, write_version
 from .store import (CorruptRun, check_writable, finished_ids, load_runs, read_run, run_path, suite_record_path,
                     write_json_atomic, write_run)
 from .suite import Chain, Deferred, Suite, load_suite, plan
@@ -544,14 +544,14 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
     `--models` sweep keeps the suite's value."""
     run_ids = {cfg.run_id for cfg in runs} | {p["run_id"] for state in chains for p in state.probes}
     searches = [state.summary() for state in chains]
+    state: dict = {"complete": complete}
     if added is not None:
         before = suite_manifest(results, suite.name) or {}
         run_ids |= set(before.get("run_ids", []))
         searches = [s for s in before.get("searches", []) if s.get("model") not in added] + searches
-    if added is not None:
-        complete = bool((suite_manifest(results, suite.name) or {}).get("complete", False))
+        state = {k: before[k] for k in ("complete",) if k in before}  # the suite's own sweep says
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
-            "path": str(suite_path), "run_ids": sorted(run_ids), "complete": complete}
+            "path": str(suite_path), "run_ids": sorted(run_ids), **state}
     if searches:
         data["searches"] = searches
     write_json_atomic(suite_record_path(results, suite.name), data)
@@ -687,8 +687,12 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
         console.print(f"lr tuning: {len(deferred)} group(s) run their lr grid on the tuning seed first; their "
                       f"other seeds run at the lr chosen on validation when it is known")
     write_manifest(results, suite, suite_path, runs, chains, added)
-    if not added:  # a newcomer's sweep ranks against the leaderboard as it is: its VERSION stays
-        write_version(results, suite.name, suite.version)  # what this leaderboard is, for `seqbench cite`
+    # VERSION (what this leaderboard is, for `seqbench cite`) names the code that last ran one of its
+    # runs: written here when it does not name this suite version yet, and after any sweep that ran
+    # something; a sweep that finds everything done leaves it as it is. A newcomer's sweep
+    # (`--models`) ranks against the leaderboard as it is: its VERSION stays.
+    if not added and ((read_version(results) or {}).get("suites") or {}).get(suite.name) != suite.version:
+        write_version(results, suite.name, suite.version)
     snapshot_references(results)  # the literature the report compares with
     counts: dict[str, int] = {}
     probes_run = 0
@@ -742,6 +746,9 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
             console.print(f"[red]interrupted[/]: finished runs are saved; run the same command again to resume "
                           f"({sum(counts.values())} of {work.known} done this time)")
             raise
+        finally:
+            if counts and not added:
+                write_version(results, suite.name, suite.version)
     console.print(f"sweep done: {counts}")
     # Everything runnable ran: the suite is complete unless a group still waits for tuning runs that
     # another sweep holds.

@@ -61,6 +61,11 @@ def test_speed_cli(results):
     assert all(p["mfu_train"] > 0 and p["saved_bytes"] > 0 for p in rnn["points"])
     assert rnn["exponent"]["train"] is not None and data["provenance"]["device"] == "cpu"
     assert main(["speed", "--lengths", "0", "--results", str(results)]) == 2
+    # --keep-existing leaves a finished measurement alone (`make standard` on a finished leaderboard).
+    before = (results / "measure" / "speed-cpu.json").read_bytes()
+    assert main(["speed", "--models", "rnn", "--lengths", "8", "--min-run-time", "0.01", "--scale-threads", "1",
+                 "--keep-existing", "--results", str(results)]) == 0
+    assert (results / "measure" / "speed-cpu.json").read_bytes() == before
 
 
 def test_fit_power_law():

@@ -76,7 +76,11 @@ def test_resume_skips_finished_runs(suite_file, tmp_path):
     first = sweep(suite_file, results, workers=2, threads=1, quiet=True)
     assert first["todo"] == 18 and sum(first["counts"].values()) == 18 and set(first["counts"]) <= set(FINISHED)
     mtimes = {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")}
+    # VERSION names the code that made the runs: a sweep that finds them all done keeps it.
+    version = (results / "VERSION").read_text().replace("commit: ", "commit: made-elsewhere-")
+    (results / "VERSION").write_text(version)
     second = sweep(suite_file, results, workers=2, threads=1, quiet=True)
+    assert (results / "VERSION").read_text() == version
     assert second["skipped"] == 18 and second["todo"] == 0
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")} == mtimes
     manifest = json.loads((results / "suites" / "tiny.json").read_text())

@@ -33,6 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-limit-gb", type=float, default=d.memory_limit_gb)
     p.add_argument("--min-run-time", type=float, default=d.min_run_time, help="seconds of timing per point")
     p.add_argument("--device", default=d.device)
+    p.add_argument("--keep-existing", action="store_true",
+                   help="do nothing when <results>/measure/speed-<device>.json exists (`make standard` on a finished leaderboard)")
     add_results_arg(p)
 
 
@@ -53,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
     for key in ("batch_size", "threads", "params"):
         if getattr(args, key) <= 0:
             raise UserError(f"--{key.replace('_', '-')} must be positive")
-    resolve_device(args.device)  # a bad or absent device is one clear error, before any timing
+    device = resolve_device(args.device)  # a bad or absent device is one clear error, before any timing
+    existing = Path(args.results) / "measure" / f"speed-{device.type}.json"
+    if args.keep_existing and existing.exists():
+        print(f"{existing} exists: kept (run without --keep-existing to measure again)")
+        return 0
     cfg = SpeedConfig(task=args.task, models=tuple(models), batch_size=args.batch_size, params=args.params,
                       lengths=lengths, max_length=args.max_length, threads=args.threads,
                       scale_threads=args.scale_threads, scale_length=args.scale_length,
