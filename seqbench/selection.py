@@ -4,7 +4,9 @@ only at the chosen rate when a suite tunes on one seed) and the report (which sh
 Each candidate learning rate has a score per seed, higher is better:
 
 - a fixed length: the run's validation primary metric (`val/<metric>`), negated when lower is better;
-- a length search: the longest length the chain solved (`LengthSearch.result`), 0 when none.
+- a length search: the longest length the chain solved (`LengthSearch.result`), 0 when none; rates
+  that tie (every rate failed at the first length, or solved the last) are told apart by the
+  validation score of the chain's longest probe, a length they all ran.
 
 Candidates are compared on the seeds they all share (with one tuning seed, that seed; with a full
 grid, every seed): the mean score for fixed lengths, the median longest length for searches. A failed
@@ -37,17 +39,24 @@ def _usable(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def choose_lr(scores: Scores, aggregate: Callable[[list[float]], float] = statistics.fmean) -> float | None:
+def choose_lr(scores: Scores, aggregate: Callable[[list[float]], float] = statistics.fmean,
+              tiebreak: Scores | None = None) -> float | None:
     """The learning rate with the best `aggregate` of its scores on the shared seeds (higher wins);
-    failed runs are left out of the aggregate, a candidate with none left loses, ties go to the
-    smaller rate. None only when there is no candidate."""
+    failed runs are left out of the aggregate, a candidate with none left loses. Ties go to the
+    best mean `tiebreak` score on the same seeds when given (a search's validation score at its
+    last probe), then to the smaller rate. None only when there is no candidate."""
     if not scores:
         return None
     seeds = shared_seeds(scores)
 
+    def usable(by_seed) -> list[float]:
+        return [float(v) for s, v in (by_seed or {}).items() if s in seeds and _usable(v)]
+
     def key(lr: float) -> tuple:
-        values = [float(v) for s, v in scores[lr].items() if s in seeds and _usable(v)]
-        return (bool(values), aggregate(values) if values else -math.inf, -lr)
+        values = usable(scores[lr])
+        second = usable((tiebreak or {}).get(lr))
+        return (bool(values), aggregate(values) if values else -math.inf,
+                statistics.fmean(second) if second else -math.inf, -lr)
 
     return max(scores, key=key)
 

@@ -303,12 +303,14 @@ class DeferredState:
         run files (fixed lengths) or the chains' probes (searches), so a resumed sweep chooses alike."""
         values: dict[float, float | None] = {}
         if self.group.search is not None:
+            tiebreak = {}
             for lr, chain in self.group.tuning.items():
                 state = chains.get(chain.key)
                 if state is None or not state.done:
                     return None
                 values[lr] = search_score(chain.search, state.solved)
-            chosen = choose_lr({lr: {self.group.seed: v} for lr, v in values.items()}, median)
+                tiebreak[lr] = {self.group.seed: _probe_score(results, max(state.probes, key=lambda p: p["length"]))}
+            chosen = choose_lr({lr: {self.group.seed: v} for lr, v in values.items()}, median, tiebreak)
         else:
             scores = {}
             for lr, cfg in self.group.tuning.items():
@@ -324,6 +326,14 @@ class DeferredState:
                     if scores[lr] is not None else None
             chosen = choose_lr({lr: {self.group.seed: v} for lr, v in scores.items()})
         return {"seed": self.group.seed, "chosen": chosen, "candidates": {f"{lr:g}": v for lr, v in values.items()}}
+
+
+def _probe_score(results: Path, probe: dict) -> float | None:
+    """A probe's validation score (selection.run_score), None when its file is missing or unreadable."""
+    try:
+        return run_score(read_run(run_path(results, probe["run_id"])))
+    except (CorruptRun, OSError):
+        return None
 
 
 class WorkQueue:
@@ -458,6 +468,16 @@ def _worker_init(threads: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
 
 
+def wait_first(futures: list, poll_s: float = 1.0) -> set:
+    """The futures done, once one is. Waits in slices: the kernel may hand a Ctrl-C to one of the
+    pool's threads (the main thread blocks SIGINT during a submit), and Python runs the handler only
+    when the main thread next runs Python code; a wait with no timeout would sleep through it."""
+    while True:
+        done = wait(futures, timeout=poll_s, return_when=FIRST_COMPLETED)[0]
+        if done:
+            return done
+
+
 @EXECUTORS.register("local")
 def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory_limit_mb: int | None = None) -> None:
     import signal
@@ -480,8 +500,7 @@ def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory
 
     try:
         # At most one run per worker in flight, so a probe that becomes ready goes next, not last.
-        _drive(work, {}, submit, lambda futures: wait(futures, return_when=FIRST_COMPLETED)[0],
-               lambda future: future.result(), limit=workers)
+        _drive(work, {}, submit, wait_first, lambda future: future.result(), limit=workers)
     except BaseException:
         for process in list((pool._processes or {}).values()):
             process.terminate()  # SIGTERM: the worker unwinds, its lock is released, no file is partial

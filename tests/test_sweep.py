@@ -281,6 +281,24 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert manifests and json.loads(manifests[0].read_text())["complete"] is False
 
 
+def test_a_ctrl_c_that_lands_in_another_thread_still_stops_the_wait():
+    """The kernel may deliver a process group's SIGINT to one of the pool's threads; the main thread,
+    waiting for a run to finish, must still raise KeyboardInterrupt (a plain wait sleeps through it)."""
+    code = ("import signal, threading, time\n"
+            "from concurrent.futures import Future\n"
+            "from seqbench.sweep import wait_first\n"
+            "def poke():\n"
+            "    time.sleep(0.3)\n"
+            "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)\n"
+            "threading.Thread(target=poke).start()\n"
+            "try:\n"
+            "    wait_first([Future()], poll_s=0.2)\n"
+            "except KeyboardInterrupt:\n"
+            "    print('interrupted')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.stdout.strip() == "interrupted", done.stderr
+
+
 @pytest.mark.slow
 def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path):
     """`kill <sweep>` (SIGTERM to the parent alone): it stops its workers, releases their locks, says how to resume."""

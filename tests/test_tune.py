@@ -32,8 +32,10 @@ train: {steps: 6}
 
 # copy: validation accuracy peaks at lr 3e-3 (lstm) and 1e-3 (gru); 1e-2 diverges for lstm.
 VAL = {"lstm": {1e-3: 0.80, 3e-3: 0.95, 1e-2: None}, "gru": {1e-3: 0.90, 3e-3: 0.85, 1e-2: 0.70}}
-# adding: the longest length solved per lr; gru ties 1e-3 and 3e-3 (the smaller wins).
+# adding: the longest length solved per lr; gru ties 1e-3 and 3e-3, and 3e-3 wins on the validation
+# MSE of the longest probe, a length both ran.
 ABILITY = {"lstm": {1e-3: 20, 3e-3: 40, 1e-2: 100}, "gru": {1e-3: 64, 3e-3: 64, 1e-2: 8}}
+VAL_MSE = {"lstm": {1e-3: 0.01, 3e-3: 0.01, 1e-2: 0.01}, "gru": {1e-3: 0.02, 3e-3: 0.01, 1e-2: 0.3}}
 
 
 def suite_file(tmp_path, text: str = SUITE) -> Path:
@@ -60,7 +62,8 @@ class FakeTrainer:
             task = {"name": "copy", "metric": "accuracy", "higher_is_better": {"accuracy": True}}
         else:
             status = SOLVED if cfg.length <= ABILITY[model][lr] else CONVERGED
-            metrics, task = {}, {"name": "adding", "metric": "mse", "higher_is_better": {"mse": False}}
+            metrics = {"val/mse": VAL_MSE[model][lr], "test/mse": VAL_MSE[model][lr]}
+            task = {"name": "adding", "metric": "mse", "higher_is_better": {"mse": False}}
         record = fake_trainer_record(cfg, status, metrics, task, search=search, lr_selection=lr_selection)
         return record, write_run(results, record)
 
@@ -135,7 +138,8 @@ def test_sweep_releases_the_other_seeds_at_the_chosen_lr_only(monkeypatch, tmp_p
             assert {lr for t, m, L, lr, s in runs if (t, m, L, s) == ("copy", "gru", length, seed)} == {1e-3}
     for seed in (1, 2):
         assert {lr for t, m, L, lr, s in runs if (t, m, s) == ("adding", "lstm", seed)} == {1e-2}
-        assert {lr for t, m, L, lr, s in runs if (t, m, s) == ("adding", "gru", seed)} == {1e-3}  # tie: smaller lr
+        # A tie on the longest solved length: the better validation score at the longest probe.
+        assert {lr for t, m, L, lr, s in runs if (t, m, s) == ("adding", "gru", seed)} == {3e-3}
     assert len(trainer.calls) == len(set(trainer.calls))  # nothing ran twice
     assert summary["deferred"] == 6 and summary["released"] == 6 and summary["released_runs"] == 8
     assert sum(summary["counts"].values()) == len(trainer.calls)
@@ -198,6 +202,10 @@ def test_choose_lr_failed_lose_ties_go_to_the_smaller_lr():
     assert choose_lr({1e-3: {0: 0.9}, 3e-3: {0: 0.9}}) == 1e-3
     assert choose_lr({1e-3: {0: 0.9, 1: 0.8, 2: 0.8}, 3e-3: {0: 0.85}}) == 1e-3  # on seed 0 only
     assert choose_lr({1e-3: {0: 8, 1: 64}, 3e-3: {0: 16, 1: 16}}, median) == 1e-3
+    # Searches that tie (here both failed at the first length) are told apart by the tiebreak score.
+    assert choose_lr({1e-3: {0: 0}, 1e-2: {0: 0}}, median, {1e-3: {0: 0.34}, 1e-2: {0: 0.85}}) == 1e-2
+    assert choose_lr({1e-3: {0: 0}, 1e-2: {0: 0}}, median, {1e-3: {0: 0.34}, 1e-2: {0: None}}) == 1e-3
+    assert choose_lr({1e-3: {0: 8}, 1e-2: {0: 0}}, median, {1e-3: {0: 0.1}, 1e-2: {0: 0.9}}) == 1e-3
     assert run_score({"status": DIVERGED, "metrics": {}}) is None
     assert run_score({"status": CONVERGED, "task": {"metric": "mse", "higher_is_better": {"mse": False}},
                       "metrics": {"val/mse": 0.2}}) == -0.2
@@ -240,6 +248,15 @@ def test_searched_lengths_compare_lrs_on_the_seeds_they_share():
     # With the full grid, every seed counts: 3e-3's median 16 beats 1e-3's 8.
     full = _chains({(1e-3, 0): 32, (1e-3, 1): 8, (1e-3, 2): 8, (3e-3, 0): 16, (3e-3, 1): 16, (3e-3, 2): 16})
     assert longest_solved(full, pd.DataFrame()).iloc[0]["longest"] == 16
+
+
+def test_tied_searches_keep_the_rate_that_validated_better_at_every_length():
+    # Every rate failed at L=8 on seed 0; 1e-2 came closest there, so seeds 1 and 2 ran at 1e-2 and
+    # every length's cell shows them, not seed 0 of whichever rate scored best at that length alone.
+    frame = _chains({(1e-3, 0): 0, (1e-2, 0): 0, (1e-2, 1): 0, (1e-2, 2): 0})
+    frame["lr_score"] = [0.34 if lr == 1e-3 else 0.85 for lr in frame["lr"]]
+    chosen = select_lr(frame)
+    assert chosen["lr"].unique().tolist() == [1e-2] and sorted(chosen["seed"]) == [0, 1, 2]
 
 
 @pytest.mark.slow

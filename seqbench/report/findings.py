@@ -119,6 +119,8 @@ def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
     mine = runs[(runs["model"] == model) & runs["status"].isin(["solved", "converged", "budget-limited"])]
     if mine.empty:
         return None
+    if "chosen" in mine and (mine["chosen"] == True).any():  # noqa: E712 (None: not said)
+        mine = mine[mine["chosen"] == True]  # noqa: E712  the rate the report chose, ties broken on validation
     mine = mine.assign(_chain=mine["chain"].where(mine["chain"].notna(), mine["seed"].astype(str)) if "chain" in mine
                        else mine["seed"].astype(str), _lr=mine["lr"].fillna(0.0) if "lr" in mine else 0.0,
                        search_max=mine["search_max"] if "search_max" in mine else None)

@@ -30,6 +30,7 @@ from .numbers import spread
 from .protocol import describe, protocol_id
 
 GROUP = ["task", "protocol", "model", "variant", "length"]
+ROW = ["task", "protocol", "model", "variant"]  # one row of a table
 DATA_FIELDS = ("source", "data", "data_hash")  # task-block fields that name the data, where a run file has them
 VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal", "positions")
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
@@ -185,10 +186,17 @@ def t_interval(values) -> tuple[float, float, int]:
 def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
     """Keep, per group, the finished runs of the learning rate with the best mean validation metric
     on the seeds all its rates share (selection.choose_lr): with a suite's one tuning seed, that
-    seed; with a full grid, every seed. A failed run counts for its seed but has no score."""
+    seed; with a full grid, every seed. A failed run counts for its seed but has no score.
+
+    Length searches choose once per table row, at every length, the rate the sweep chose: the best
+    median longest solved length (`search_choice`); the other seeds ran only at that rate."""
     ok = frame[frame["status"].isin(FINISHED)]
+    searched_rows = frame["search/chain"].notna() if "search/chain" in frame else pd.Series(False, index=frame.index)
     keep = []
-    for _, group in frame.groupby(GROUP, sort=True, dropna=False):
+    for _, group in frame[searched_rows].groupby(ROW, sort=True, dropna=False):
+        best = search_choice(group)[0]
+        keep.append(group[(group["lr"] == best) & group["status"].isin(FINISHED)])
+    for _, group in frame[~searched_rows].groupby(GROUP, sort=True, dropna=False):
         finished = group[group["status"].isin(FINISHED)]
         if finished.empty:
             continue
@@ -198,6 +206,26 @@ def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
         best = choose_lr(scores)
         keep.append(finished[finished["lr"] == best])
     return pd.concat(keep) if keep else ok.iloc[0:0]
+
+
+def search_choice(chains: pd.DataFrame) -> tuple[float, list[int], LengthSearch]:
+    """For one table row's length-search chains: the learning rate the sweep chose (the best median
+    of LengthSearch.result on the seeds all rates share, ties to the validation score at the chain's
+    longest probe: selection.choose_lr; status `solved` is a validation verdict), that rate's longest
+    solved length per chain, and the search."""
+    per_lr: dict = {}
+    scores: dict = {}
+    tiebreak: dict = {}
+    first = chains.iloc[0]
+    search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
+    for (lr, _), chain in chains.groupby(["lr", "search/chain"], sort=True):
+        score = search_score(search, {int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
+        seed = chain["seed"].iloc[0]
+        per_lr.setdefault(lr, []).append(score)
+        scores.setdefault(lr, {}).setdefault(seed, score)
+        tiebreak.setdefault(lr, {}).setdefault(seed, chain.loc[chain["length"].idxmax(), "lr_score"] if "lr_score" in chain else None)
+    lr = choose_lr(scores, median_of, tiebreak)
+    return lr, per_lr[lr], search
 
 
 def main_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -281,9 +309,6 @@ def passes(value: float, threshold, higher_is_better: bool) -> bool:
     return value >= threshold if higher_is_better else value <= threshold
 
 
-ROW = ["task", "protocol", "model", "variant"]  # one row of a table
-
-
 def max_solved(summary: pd.DataFrame) -> pd.DataFrame:
     """Per (task, protocol, model, variant): the largest length whose mean primary metric passes the
     threshold; `censored` when that is the longest length tried. A length where a run of the chosen
@@ -312,15 +337,7 @@ def _searched(chains: pd.DataFrame) -> dict:
     with the best median on the seeds all rates share (selection.choose_lr; status `solved` is a
     validation verdict), then the median over all its seeds with the min–max. A chain that solved
     nothing counts 0 ("< start")."""
-    per_lr: dict = {}
-    scores: dict = {}
-    first = chains.iloc[0]
-    search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
-    for (lr, _), chain in chains.groupby(["lr", "search/chain"], sort=True):
-        score = search_score(search, {int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
-        per_lr.setdefault(lr, []).append(score)
-        scores.setdefault(lr, {}).setdefault(chain["seed"].iloc[0], score)
-    longest = per_lr[choose_lr(scores, median_of)]
+    longest, search = search_choice(chains)[1:]
     median = float(np.median(longest))
     text = _length_text(median, search.start, search.max)
     if len(longest) > 1 and min(longest) != max(longest):
