@@ -160,8 +160,15 @@ def _start_endless_sweep(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     endless.write_text(ENDLESS_SUITE)
     results = tmp_path / "r"
     cmd = [sys.executable, "-m", "seqbench", "sweep", str(endless), "--results", str(results), "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     return proc, results
+
+
+def _default_sigint() -> None:
+    """A shell's background job (`make test &`, nohup) starts with SIGINT ignored, and Python then
+    installs no Ctrl-C handler; the tests that send Ctrl-C give their sweep a terminal's default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _worker_of_a_running_run(proc: subprocess.Popen, results: Path) -> int:
@@ -295,7 +302,8 @@ def test_a_ctrl_c_that_lands_in_another_thread_still_stops_the_wait():
             "    wait_first([Future()], poll_s=0.2)\n"
             "except KeyboardInterrupt:\n"
             "    print('interrupted')\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO,
+                          preexec_fn=_default_sigint)
     assert done.stdout.strip() == "interrupted", done.stderr
 
 
