@@ -309,18 +309,15 @@ class DeferredState:
                 if state is None or not state.done:
                     return None
                 values[lr] = search_score(chain.search, state.solved)
-                tiebreak[lr] = {self.group.seed: _probe_score(results, max(state.probes, key=lambda p: p["length"]))}
+                longest = max(state.probes, key=lambda p: p["length"])
+                tiebreak[lr] = {self.group.seed: run_score(_tuning_record(results, longest["run_id"]))}
             chosen = choose_lr({lr: {self.group.seed: v} for lr, v in values.items()}, median, tiebreak)
         else:
             scores = {}
             for lr, cfg in self.group.tuning.items():
-                path = run_path(results, cfg.run_id)
-                if not path.exists():
+                if not run_path(results, cfg.run_id).exists():
                     return None
-                try:
-                    record = read_run(path)
-                except CorruptRun:
-                    record = {"status": ERROR}
+                record = _tuning_record(results, cfg.run_id)
                 scores[lr] = run_score(record)
                 values[lr] = record.get("metrics", {}).get(f"val/{record.get('task', {}).get('metric')}") \
                     if scores[lr] is not None else None
@@ -328,12 +325,12 @@ class DeferredState:
         return {"seed": self.group.seed, "chosen": chosen, "candidates": {f"{lr:g}": v for lr, v in values.items()}}
 
 
-def _probe_score(results: Path, probe: dict) -> float | None:
-    """A probe's validation score (selection.run_score), None when its file is missing or unreadable."""
+def _tuning_record(results: Path, run_id: str) -> dict:
+    """A tuning run's file; a missing or corrupt one reads as a failed run, which has no score."""
     try:
-        return run_score(read_run(run_path(results, probe["run_id"])))
+        return read_run(run_path(results, run_id))
     except (CorruptRun, OSError):
-        return None
+        return {"status": ERROR}
 
 
 class WorkQueue:
@@ -568,7 +565,7 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
         before = suite_manifest(results, suite.name) or {}
         run_ids |= set(before.get("run_ids", []))
         searches = [s for s in before.get("searches", []) if s.get("model") not in added] + searches
-        state = {k: before[k] for k in ("complete",) if k in before}  # the suite's own sweep says
+        state = {"complete": before["complete"]} if "complete" in before else {}  # the suite's own sweep says
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
             "path": str(suite_path), "run_ids": sorted(run_ids), **state}
     if searches:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..status import SOLVED, status_of
 from .findings import COLUMNS, Evidence, Finding
-from .frame import adapter_of, chosen_runs, protocol_of, runs_frame
+from .frame import adapter_of, chosen_ids, protocol_of, runs_frame
 from .section import Section, Text, note_section
 from .table import Table
 
@@ -60,7 +60,7 @@ def evidence_of(records: list[dict], results: Path, chosen: set[str] | None = No
     """`chosen`: the run ids at the learning rate validation chose per group (frame.chosen_runs), computed
     here when not given; findings that compare metrics read only those."""
     if chosen is None:
-        chosen = set(chosen_runs(runs_frame(records))["run_id"]) if records else set()
+        chosen = chosen_ids(runs_frame(records)) if records else set()
     runs = pd.DataFrame([{**evidence_row(r), "chosen": r.get("run_id") in chosen} for r in records], columns=list(COLUMNS))
     return Evidence(runs, speed_file(results))
 

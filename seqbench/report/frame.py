@@ -228,6 +228,11 @@ def search_choice(chains: pd.DataFrame) -> tuple[float, list[int], LengthSearch]
     return lr, per_lr[lr], search
 
 
+def chosen_ids(frame: pd.DataFrame) -> set[str]:
+    """The run ids of `chosen_runs`."""
+    return set(chosen_runs(frame)["run_id"]) if not frame.empty else set()
+
+
 def main_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of each model's default recipe (ablation variants are left to their own section)."""
     return frame[frame["main"]] if "main" in frame else frame

@@ -21,7 +21,7 @@ from .ablation_section import ablation_section
 from .cost_section import cost_section
 from .evidence import evidence_of, findings_json, findings_section
 from .findings import evaluate_findings
-from .frame import ROW, chosen_runs, longest_solved, missing_fields, runs_frame, summarise
+from .frame import ROW, chosen_ids, longest_solved, missing_fields, runs_frame, summarise
 from .gradflow_section import gradflow_section
 from .leaderboard import Board, boards, failures_table
 from .positions_section import positions_section
@@ -84,7 +84,7 @@ def provenance_block(records: list[dict], results: Path) -> dict:
 def sections(records: list[dict], results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
     frame = runs_frame(records)
-    chosen = set(chosen_runs(frame)["run_id"]) if not frame.empty else set()
+    chosen = chosen_ids(frame)
     found = [modern_section(frame, summarise(frame) if not frame.empty else pd.DataFrame()),
              lm_section(records, out), gradflow_section([r for r in records if r["run_id"] in chosen], out),
              ablation_section(frame),
@@ -142,7 +142,7 @@ def write_report(results: Path, out: Path) -> dict:
     boards_ = [] if frame.empty else boards(summary, frame)
     tables: dict[str, Table] = {b.task: b.table for b in boards_ if b.kind == "main"}
     grouped = {kind: [b for b in boards_ if b.kind == kind] for kind in GROUPS}
-    chosen = set(chosen_runs(frame)["run_id"]) if not frame.empty else set()
+    chosen = chosen_ids(frame)
     findings = evaluate_findings(evidence_of(records, results, chosen))
     figs = []
     if not summary.empty:
