@@ -266,6 +266,8 @@ def test_recall_attention_on_length_searches_compares_longest_solved_lengths():
     assert found.verdict == REPRODUCED
     assert found.numbers["lstm longest solved L (median over seeds)"] == 16
     assert found.numbers["lstm first failed length still improving at the ceiling (a floor)"] == "2/3 seeds"
+    # A model that solved nothing reads as below the shortest length tried, not as a length of 0.
+    assert found.numbers["gru longest solved L (median over seeds)"] == "< 8"
     assert evaluate(_recall_search({"transformer": 32, "lstm": 32})).verdict == NOT_REPRODUCED
     # A recurrent model that solved the max is not beaten, whatever the medians.
     assert evaluate(_recall_search({"transformer": 128, "lstm": 128})).verdict == NOT_REPRODUCED

@@ -141,7 +141,16 @@ def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
             stopped.append(fails["status"].iloc[0] == "budget-limited")
     return {"median": float(np.median(per_seed)), "min": min(per_seed), "max": max(per_seed),
             "seeds": len(per_seed), "censored": any(c for _, c in limits), "lr": lr,
-            "failed_while_improving": sum(stopped), "failed": len(stopped)}
+            "failed_while_improving": sum(stopped), "failed": len(stopped),
+            "shortest": int(mine.loc[mine["_lr"] == lr, "length"].min())}
+
+
+def longest_text(found: dict | None) -> float | str | None:
+    """The median longest solved length as a reader should see it: a median of 0 (most seeds solved
+    nothing) is shown as below the shortest length tried, e.g. "< 8", not as a length of 0."""
+    if found is None:
+        return None
+    return found["median"] if found["median"] > 0 else f"< {found['shortest']}"
 
 
 def _carry_longer(task: str, runs: pd.DataFrame) -> Finding:
@@ -149,7 +158,7 @@ def _carry_longer(task: str, runs: pd.DataFrame) -> Finding:
     fid = f"{task}-gating"
     main = _main(runs, task)
     found = {m: longest_solved(main, m) for m in ("rnn",) + GATED}
-    numbers = {f"{m} longest solved L (median over seeds)": (v["median"] if v else None) for m, v in found.items()}
+    numbers = {f"{m} longest solved L (median over seeds)": longest_text(v) for m, v in found.items()}
     numbers.update({f"{m} censored": v["censored"] for m, v in found.items() if v})
     rule = "reproduced when both gated models' median longest solved length exceeds the rnn's, and the rnn's is not censored"
     if any(v is None for v in found.values()):
@@ -211,7 +220,7 @@ def _recall_searched(main: pd.DataFrame, models: list[str], claim: str, rule: st
     found = {m: longest_solved(main, m) for m in models}
     numbers: dict = {}
     for m, v in found.items():
-        numbers[f"{m} longest solved L (median over seeds)"] = v["median"]
+        numbers[f"{m} longest solved L (median over seeds)"] = longest_text(v)
         numbers[f"{m} censored"] = v["censored"]
         if m != "transformer" and v["failed_while_improving"]:
             numbers[f"{m} first failed length still improving at the ceiling (a floor)"] = \
@@ -330,7 +339,7 @@ def relu_identity(evidence: Evidence) -> Finding:
     irnn = runs[(runs["nonlinearity"] == "relu") & (runs["init"] == "identity") & runs["clip"].notna()]
     tanh = runs[(runs["nonlinearity"] == "tanh") & runs["init"].isin(["auto", "default"]) & runs["clip"].notna()]
     a, b = longest_solved(irnn, "rnn"), longest_solved(tanh, "rnn")
-    numbers = {"IRNN longest solved L": a["median"] if a else None, "tanh longest solved L": b["median"] if b else None}
+    numbers = {"IRNN longest solved L": longest_text(a), "tanh longest solved L": longest_text(b)}
     if a is None or b is None:
         return Finding("relu-identity", claim, NOT_MEASURED, numbers, rule)
     return Finding("relu-identity", claim, REPRODUCED if a["median"] > b["median"] else NOT_REPRODUCED, numbers, rule)
