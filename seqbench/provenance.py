@@ -15,15 +15,19 @@ from . import __version__
 REPO = Path(__file__).resolve().parent.parent
 
 
-@functools.lru_cache(maxsize=1)
-def git_state() -> dict:
+# Dirty means the code or protocol differs from the commit: committed results/ that a sweep
+# rewrites, and documentation, change no number, so they do not count.
+NOT_CODE = (":(exclude)results", ":(exclude)*.md")
+
+
+@functools.lru_cache(maxsize=4)
+def git_state(repo: Path = REPO) -> dict:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
     try:
         commit = git("rev-parse", "HEAD")
-        # Dirty means code differs from the commit: committed results/ that a sweep rewrites do not count.
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"))
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", *NOT_CODE))
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}
