@@ -54,6 +54,15 @@ def incomplete_notice(names: list[str]) -> str:
             "length search shows the lengths reached so far). Run the same `seqbench sweep` command to finish it.")
 
 
+def training_time_text(records: list[dict]) -> str:
+    seconds = [r.get("timing", {}).get("train_time_s") for r in records]
+    seconds = [x for x in seconds if isinstance(x, (int, float))]
+    if not seconds:
+        return "—"
+    return (f"{sum(seconds) / 3600:.1f} worker-hours in the training loops of {len(seconds)} runs "
+            "(the sum of timing.train_time_s; test evaluation, probes and data preparation not counted)")
+
+
 def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
@@ -77,6 +86,9 @@ def provenance_block(records: list[dict], results: Path) -> dict:
         "device": ", ".join(sorted({f"{r['provenance'].get('device')} ({r['provenance'].get('device_name')})" for r in records})),
         "threads per run": ", ".join(unique("threads")),
         "runs": str(len(records)),
+        # What the leaderboard cost: the training loops alone (validation included); test evaluation,
+        # probes and data preparation come on top.
+        "training time": training_time_text(records),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
