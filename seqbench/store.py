@@ -50,18 +50,27 @@ def suite_record_paths(results: Path) -> list[Path]:
     return sorted((Path(results) / "suites").glob("*.json"))
 
 
-def unfinished_suites(results: Path) -> list[str]:
-    """'name vN' of each suite whose sweep has not ended with nothing left to run (its record says
-    `complete: false`; records from before that key say nothing and are not flagged)."""
-    names = []
+def suite_records(results: Path) -> list[dict]:
+    """The readable suite records (`suites/<name>.json`) under a results directory, by file name."""
+    records = []
     for path in suite_record_paths(results):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if data.get("complete") is False:
-            names.append(f"{data.get('name')} v{data.get('version')}")
-    return names
+        if isinstance(data, dict):
+            records.append(data)
+    return records
+
+
+def suite_label(record: dict) -> str:
+    return f"{record.get('name')} v{record.get('version')}"
+
+
+def unfinished_suites(results: Path) -> list[str]:
+    """'name vN' of each suite whose sweep has not ended with nothing left to run (its record says
+    `complete: false`; records from before that key say nothing and are not flagged)."""
+    return [suite_label(data) for data in suite_records(results) if data.get("complete") is False]
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import time
 import warnings
 from pathlib import Path
@@ -15,7 +14,7 @@ import pandas as pd
 
 from .. import __version__
 from ..snapshot import read_version
-from ..store import load_runs, suite_record_paths, unfinished_suites, write_json_atomic
+from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
 from .cost_section import cost_section
@@ -66,13 +65,8 @@ def training_time_text(records: list[dict]) -> str:
 def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
-    suites = []
-    for path in suite_record_paths(results):
-        try:
-            data = json.loads(path.read_text())
-            suites.append(f"{data['name']} v{data['version']}" + (" (incomplete)" if data.get("complete") is False else ""))
-        except (OSError, ValueError, KeyError):
-            continue
+    suites = [suite_label(data) + (" (incomplete)" if data.get("complete") is False else "")
+              for data in suite_records(results)]
     commits = sorted({f"{r['provenance'].get('git_commit') or 'unknown'}{' (dirty)' if r['provenance'].get('git_dirty') else ''}" for r in records})
     version = read_version(results) or {}
     return {
