@@ -63,14 +63,16 @@ def suite_records(results: Path) -> list[dict]:
     return records
 
 
-def suite_label(record: dict) -> str:
-    return f"{record.get('name')} v{record.get('version')}"
+def suite_label(name, version) -> str:
+    """A suite as people name it: 'standard v1'."""
+    return f"{name} v{version}"
 
 
 def unfinished_suites(results: Path) -> list[str]:
     """'name vN' of each suite whose sweep has not ended with nothing left to run (its record says
     `complete: false`; records from before that key say nothing and are not flagged)."""
-    return [suite_label(data) for data in suite_records(results) if data.get("complete") is False]
+    return [suite_label(data.get("name"), data.get("version")) for data in suite_records(results)
+            if data.get("complete") is False]
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

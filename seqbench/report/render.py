@@ -43,7 +43,7 @@ def version_text(version: dict) -> str:
     """VERSION as one line: 'standard v1 · seqbench 0.1.0 · commit 0c6fbb6a1b2c'; a dash without one."""
     if not version:
         return "— (no VERSION file: written by `seqbench sweep`)"
-    suites = ", ".join(f"{name} v{v}" for name, v in (version.get("suites") or {}).items())
+    suites = ", ".join(suite_label(name, v) for name, v in (version.get("suites") or {}).items())
     commit = str(version.get("commit") or "unknown")[:12] + (" (dirty)" if version.get("dirty") else "")
     return f"{suites or '—'} · seqbench {version.get('seqbench', '?')} · commit {commit}"
 
@@ -65,7 +65,7 @@ def training_time_text(records: list[dict]) -> str:
 def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
-    suites = [suite_label(data) + (" (incomplete)" if data.get("complete") is False else "")
+    suites = [suite_label(data.get("name"), data.get("version")) + (" (incomplete)" if data.get("complete") is False else "")
               for data in suite_records(results)]
     commits = sorted({f"{r['provenance'].get('git_commit') or 'unknown'}{' (dirty)' if r['provenance'].get('git_dirty') else ''}" for r in records})
     version = read_version(results) or {}
