@@ -155,3 +155,6 @@ def test_gradflow_headline_has_no_empty_panels(tmp_path):
     assert len(fig.axes) == 3 and all(ax.lines for ax in fig.axes)
     section = gradflow_section(records, tmp_path)
     assert section.figures == ["figures/gradflow.png", "figures/gradflow_appendix.png"]
+    # A single-distance profile has no slope and far/near 1 by construction: no table row, one line says so.
+    assert "| recall |" not in section.markdown and "| copy |" in section.markdown
+    assert "Not tabulated: recall." in section.markdown

@@ -62,9 +62,13 @@ def gradflow_section(records: list[dict], out: Path) -> Section:
     groups = _groups(records)
     if not groups:
         return note_section(TITLE, "No run files with gradient-flow profiles (run or sweep with this version of seqbench).")
-    rows = []
+    rows, flat = [], set()
     for (task, length, model) in sorted(groups, key=lambda k: (k[0], k[1], model_rank(k[2]))):
         members = groups[(task, length, model)]
+        if all(len(m["gradflow"].get(stage, {}).get("distance") or []) < 2
+               for m in members for stage in ("init", "final")):
+            flat.add(task)  # one distance: no slope, and far/near is 1 by definition, not a finding
+            continue
         cells = [task, length, model, f"{members[0]['params']['params']:,}", len(members)]
         for stage in ("init", "final"):
             blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
@@ -73,7 +77,11 @@ def gradflow_section(records: list[dict], out: Path) -> Section:
             cells.append(fmt(float(np.mean(slopes)) if slopes else None, ".4f"))
             cells.append(fmt(float(np.exp(np.mean(np.log(ratios)))) if ratios else None, ".2e"))
         rows.append(cells)
-    return Section(TITLE, [Text(ABOUT), Table.of_text(COLUMNS, rows)], figures(groups, Path(out)))
+    parts = [Text(ABOUT), Table.of_text(COLUMNS, rows)] if rows else [Text(ABOUT)]
+    if flat:
+        parts.append(Text(f"Not tabulated: {', '.join(sorted(flat))}. Their runs' profiles have a single "
+                          "distance, so there is no slope, and far/near is 1 by construction."))
+    return Section(TITLE, parts, figures(groups, Path(out)))
 
 
 STAGES = {"init": "at init", "final": "after training"}
