@@ -13,6 +13,7 @@ import torch
 from seqbench.data.batch import IGNORE, Batch
 from seqbench.data.strategies import strategy_frame
 from seqbench.data.synthetic import AddingProblem, AssociativeRecall, CopyMemory
+from seqbench.report.frame import baselines_of
 from seqbench.runner import execute
 from seqbench.tasks import Task, get_task
 
@@ -108,3 +109,12 @@ def test_run_file_carries_the_named_baselines(results):
     assert on_disk["baselines"]["chance"] == on_disk["baseline"]
     assert list(record["baselines"]) == ["chance", "bag of values"]
     assert 0.25 <= on_disk["baselines"]["bag of values"]["accuracy"] <= 1
+
+
+def test_a_character_lm_chance_is_named_for_what_it_is():
+    """CharLM's stored "chance" is the training text's unigram entropy (4.77 bpc on Tiny Shakespeare),
+    not uniform guessing (log2 66 = 6.04): the report must not call it chance."""
+    lm = {"task": {"metric": "bpc"}, "baselines": {"chance": {"bpc": 4.77}, "unigram": {"bpc": 4.85}}}
+    assert baselines_of(lm) == {"unigram entropy of the training text": 4.77, "unigram": 4.85}
+    classifier = {"task": {"metric": "accuracy"}, "baselines": {"chance": {"accuracy": 0.5}}}
+    assert baselines_of(classifier) == {"chance": 0.5}

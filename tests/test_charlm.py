@@ -210,7 +210,7 @@ def test_tiny_run_of_every_causal_model(data, results, model):
     if model == "transformer":
         assert record["model_info"]["causal"] and cfg.model.causal
     section = lm_section([record], results / "report")
-    assert f"| {model} |" in section.markdown and "unigram baseline" in section.markdown
+    assert f"| {model} |" in section.markdown and "unigram entropy of the training text" in section.markdown
     assert (results / "report" / section.figures[0]).exists() and "<pre>" in section.html
 
 

@@ -33,6 +33,7 @@ GROUP = ["task", "protocol", "model", "variant", "length"]
 ROW = ["task", "protocol", "model", "variant"]  # one row of a table
 DATA_FIELDS = ("source", "data", "data_hash")  # task-block fields that name the data, where a run file has them
 VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal", "positions")
+TRAIN_UNIGRAM_ENTROPY = "unigram entropy of the training text"
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
 
 
@@ -84,6 +85,11 @@ def protocol_of(record: dict) -> str:
     return protocol_id(record["config"], {k: task[k] for k in DATA_FIELDS if k in task})
 
 
+# What a run file's "chance" is, where calling it chance would mislead: a character LM's is the unigram
+# entropy of its training text (CharLM.baseline), not uniform guessing (log2 of the vocabulary).
+CHANCE_LABEL = {"bpc": TRAIN_UNIGRAM_ENTROPY}
+
+
 def baselines_of(record: dict) -> dict[str, float]:
     """{strategy: primary-metric score}, chance first. Files from before named strategies carry one
     `baseline` block: it is chance."""
@@ -92,6 +98,8 @@ def baselines_of(record: dict) -> dict[str, float]:
     order = sorted(named, key=lambda name: name != "chance")  # run files store keys sorted: chance goes first again
     scores = {name: float(named[name][metric]) for name in order
               if metric in (named[name] or {}) and named[name][metric] is not None}
+    if "chance" in scores and metric in CHANCE_LABEL:
+        scores = {CHANCE_LABEL[metric] if name == "chance" else name: v for name, v in scores.items()}
     # Where the named strategy is what "chance" already was (copy, the real tasks), one line says it, by name.
     if "chance" in scores and any(n != "chance" and abs(v - scores["chance"]) < 1e-9 for n, v in scores.items()):
         del scores["chance"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..status import FINISHED, status_of
-from .frame import model_rank, runs_frame, select_lr
+from .frame import TRAIN_UNIGRAM_ENTROPY, model_rank, runs_frame, select_lr
 from .leaderboard import model_name
 from .section import Sample, Samples, Section, Text
 from .style import new_figure, palette, plotting, save
@@ -91,7 +91,7 @@ def _task_table(task: str, table: dict[tuple, dict]) -> Table:
         rows.append([Cell(task), Cell(str(key[1])), Cell(key[2]), Cell(bpc, s["bpc"]), Cell(fmt(s["final_bpc"], ".3f")),
                      Cell(f"{s['context']:.0f}", s["context"]), Cell(f"{s['lr']:g}"), Cell(str(s["n"]))])
     baselines = sorted({(k[1], table[k]["baseline"]) for k in keys if table[k]["baseline"] is not None})
-    footer = [[Cell(task), Cell("all"), Cell("unigram baseline"), Cell(fmt(value, ".3f"))] + [Cell("")] * 4
+    footer = [[Cell(task), Cell("all"), Cell(TRAIN_UNIGRAM_ENTROPY), Cell(fmt(value, ".3f"))] + [Cell("")] * 4
               for _, value in baselines[:1]]
     return Table("", COLUMNS, rows, footer=footer)
 
