@@ -359,3 +359,16 @@ def test_a_suite_with_runs_left_is_marked_incomplete(tmp_path):
     (results / "suites" / "standard.json").write_text(json.dumps({**record, "complete": True}))
     write_report(results, results)
     assert "ncomplete" not in (results / "leaderboard.md").read_text()
+
+
+def test_provenance_counts_runs_per_commit_and_says_version_is_one_of_them(tmp_path):
+    from seqbench.report.render import provenance_block
+
+    def record(commit, dirty):
+        return {"provenance": {"git_commit": commit, "git_dirty": dirty}, "timing": {}}
+    (tmp_path / "VERSION").write_text("suites:\n  standard: 1\nseqbench: 0.1.0\ncommit: " + "a" * 40 + "\ndirty: false\n")
+    records = [record("a" * 40, False), record("a" * 40, False), record("b" * 40, True)]
+    block = provenance_block(records, tmp_path)
+    assert block["git commit of the runs"] == "aaaaaaaaaaaa (2 runs), bbbbbbbbbbbb dirty (1 run)"
+    assert "the runs come from 2 commits" in block["leaderboard version"]
+    assert "come from" not in provenance_block(records[:2], tmp_path)["leaderboard version"]

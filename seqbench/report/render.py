@@ -8,6 +8,7 @@ import base64
 import html
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -67,14 +68,20 @@ def provenance_block(records: list[dict], results: Path) -> dict:
         return sorted({str(r["provenance"].get(key)) for r in records})
     suites = [suite_label(data.get("name"), data.get("version")) + (" (incomplete)" if data.get("complete") is False else "")
               for data in suite_records(results)]
-    commits = sorted({f"{r['provenance'].get('git_commit') or 'unknown'}{' (dirty)' if r['provenance'].get('git_dirty') else ''}" for r in records})
+    per_commit = Counter((str(r["provenance"].get("git_commit") or "unknown")[:12], bool(r["provenance"].get("git_dirty")))
+                         for r in records)
     version = read_version(results) or {}
+    # VERSION names the code of the sweep that last wrote it; runs made across several sittings come
+    # from several commits, so the line says so rather than let one commit stand for all.
+    spread_note = (f" (the code of the sweep that last wrote VERSION; the runs come from {len(per_commit)} commits, below)"
+                   if len(per_commit) > 1 and version else "")
     return {
-        "leaderboard version": version_text(version),
+        "leaderboard version": version_text(version) + spread_note,
         "suites": ", ".join(suites) or "—",
         "seqbench (report)": __version__,
         "seqbench (runs)": ", ".join(unique("seqbench")),
-        "git commit of the runs": ", ".join(c[:12] + (" (dirty)" if "dirty" in c else "") for c in commits),
+        "git commit of the runs": ", ".join(f"{commit}{' dirty' if dirty else ''} ({n} run{'s' * (n != 1)})"
+                                            for (commit, dirty), n in sorted(per_commit.items())),
         "torch": ", ".join(unique("torch")),
         "python": ", ".join(unique("python")),
         "device": ", ".join(sorted({f"{r['provenance'].get('device')} ({r['provenance'].get('device_name')})" for r in records})),
