@@ -372,3 +372,10 @@ def test_provenance_counts_runs_per_commit_and_says_version_is_one_of_them(tmp_p
     assert block["git commit of the runs"] == "aaaaaaaaaaaa (2 runs), bbbbbbbbbbbb dirty (1 run)"
     assert "the runs come from 2 commits" in block["leaderboard version"]
     assert "come from" not in provenance_block(records[:2], tmp_path)["leaderboard version"]
+
+
+def test_protocol_text_states_the_stop_tolerance():
+    from seqbench.report.protocol import describe
+    train = {"steps": 4000, "batch_size": 64, "early_stop": True, "patience": 10, "eval_every": 100, "tolerance": 0.05}
+    text = describe({"task": "sst2", "task_version": 2, "model": {"params": 100000}, "train": train})
+    assert text.endswith("early stop (hold 2, patience 10 evaluations of 100 steps, a gain must close 5% of the gap to the ideal)")

@@ -37,7 +37,7 @@ def protocol_id(config: dict, data: dict | None = None) -> str:
 
 
 def describe(config: dict) -> str:
-    """The protocol in words: 'task v1, 50,000 params, ≤ 800 steps × batch 64, early stop (hold 2, patience 5)'."""
+    """The protocol in words: 'task v1, 50,000 params, ≤ 800 steps × batch 64, early stop (hold 2, patience 5 evaluations of 100 steps, a gain must close 1% of the gap to the ideal)'."""
     t = config["train"]
     trainer = f" (trainer v{config['trainer_version']})" if config.get("trainer_version", 1) != 1 else ""
     parts = [f"{config['task']} v{config.get('task_version', 1)}{trainer}", f"{config['model']['params']:,} params",
@@ -45,5 +45,7 @@ def describe(config: dict) -> str:
     if t.get("time_budget_s"):
         parts.append(f"≤ {t['time_budget_s']:g} s")
     if t.get("early_stop"):
-        parts.append(f"early stop (hold {t.get('hold', 2)}, patience {t.get('patience', 5)} evaluations of {t.get('eval_every')} steps)")
+        # The tolerance decides what counts as progress, so it decides a run's status: say it.
+        parts.append(f"early stop (hold {t.get('hold', 2)}, patience {t.get('patience', 5)} evaluations of "
+                     f"{t.get('eval_every')} steps, a gain must close {t.get('tolerance', 0.01):.0%} of the gap to the ideal)")
     return ", ".join(parts)
