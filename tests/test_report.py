@@ -379,3 +379,13 @@ def test_protocol_text_states_the_stop_tolerance():
     train = {"steps": 4000, "batch_size": 64, "early_stop": True, "patience": 10, "eval_every": 100, "tolerance": 0.05}
     text = describe({"task": "sst2", "task_version": 2, "model": {"params": 100000}, "train": train})
     assert text.endswith("early stop (hold 2, patience 10 evaluations of 100 steps, a gain must close 5% of the gap to the ideal)")
+
+
+def test_memory_note_only_where_a_shared_embedding_makes_peaks_agree():
+    from seqbench.report.leaderboard import shared_memory_note
+    sst2 = pd.DataFrame({"peak_mb": [44.97, 44.98, 45.05], "embedding_params": [1898240.0] * 3, "params": [100000.0] * 3})
+    note = shared_memory_note(sst2)
+    assert note.startswith("Peak memory is 45.0–45.0 MB for every model") and "1,898,240 parameters" in note
+    assert shared_memory_note(sst2.assign(peak_mb=[42.7, 86.2, 103.0])) is None  # the models differ: no note
+    assert shared_memory_note(sst2.assign(embedding_params=[4224.0] * 3)) is None  # a small vocabulary
+    assert shared_memory_note(sst2.drop(columns="embedding_params")) is None  # older summaries

@@ -168,6 +168,7 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
         row["grad_norm_max"] = (r.get("grad_norm") or {}).get("max")
         row["init_slope"] = ((r.get("gradflow") or {}).get("init") or {}).get("slope")
         row["peak_mb"] = peak_mb(r)
+        row["embedding_params"] = (r.get("params") or {}).get("params_embedding")
         row["threads"] = r["provenance"].get("threads")
         row["adapter"] = adapter_of(r)
         row["kernel"] = (r.get("model_info") or {}).get("kernel")
@@ -303,7 +304,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
             "solved_s": _median(solved["solved_s"]) if "solved_s" in solved else float("nan"),
             "n_scored": next((int(v) for v in group["n_scored"] if v is not None and not pd.isna(v)), None),
         })
-        for col in ("params", "train_time_s", "eval_tokens_per_s", "seq_len"):
+        for col in ("params", "embedding_params", "train_time_s", "eval_tokens_per_s", "seq_len"):
             values_ = chosen[col].dropna() if col in chosen else []
             row[col] = float(np.mean(values_)) if len(values_) else float("nan")
         row["median_step_ms"] = _median(chosen["median_step_ms"]) if len(chosen) else float("nan")

@@ -23,6 +23,9 @@ from .numbers import BUDGET_MARK, PARTIAL_MARK, Spread, cell_text, fmt, within_n
 from .table import Cell, Table
 
 NOISE_MARK = "≈"
+# The memory note (shared_memory_note): an embedding this many times the model, and peaks this close.
+SHARED_EMBEDDING_RATIO = 5
+PEAK_AGREEMENT = 0.05  # max - min, as a share of the median
 
 
 def fmt_number(value: float, digits: int = 0, suffix: str = "") -> str:
@@ -160,6 +163,22 @@ def baseline_lines(summary: pd.DataFrame, lengths: list, width: int, ranked: boo
             + [Cell("")] * (width - len(lead) - 1 - len(lengths)) for name in names]
 
 
+def shared_memory_note(summary: pd.DataFrame) -> str | None:
+    """Where a token embedding outside the budget dwarfs the models and their peak memories agree,
+    say why the column hardly separates them (the embedding's weights and training state are the
+    same for every model), so that equal numbers are not read as equal models."""
+    if "embedding_params" not in summary:
+        return None
+    peaks, embedding, params = summary["peak_mb"].dropna(), summary["embedding_params"].median(), summary["params"].median()
+    if len(peaks) < 2 or not embedding >= SHARED_EMBEDDING_RATIO * params:
+        return None
+    if peaks.max() - peaks.min() > PEAK_AGREEMENT * peaks.median():
+        return None
+    return (f"Peak memory is {fmt(peaks.min())}–{fmt(peaks.max())} MB for every model: most of it is the token "
+            f"embedding's ({fmt_number(embedding)} parameters, outside the budget and the same for every model) "
+            "weights, gradient and optimizer state, so this column does not separate the models.")
+
+
 def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, ranked: bool) -> str:
     first = summary.iloc[0]
     parts = [f"Protocol `{first['protocol']}`: {first['protocol_text']}."]
@@ -174,6 +193,8 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
                 f"the largest length whose mean passes the task's threshold ({first['solved_threshold']})")
         parts.append(f"Longest solved L: {rule}; `≥ L`: solved the longest length tried (a floor), `< L`: "
                      "nothing solved down to L.")
+    if memory := shared_memory_note(summary):
+        parts.append(memory)
     if PARTIAL_MARK in marks:
         parts.append(f"{PARTIAL_MARK} some seeds failed (counted beside the mean): the mean covers the others.")
     if BUDGET_MARK in marks:
