@@ -158,3 +158,6 @@ def test_gradflow_headline_has_no_empty_panels(tmp_path):
     # A single-distance profile has no slope and far/near 1 by construction: no table row, one line says so.
     assert "| recall |" not in section.markdown and "| copy |" in section.markdown
     assert "Not tabulated: recall." in section.markdown
+    # A stage left empty (None) beside a one-distance profile is still a single-distance run, not a crash.
+    flat = [run("recall", "lstm", 8, 0, 0.9, gradflow={"init": profile(1), "final": None})]
+    assert "Not tabulated: recall." in gradflow_section(flat, tmp_path).markdown

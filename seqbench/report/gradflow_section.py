@@ -65,7 +65,7 @@ def gradflow_section(records: list[dict], out: Path) -> Section:
     rows, flat = [], set()
     for (task, length, model) in sorted(groups, key=lambda k: (k[0], k[1], model_rank(k[2]))):
         members = groups[(task, length, model)]
-        if all(len(m["gradflow"].get(stage, {}).get("distance") or []) < 2
+        if all(len((m["gradflow"].get(stage) or {}).get("distance") or []) < 2
                for m in members for stage in ("init", "final")):
             flat.add(task)  # one distance: no slope, and far/near is 1 by definition, not a finding
             continue
