@@ -19,7 +19,7 @@ from . import __version__
 from .errors import UserError
 from .paths import builtin_tasks_dir
 from .provenance import git_state
-from .store import write_json_atomic
+from .store import suite_label, write_json_atomic
 
 VERSION_FILE = "VERSION"
 REFERENCES_FILE = "references.json"
@@ -34,6 +34,11 @@ def read_version(results: Path) -> dict | None:
     if not isinstance(data, dict):
         raise UserError(f"{path}: not a VERSION file (expected 'suites:', 'seqbench:', 'commit:' lines)")
     return data
+
+
+def version_suites(version: dict) -> str:
+    """The suites a VERSION names, as people name them: 'standard v1, ablation v2' ('' for none)."""
+    return ", ".join(suite_label(name, v) for name, v in (version.get("suites") or {}).items())
 
 
 def write_version(results: Path, suite: str, suite_version: int) -> dict:

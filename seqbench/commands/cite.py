@@ -11,8 +11,8 @@ import yaml
 
 from ..errors import UserError
 from ..provenance import REPO
-from ..snapshot import read_version
-from ..store import suite_label, unfinished_suites
+from ..snapshot import read_version, version_suites
+from ..store import unfinished_suites
 from .base import COMMANDS, Command
 
 CITATION = REPO / "CITATION.cff"
@@ -32,7 +32,7 @@ def software_bibtex(cff: dict) -> str:
 
 
 def leaderboard_bibtex(version: dict, cff: dict, results: Path, unfinished: list[str] = ()) -> str:
-    suites = ", ".join(suite_label(name, v) for name, v in (version.get("suites") or {}).items())
+    suites = version_suites(version)
     key = "seqbench_" + "_".join(f"{name}_v{v}" for name, v in (version.get("suites") or {}).items())
     fields = {"title": f"seqbench leaderboard: {suites}",
               "author": " and ".join("{" + a.get("name", "") + "}" for a in cff.get("authors", [])),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..snapshot import read_version
+from ..snapshot import read_version, version_suites
 from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
@@ -44,7 +44,7 @@ def version_text(version: dict) -> str:
     """VERSION as one line: 'standard v1 · seqbench 0.1.0 · commit 0c6fbb6a1b2c'; a dash without one."""
     if not version:
         return "— (no VERSION file: written by `seqbench sweep`)"
-    suites = ", ".join(suite_label(name, v) for name, v in (version.get("suites") or {}).items())
+    suites = version_suites(version)
     commit = str(version.get("commit") or "unknown")[:12] + (" (dirty)" if version.get("dirty") else "")
     return f"{suites or '—'} · seqbench {version.get('seqbench', '?')} · commit {commit}"
 
