@@ -389,3 +389,47 @@ def test_memory_note_only_where_a_shared_embedding_makes_peaks_agree():
     assert shared_memory_note(sst2.assign(peak_mb=[42.7, 86.2, 103.0])) is None  # the models differ: no note
     assert shared_memory_note(sst2.assign(embedding_params=[4224.0] * 3)) is None  # a small vocabulary
     assert shared_memory_note(sst2.drop(columns="embedding_params")) is None  # older summaries
+
+
+def test_lr_column_marks_a_choice_at_an_end_of_the_grid():
+    from seqbench.report.leaderboard import lr_cell
+    grid = [1e-3, 3e-3, 1e-2]
+    row = lambda lr, grid=grid: pd.DataFrame({"lr": [lr], "lr_grid": [grid]})  # noqa: E731
+    top, at_end = lr_cell(row(1e-2), open_ended=True)
+    assert (top.text, at_end) == ("0.01‡", True)
+    assert lr_cell(row(1e-3), open_ended=True)[1]  # the smallest rate is an end too
+    assert lr_cell(row(3e-3), open_ended=True) [0].text == "0.003"  # bracketed: no mark
+    assert not lr_cell(row(1e-2, [3e-3, 1e-2]), open_ended=True)[1]  # two rates: every choice is an end
+    assert not lr_cell(row(1e-2), open_ended=False)[1]  # a search solved to its ceiling: nothing to gain
+    # A search row's grid is the union over its lengths (a chain at another rate may stop early).
+    lengths = pd.DataFrame({"lr": [1e-2, 1e-2], "lr_grid": [[1e-3, 3e-3, 1e-2], [1e-2]]})
+    assert lr_cell(lengths, open_ended=True) [0].text == "0.01‡"
+
+
+def test_leaderboard_marks_and_explains_a_grid_end(tmp_path):
+    """copy/lstm at L=10 tried 3e-3 (chosen on validation) and 1e-2; a third, worse rate 3e-2 makes the
+    choice the grid's smallest: the cell says so, and the table's note explains the mark."""
+    import copy as copying
+    from seqbench.report.leaderboard import boards
+    write_fixture_runs(tmp_path)
+    records, _ = load_runs(tmp_path)
+    extra = []
+    for r in records:
+        cfg = r["config"]
+        if (cfg["task"], cfg["model"]["name"], cfg["length"], cfg["train"]["lr"]) == ("copy", "lstm", 10, 1e-2):
+            worse = copying.deepcopy(r)
+            worse["config"]["train"]["lr"] = 3e-2
+            worse["run_id"] = r["run_id"][:-3] + "fff"
+            worse["metrics"]["val/accuracy"] = 0.2
+            extra.append(worse)
+    assert extra
+    frame = runs_frame(records + extra)
+    copy_board = next(b for b in boards(summarise(frame), frame) if b.task == "copy" and b.kind == "main")
+    lr_column = copy_board.table.columns.index("lr")
+    lstm = next(row for row in copy_board.table.rows if any(c.text == "lstm" for c in row))
+    assert lstm[lr_column].text == "0.003‡"
+    assert "‡ validation chose the largest or smallest rate of the grid tried" in copy_board.table.note
+    # Without the third rate nothing is an end: no mark, no note.
+    plain = runs_frame(records)
+    plain_board = next(b for b in boards(summarise(plain), plain) if b.task == "copy" and b.kind == "main")
+    assert "‡" not in plain_board.table.note

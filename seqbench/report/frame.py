@@ -291,6 +291,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
             "n_failed_at_lr": int(len(failed_here)) if len(chosen) else 0,
             "failures": ", ".join(f"{s} {c}" for s, c in failed["status"].value_counts().sort_index().items()),
             "lr": lr,
+            "lr_grid": sorted(float(x) for x in group["lr"].dropna().unique()),
             "solved_threshold": group["solved_threshold"].iloc[0],
             "main": bool(group["main"].all()),
             "protocol_text": group["protocol_text"].iloc[0],

@@ -7,7 +7,8 @@ default runs for reference, get an unranked table under "Ablations". No table mi
 
 A cell (report/numbers.py): the mean with the seeds' min–max (n < 3) or a clipped 95% t-interval,
 failed seeds as words with counts (the mean, marked `*`, covers the others), `†` when a seed was
-budget-limited, and `≈ <strategy>` when the score is within noise of a trivial strategy.
+budget-limited, and `≈ <strategy>` when the score is within noise of a trivial strategy. The lr
+column names the rate validation chose, `‡` when it is an end of the grid tried.
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ import pandas as pd
 
 from ..status import FINISHED
 from .frame import arrow, longest_solved
-from .numbers import BUDGET_MARK, PARTIAL_MARK, Spread, cell_text, fmt, within_noise
+from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, within_noise
 from .table import Cell, Table
 
 NOISE_MARK = "≈"
 # The memory note (shared_memory_note): an embedding this many times the model, and peaks this close.
 SHARED_EMBEDDING_RATIO = 5
 PEAK_AGREEMENT = 0.05  # max - min, as a share of the median
+MIN_EDGE_GRID = 3  # with two rates every choice is an end: the mark would say nothing
 
 
 def fmt_number(value: float, digits: int = 0, suffix: str = "") -> str:
@@ -70,6 +72,23 @@ def cell(row) -> tuple[str, str | None]:
     return (f"{text} {NOISE_MARK} {strategy}" if strategy else text), strategy
 
 
+def grid_end(lr: float, grid: list[float]) -> bool:
+    """Whether validation chose the largest or smallest rate of a grid of MIN_EDGE_GRID or more: the
+    grid does not bracket the best rate, so one beyond it might do better."""
+    return len(grid) >= MIN_EDGE_GRID and not math.isnan(lr) and lr in (grid[0], grid[-1])
+
+
+def lr_cell(group: pd.DataFrame, open_ended: bool) -> tuple[Cell, bool]:
+    """The rate(s) validation chose for one table row, and whether one is an end of the row's grid;
+    `open_ended` False (a search that solved its longest length) leaves the end unmarked, since a
+    better rate could not have done more."""
+    rates = sorted({float(lr) for lr in group["lr"] if not math.isnan(lr)})
+    grid = sorted({float(lr) for g in group["lr_grid"] for lr in g})
+    end = open_ended and any(grid_end(lr, grid) for lr in rates)
+    text = ", ".join(f"{lr:g}" for lr in rates) or "—"
+    return Cell(text + (EDGE_MARK if end else ""), rates[0] if rates else math.nan), end
+
+
 def shown_lengths(frame: pd.DataFrame, searched: bool) -> list:
     """Per-length columns. Fixed lengths: every length tried. A search: only the lengths every seed of
     every row ran (usually the search's start), so each column compares like with like; the search's
@@ -102,7 +121,7 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
     multi = searched or summary["length"].nunique() > 1
     length_cols = [f"L={int(L)}" for L in lengths] if multi else [f"test {metric}"]
     columns = (["#"] if ranked else []) + ["model"] + length_cols + (["longest solved L"] if multi else []) + \
-        ["status", "params", "step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s",
+        ["status", "lr", "params", "step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s",
          "peak memory (MB)"]
     best = {}
     for L in lengths:
@@ -125,14 +144,18 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
             marks.update(m for m, on in ((PARTIAL_MARK, sum(r.failed_counts.values()) and r.n),
                                          (BUDGET_MARK, r.n_budget_limited), (NOISE_MARK, strategy)) if on)
             cells.append(Cell(text, sort=r.mean, bold=r.n > 0 and L in best and r.mean == best[L]))
-        reach = 0.0
+        reach, label = 0.0, ""
         if multi:
             mine = longest[(longest["model"] == model) & (longest["variant"] == variant)]
             reach = float(mine["longest"].iloc[0]) if len(mine) else 0.0
-            cells.append(Cell(mine["label"].iloc[0] if len(mine) else "—", sort=reach))
+            label = mine["label"].iloc[0] if len(mine) else "—"
+            cells.append(Cell(label, sort=reach))
+        lr, at_end = lr_cell(group, open_ended=not (searched and label.startswith("≥")))
+        if at_end:
+            marks.add(EDGE_MARK)
         solved_steps = group["solved_step"].dropna()
         solved_s = group["solved_s"].dropna()
-        cells += [Cell(status_text(group)),
+        cells += [Cell(status_text(group)), lr,
                   Cell(fmt_number(group["params"].mean()), group["params"].mean()),
                   Cell(fmt(group["median_step_ms"].median()), group["median_step_ms"].median()),
                   Cell(fmt_number(solved_steps.median()) if len(solved_steps) else "—", solved_steps.median()),
@@ -199,6 +222,10 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
         parts.append(f"{PARTIAL_MARK} some seeds failed (counted beside the mean): the mean covers the others.")
     if BUDGET_MARK in marks:
         parts.append(f"{BUDGET_MARK} still improving when the budget ran out: the number is a floor.")
+    if EDGE_MARK in marks:
+        parts.append(f"{EDGE_MARK} validation chose the largest or smallest rate of the grid tried: the grid does "
+                     "not bracket the best rate, so one beyond it might do better"
+                     + (" (not marked where the search solved its longest length)." if searched else "."))
     if NOISE_MARK in marks:
         parts.append(f"{NOISE_MARK} <strategy>: within noise of that trivial strategy, so not better than it"
                      + (", whatever its rank." if ranked else "."))

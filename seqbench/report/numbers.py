@@ -16,6 +16,7 @@ from scipy import stats
 
 BUDGET_MARK = "†"  # the run was still improving when its budget ran out: the number is a floor
 PARTIAL_MARK = "*"  # some seeds failed: the mean covers the others
+EDGE_MARK = "‡"  # validation chose the grid's largest or smallest learning rate: the grid does not bracket it
 LOSS_MARGIN = 0.02  # a loss within 2% of a trivial strategy's is not counted as beating it
 
 

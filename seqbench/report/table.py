@@ -46,7 +46,7 @@ class Table:
                 out = out.replace(a, b)
             return (out.replace("±", r"$\pm$").replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$")
                     .replace("≤", r"$\leq$").replace("≥", r"$\geq$").replace("—", "---").replace("–", "--")
-                    .replace("×", r"$\times$").replace("†", r"\dag{}").replace("≈", r"$\approx$")
+                    .replace("×", r"$\times$").replace("†", r"\dag{}").replace("‡", r"\ddag{}").replace("≈", r"$\approx$")
                     .replace("·", r"$\cdot$").replace("<", r"$<$").replace(">", r"$>$").replace("`", ""))
 
         def fmt(c: Cell) -> str:
