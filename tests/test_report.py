@@ -433,3 +433,16 @@ def test_leaderboard_marks_and_explains_a_grid_end(tmp_path):
     plain = runs_frame(records)
     plain_board = next(b for b in boards(summarise(plain), plain) if b.task == "copy" and b.kind == "main")
     assert "‡" not in plain_board.table.note
+
+
+def test_wall_clock_joins_overlapping_runs_into_sittings():
+    from seqbench.report.render import wall_clock_text
+    run = lambda end, seconds: {"timing": {"finished_at": end, "train_time_s": seconds}}  # noqa: E731
+    records = [run("2026-11-25T10:10:00Z", 600),   # 10:00-10:10
+               run("2026-11-25T10:15:00Z", 600),   # 10:05-10:15, overlaps the first (two workers)
+               run("2026-11-25T10:30:00Z", 300),   # 10:25-10:30, a 10-minute pause: the same sitting
+               run("2026-11-25T12:00:00Z", 1800),  # 11:30-12:00, a new sitting
+               {"timing": {"train_time_s": 5.0}}]  # no finish time: left out
+    assert wall_clock_text(records).startswith(
+        "1.0 h in 2 sittings, 2026-11-25 10:00 UTC to 2026-11-25 12:00 UTC")
+    assert wall_clock_text([]) == "—"

@@ -9,6 +9,7 @@ import html
 import time
 import warnings
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,7 @@ from .section import Section
 from .table import Table
 
 # summary columns the CSV leaves out (its columns are stable; dicts and lists are not CSV)
-SUMMARY_ONLY = ["higher_is_better", "n_failed_at_lr", "values", "failed_counts", "statuses", "baselines", "protocol_text"]
+SUMMARY_ONLY = ["higher_is_better", "n_failed_at_lr", "lr_grid", "values", "failed_counts", "statuses", "baselines", "protocol_text"]
 GROUPS = {"other": ("Other protocols", "Default-recipe runs of another protocol than the main table's (another suite, "
                     "budget, size or data): ranked among themselves only."),
           "ablation": ("Ablations", "Recipe variants, beside their protocol's default-recipe runs for reference; "
@@ -63,6 +64,40 @@ def training_time_text(records: list[dict]) -> str:
             "(the sum of timing.train_time_s; test evaluation, probes and data preparation not counted)")
 
 
+SITTING_GAP_S = 600  # a pause this long between runs' training starts a new sitting
+
+
+def training_intervals(records: list[dict]) -> list[tuple[datetime, datetime]]:
+    """Each run's training loop as (start, end): end is timing.finished_at, start that less train_time_s."""
+    out = []
+    for r in records:
+        timing = r.get("timing", {})
+        end, seconds = timing.get("finished_at"), timing.get("train_time_s")
+        if isinstance(end, str) and isinstance(seconds, (int, float)):
+            finished = datetime.fromisoformat(end.replace("Z", "+00:00"))
+            out.append((finished - timedelta(seconds=seconds), finished))
+    return sorted(out)
+
+
+def wall_clock_text(records: list[dict]) -> str:
+    """How long the runs took on the clock: the union of their training intervals, in sittings (a gap
+    over SITTING_GAP_S starts one). Parallel workers overlap, so this is less than the worker-hours."""
+    sittings: list[list[datetime]] = []
+    for start, end in training_intervals(records):
+        if sittings and (start - sittings[-1][1]).total_seconds() <= SITTING_GAP_S:
+            sittings[-1][1] = max(sittings[-1][1], end)
+        else:
+            sittings.append([start, end])
+    if not sittings:
+        return "—"
+    hours = sum((end - start).total_seconds() for start, end in sittings) / 3600
+    stamp = "%Y-%m-%d %H:%M UTC"
+    return (f"{hours:.1f} h in {len(sittings)} sitting{'s' * (len(sittings) != 1)}, "
+            f"{sittings[0][0].strftime(stamp)} to {sittings[-1][1].strftime(stamp)} (the union of the runs' "
+            f"training intervals, timing.finished_at less train_time_s; a pause over {SITTING_GAP_S // 60} min "
+            "starts a sitting)")
+
+
 def provenance_block(records: list[dict], results: Path) -> dict:
     def unique(key):
         return sorted({str(r["provenance"].get(key)) for r in records})
@@ -90,6 +125,7 @@ def provenance_block(records: list[dict], results: Path) -> dict:
         # What the leaderboard cost: the training loops alone (validation included); test evaluation,
         # probes and data preparation come on top.
         "training time": training_time_text(records),
+        "training wall-clock": wall_clock_text(records),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
