@@ -10,7 +10,7 @@ SUITE ?= tasks/suites/quick.yaml
 RESULTS ?= results
 WORKERS ?=
 
-.PHONY: bench standard ablation positions test test-fast fuzz perf report clean-venv
+.PHONY: bench standard grid-edges ablation positions test test-fast fuzz perf report clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ standard: $(BIN)/.installed
 	$(BIN)/seqbench sweep tasks/suites/standard.yaml --results results/standard $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench speed --max-length 1024 --results results/standard --keep-existing
 	$(BIN)/seqbench report --results results/standard --out results/standard
+
+# One seed-0 run beyond each end of the standard grid that validation chose (the leaderboard's ‡), beside
+# the rate chosen (tools/grid_edges.py). Resumes results/grid-edges: on a complete checkout, only the table.
+GRID_EDGES = sst2 conll2003 imdb tinyshakespeare recall adding copy
+grid-edges: $(BIN)/.installed
+	for task in $(GRID_EDGES); do \
+		$(BIN)/seqbench sweep tasks/suites/grid-edges/$$task.yaml --results results/grid-edges $(if $(WORKERS),--workers $(WORKERS)) || exit $$?; \
+	done
+	$(BIN)/python tools/grid_edges.py results/standard results/grid-edges
 
 # The clipping / nonlinearity / initialisation ablation of the vanilla RNN, and cross-entropy vs MSE (13 minutes on 2 cores).
 ablation: $(BIN)/.installed

@@ -1,0 +1,77 @@
+"""Beside each seed-0 run beyond an end of the standard grid, the standard runs it extends.
+
+    python tools/grid_edges.py [results/standard] [results/grid-edges]
+
+`make grid-edges` sweeps tasks/suites/grid-edges/*.yaml (one seed-0 run per row whose learning rate
+sits at an end of the standard grid: the leaderboard's ‡) and prints this table: validation (which
+chooses) and test, at every standard rate and at the rate beyond. A row whose rate beyond scores
+better on validation says the grid cut that model short. The grid-edge runs stay out of the
+standard leaderboard: widening its grid is a new protocol version.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from seqbench.store import load_runs
+
+SEARCHED = ("adding", "copy", "recall")  # length searches: compared by their longest solved length
+
+
+def key(record: dict) -> tuple:
+    cfg = record["config"]
+    return cfg["task"], cfg["model"]["name"]
+
+
+def longest_solved(records: list[dict]) -> int:
+    """A seed-0 chain's longest solved length (0 when the first probe failed)."""
+    return max((r["config"]["length"] for r in records if r["status"] == "solved"), default=0)
+
+
+def score(records: list[dict], searched: bool) -> float:
+    """What the sweep chooses by (selection.py): validation, higher better; for a search, the longest solved length."""
+    if searched:
+        return float(longest_solved(records))
+    (r,) = records
+    metric = r["task"]["metric"]
+    value = r["metrics"][f"val/{metric}"]
+    return value if r["task"]["higher_is_better"][metric] else -value
+
+
+def describe(lr: float, records: list[dict], searched: bool) -> str:
+    """'0.01: val 0.798, test 0.802' or, for a search, '0.01: longest solved 16'."""
+    if searched:
+        return f"{lr:g}: longest solved {longest_solved(records) or '< start'}"
+    (r,) = records
+    metric = r["task"]["metric"]
+    return f"{lr:g}: val {r['metrics'][f'val/{metric}']:.4f}, test {r['metrics'][f'test/{metric}']:.4f}"
+
+
+def by_lr(records: list[dict]) -> dict[float, list[dict]]:
+    out: dict = {}
+    for r in records:
+        out.setdefault(r["config"]["train"]["lr"], []).append(r)
+    return out
+
+
+def main(standard: Path, edges: Path) -> None:
+    ours, _ = load_runs(standard)
+    beyond, _ = load_runs(edges)
+    print("| task | model | chosen on validation (seed 0) | beyond the grid (seed 0) | better on validation beyond? |\n"
+          "| --- | --- | --- | --- | --- |")
+    for task_model in sorted({key(r) for r in beyond}):
+        searched = task_model[0] in SEARCHED
+        grid = by_lr([r for r in ours if key(r) == task_model and r["config"]["seed"] == 0])
+        far = by_lr([r for r in beyond if key(r) == task_model])
+        chosen = max(grid, key=lambda lr: score(grid[lr], searched))  # ties aside, as selection.choose_lr
+        best_far = max(far, key=lambda lr: score(far[lr], searched))
+        gain = score(far[best_far], searched) - score(grid[chosen], searched)
+        verdict = (f"**yes** ({gain:+.4g})" if gain > 0 else f"no ({gain:+.4g})") if not searched else \
+            ("**yes**" if gain > 0 else "no")
+        print(f"| {task_model[0]} | {task_model[1]} | {describe(chosen, grid[chosen], searched)} | "
+              f"{describe(best_far, far[best_far], searched)} | {verdict} |")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    main(Path(args[0] if args else "results/standard"), Path(args[1] if len(args) > 1 else "results/grid-edges"))
