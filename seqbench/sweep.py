@@ -324,6 +324,18 @@ class DeferredState:
             chosen = choose_lr({lr: {self.group.seed: v} for lr, v in scores.items()})
         return {"seed": self.group.seed, "chosen": chosen, "candidates": {f"{lr:g}": v for lr, v in values.items()}}
 
+    def pending(self, results: Path, chains: dict[str, ChainState]) -> bool:
+        """Whether the group has work left: its tuning is unfinished, or a run or chain released at the
+        chosen lr is not all on disk. A finished group needs no data, so a fresh clone of a finished
+        leaderboard (which has none) resumes to nothing and rebuilds its report."""
+        selection = self.choose(results, chains)
+        if selection is None:
+            return True
+        work = self.group.release(selection["chosen"])
+        if self.group.search is not None:
+            return any(ChainState(chain).next_probe(results) is not None for chain in work)
+        return any(file_status(results, cfg.run_id) is None for cfg in work)
+
 
 def _tuning_record(results: Path, run_id: str) -> dict:
     """A tuning run's file; a missing or corrupt one reads as a failed run, which has no score."""
@@ -695,9 +707,10 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
     from .estimate import longest_first
     todo = longest_first(todo, results)
     from .tasks import get_task
-    # Missing data fails here, before any worker starts.
+    # Missing data fails here, before any worker starts; work already on disk needs none.
+    by_key = {state.chain.key: state for state in chains}
     for name in sorted({cfg.task for cfg in todo} | {cfg.task for cfg in next_probes if cfg is not None}
-                       | {group.group.task for group in deferred}):
+                       | {group.group.task for group in deferred if group.pending(results, by_key)}):
         get_task(name).prepare()
     if deferred:
         console.print(f"lr tuning: {len(deferred)} group(s) run their lr grid on the tuning seed first; their "

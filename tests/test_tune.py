@@ -280,3 +280,20 @@ def test_tuning_on_the_local_executor_with_real_runs(tmp_path):
     assert set(chosen["lr"]) == {fixed["lr_selection"]["chosen"]} and set(chosen["seed"]) == {0, 1}
     again = sweep(path, results, workers=2, threads=1, executor="local", quiet=True)
     assert again["counts"] == {} and again["released"] == 2
+
+
+def test_a_finished_sweep_needs_no_data(monkeypatch, tmp_path):
+    """A fresh clone of a finished leaderboard has no data: resuming it prepares none and runs nothing."""
+    path, results = suite_file(tmp_path), tmp_path / "r"
+    run_sweep(monkeypatch, path, results, FakeTrainer())
+    prepared: list[str] = []
+    monkeypatch.setattr("seqbench.tasks.Task.prepare", lambda self: prepared.append(self.name))
+    again = FakeTrainer()
+    run_sweep(monkeypatch, path, results, again)
+    assert not again.calls and prepared == []
+    # A released run gone: its task's data is needed again, and checked before anything runs.
+    released = next(p for p in (results / "runs").glob("*.json")
+                    if json.loads(p.read_text())["config"]["seed"] == 1 and json.loads(p.read_text())["config"]["task"] == "copy")
+    released.unlink()
+    run_sweep(monkeypatch, path, results, FakeTrainer())
+    assert prepared == ["copy"]
