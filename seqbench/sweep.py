@@ -581,7 +581,9 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
             "path": str(suite_path), "run_ids": sorted(run_ids), **state}
     if searches:
-        data["searches"] = searches
+        # By chain, not by the order chains were released in: a resumed sweep that finds everything
+        # done writes the same file as the sweep that finished it.
+        data["searches"] = sorted(searches, key=lambda s: s["chain"])
     write_json_atomic(suite_record_path(results, suite.name), data)
 
 

@@ -87,7 +87,7 @@ def test_search_finds_each_ability_and_reports_censoring(monkeypatch, suite_file
 
     # The manifest lists each chain with its probes' run ids; each probe's run file carries its chain.
     manifest = json.loads((results / "suites" / "searchy.json").read_text())
-    assert [s["chain"] for s in manifest["searches"]] == [s["chain"] for s in summary["searches"]]
+    assert [s["chain"] for s in manifest["searches"]] == sorted(s["chain"] for s in summary["searches"])
     records = {r["run_id"]: r for r in load_runs(results)[0]}
     for entry in manifest["searches"]:
         assert {"task", "model", "lr", "grid", "seed", "start", "max", "refine", "probes", "longest",

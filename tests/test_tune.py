@@ -171,6 +171,8 @@ def test_a_killed_sweep_resumes_with_the_same_choice(monkeypatch, tmp_path):
         run_sweep(monkeypatch, path, results, second)
         assert on_disk(results) == on_disk(clean)
         assert len(second.calls) == len(on_disk(clean)) - stop  # nothing done twice
+        # The suite record too, byte for byte: chains are listed by key, not in the order released.
+        assert (results / "suites" / "tuney.json").read_bytes() == (clean / "suites" / "tuney.json").read_bytes()
     again = FakeTrainer()
     summary = run_sweep(monkeypatch, path, clean, again)
     assert not again.calls and summary["released"] == 6
@@ -286,14 +288,33 @@ def test_a_finished_sweep_needs_no_data(monkeypatch, tmp_path):
     """A fresh clone of a finished leaderboard has no data: resuming it prepares none and runs nothing."""
     path, results = suite_file(tmp_path), tmp_path / "r"
     run_sweep(monkeypatch, path, results, FakeTrainer())
+    manifest = (results / "suites" / "tuney.json").read_bytes()
     prepared: list[str] = []
     monkeypatch.setattr("seqbench.tasks.Task.prepare", lambda self: prepared.append(self.name))
     again = FakeTrainer()
     run_sweep(monkeypatch, path, results, again)
     assert not again.calls and prepared == []
+    assert (results / "suites" / "tuney.json").read_bytes() == manifest  # a clone stays clean
     # A released run gone: its task's data is needed again, and checked before anything runs.
     released = next(p for p in (results / "runs").glob("*.json")
                     if json.loads(p.read_text())["config"]["seed"] == 1 and json.loads(p.read_text())["config"]["task"] == "copy")
     released.unlink()
     run_sweep(monkeypatch, path, results, FakeTrainer())
     assert prepared == ["copy"]
+
+
+def test_the_suite_record_lists_chains_by_key_whatever_order_they_finished_in(tmp_path):
+    """Parallel workers release and finish chains in any order; the record must not depend on it."""
+    from seqbench.suite import load_suite, plan
+    from seqbench.sweep import ChainState, write_manifest
+    path = suite_file(tmp_path)
+    suite = load_suite(path)
+    found = plan(suite)
+    states = [ChainState(chain) for chain in found.chains]
+    assert len(states) > 1
+    written = []
+    for order in (states, states[::-1]):
+        results = tmp_path / f"r{len(written)}"
+        write_manifest(results, suite, path, found.runs, order)
+        written.append((results / "suites" / "tuney.json").read_bytes())
+    assert written[0] == written[1]
