@@ -23,7 +23,8 @@ def test_a_rate_beyond_the_grid_that_validation_prefers_is_reported(tmp_path):
             ((1e-3, 0.60, 0.61), (3e-3, 0.70, 0.71), (1e-2, 0.80, 0.79))]
     grid.append(("sst2", "lstm", 64, 1, 3e-3, 0.99, 0.99, "converged"))  # another seed: not compared
     better = table(tmp_path / "better", grid, [("sst2", "lstm", 64, 0, 3e-2, 0.85, 0.70, "converged")])
-    assert better == ["| sst2 | lstm | 0.01: val 0.8000, test 0.7900 | 0.03: val 0.8500, test 0.7000 | **yes** (+0.05) |"]
+    assert better == ["| sst2 | lstm | 0.01: val 0.8000, test 0.7900, converged | 0.03: val 0.8500, test 0.7000, converged | "
+                      "**yes** (+0.05) |"]
     worse = table(tmp_path / "worse", grid, [("sst2", "lstm", 64, 0, 3e-2, 0.55, 0.90, "converged")])
     assert worse[0].endswith("| no (-0.25) |")  # test never decides
 

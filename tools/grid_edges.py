@@ -39,12 +39,12 @@ def score(records: list[dict], searched: bool) -> float:
 
 
 def describe(lr: float, records: list[dict], searched: bool) -> str:
-    """'0.01: val 0.798, test 0.802' or, for a search, '0.01: longest solved 16'."""
+    """'0.01: val 0.798, test 0.802, converged' or, for a search, '0.01: longest solved 16'."""
     if searched:
         return f"{lr:g}: longest solved {longest_solved(records) or '< start'}"
     (r,) = records
     metric = r["task"]["metric"]
-    return f"{lr:g}: val {r['metrics'][f'val/{metric}']:.4f}, test {r['metrics'][f'test/{metric}']:.4f}"
+    return f"{lr:g}: val {r['metrics'][f'val/{metric}']:.4f}, test {r['metrics'][f'test/{metric}']:.4f}, {r['status']}"
 
 
 def by_lr(records: list[dict]) -> dict[float, list[dict]]:
