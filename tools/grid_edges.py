@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from seqbench.report.frame import chosen_runs, runs_frame
 from seqbench.store import load_runs
 
 SEARCHED = ("adding", "copy", "recall")  # length searches: compared by their longest solved length
@@ -41,7 +42,8 @@ def score(records: list[dict], searched: bool) -> float:
 def describe(lr: float, records: list[dict], searched: bool) -> str:
     """'0.01: val 0.798, test 0.802, converged' or, for a search, '0.01: longest solved 16'."""
     if searched:
-        return f"{lr:g}: longest solved {longest_solved(records) or '< start'}"
+        start = (records[0].get("search") or {}).get("start", "start")
+        return f"{lr:g}: longest solved {longest_solved(records) or f'< {start}'}"
     (r,) = records
     metric = r["task"]["metric"]
     return f"{lr:g}: val {r['metrics'][f'val/{metric}']:.4f}, test {r['metrics'][f'test/{metric}']:.4f}, {r['status']}"
@@ -57,13 +59,14 @@ def by_lr(records: list[dict]) -> dict[float, list[dict]]:
 def main(standard: Path, edges: Path) -> None:
     ours, _ = load_runs(standard)
     beyond, _ = load_runs(edges)
+    chosen_lr = {(r.task, r.model): r.lr for r in chosen_runs(runs_frame(ours)).itertuples()}
     print("| task | model | chosen on validation (seed 0) | beyond the grid (seed 0) | better on validation beyond? |\n"
           "| --- | --- | --- | --- | --- |")
     for task_model in sorted({key(r) for r in beyond}):
         searched = task_model[0] in SEARCHED
         grid = by_lr([r for r in ours if key(r) == task_model and r["config"]["seed"] == 0])
         far = by_lr([r for r in beyond if key(r) == task_model])
-        chosen = max(grid, key=lambda lr: score(grid[lr], searched))  # ties aside, as selection.choose_lr
+        chosen = chosen_lr[task_model]  # the leaderboard's choice (selection.choose_lr, ties included)
         best_far = max(far, key=lambda lr: score(far[lr], searched))
         gain = score(far[best_far], searched) - score(grid[chosen], searched)
         verdict = (f"**yes** ({gain:+.4g})" if gain > 0 else f"no ({gain:+.4g})") if not searched else \
