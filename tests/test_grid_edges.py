@@ -9,10 +9,14 @@ from seqbench.store import write_run
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def table(tmp_path, standard_rows, edge_rows) -> list[str]:
+def table(tmp_path, standard_rows, edge_rows, search: dict | None = None) -> list[str]:
+    """`search`: the {start, max, refine} of a length search, written into each probe as the sweep does."""
     for name, rows in (("standard", standard_rows), ("edges", edge_rows)):
         for row in rows:
-            write_run(tmp_path / name, record(*row))
+            run = record(*row)
+            if search is not None:
+                run["search"] = {"chain": f"{row[0]}/{row[1]}/seed{row[3]}/lr{row[4]:g}", "refine": 0, **search}
+            write_run(tmp_path / name, run)
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "grid_edges.py"), str(tmp_path / "standard"),
                           str(tmp_path / "edges")], capture_output=True, text=True, check=True, cwd=ROOT)
     return out.stdout.splitlines()[2:]
@@ -33,5 +37,5 @@ def test_the_longest_solved_length_decides_for_a_search(tmp_path):
     grid = [("copy", "rnn", 10, 0, 1e-3, 0.99, 0.99, "solved"), ("copy", "rnn", 20, 0, 1e-3, 0.5, 0.5, "converged")]
     edge = [("copy", "rnn", 10, 0, 3e-4, 0.99, 0.99, "solved"), ("copy", "rnn", 20, 0, 3e-4, 0.99, 0.99, "solved"),
             ("copy", "rnn", 40, 0, 3e-4, 0.5, 0.5, "budget-limited")]
-    rows = table(tmp_path, grid, edge)
+    rows = table(tmp_path, grid, edge, search={"start": 10, "max": 40})
     assert rows == ["| copy | rnn | 0.001: longest solved 10 | 0.0003: longest solved 20 | **yes** |"]

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from seqbench.report.frame import chosen_runs, runs_frame
+from seqbench.search import LengthSearch, SearchResult
+from seqbench.status import SOLVED
 from seqbench.store import load_runs
-
-SEARCHED = ("adding", "copy", "recall")  # length searches: compared by their longest solved length
 
 
 def key(record: dict) -> tuple:
@@ -24,15 +24,17 @@ def key(record: dict) -> tuple:
     return cfg["task"], cfg["model"]["name"]
 
 
-def longest_solved(records: list[dict]) -> int:
-    """A seed-0 chain's longest solved length (0 when the first probe failed)."""
-    return max((r["config"]["length"] for r in records if r["status"] == "solved"), default=0)
+def search_result(records: list[dict]) -> tuple[SearchResult, int]:
+    """A seed-0 chain's result, read as the sweep reads it (the probes' `search` block), and its start."""
+    block = records[0]["search"]
+    search = LengthSearch(block["start"], block["max"], block["refine"] or 0)
+    return search.result({r["config"]["length"]: r["status"] == SOLVED for r in records}), search.start
 
 
 def score(records: list[dict], searched: bool) -> float:
     """What the sweep chooses by (selection.py): validation, higher better; for a search, the longest solved length."""
     if searched:
-        return float(longest_solved(records))
+        return float(search_result(records)[0].longest or 0)
     (r,) = records
     metric = r["task"]["metric"]
     value = r["metrics"][f"val/{metric}"]
@@ -40,10 +42,10 @@ def score(records: list[dict], searched: bool) -> float:
 
 
 def describe(lr: float, records: list[dict], searched: bool) -> str:
-    """'0.01: val 0.798, test 0.802, converged' or, for a search, '0.01: longest solved 16'."""
+    """'0.01: val 0.798, test 0.802, converged' or, for a search, '0.01: longest solved 16' (the leaderboard's label)."""
     if searched:
-        start = (records[0].get("search") or {}).get("start", "start")
-        return f"{lr:g}: longest solved {longest_solved(records) or f'< {start}'}"
+        result, start = search_result(records)
+        return f"{lr:g}: longest solved {result.label(start)}"
     (r,) = records
     metric = r["task"]["metric"]
     return f"{lr:g}: val {r['metrics'][f'val/{metric}']:.4f}, test {r['metrics'][f'test/{metric}']:.4f}, {r['status']}"
@@ -63,9 +65,9 @@ def main(standard: Path, edges: Path) -> None:
     print("| task | model | chosen on validation (seed 0) | beyond the grid (seed 0) | better on validation beyond? |\n"
           "| --- | --- | --- | --- | --- |")
     for task_model in sorted({key(r) for r in beyond}):
-        searched = task_model[0] in SEARCHED
         grid = by_lr([r for r in ours if key(r) == task_model and r["config"]["seed"] == 0])
         far = by_lr([r for r in beyond if key(r) == task_model])
+        searched = any(r.get("search") for rs in far.values() for r in rs)  # probes of a length search
         chosen = chosen_lr[task_model]  # the leaderboard's choice (selection.choose_lr, ties included)
         best_far = max(far, key=lambda lr: score(far[lr], searched))
         gain = score(far[best_far], searched) - score(grid[chosen], searched)
