@@ -11,6 +11,7 @@ import pytest
 
 from seqbench.config import RunConfig
 from seqbench.store import load_runs, read_run, write_run
+from seqbench.commands.sweep import ConsoleDisplay
 from seqbench.sweep import sweep
 
 from conftest import REPO, run_cli
@@ -50,7 +51,7 @@ def baselines(tmp_path_factory) -> Path:
     """The five baselines' runs of the tiny suite (a stand-in for a copy of results/standard)."""
     where = tmp_path_factory.mktemp("baselines")
     (where / "tiny.yaml").write_text(TINY_SUITE)
-    summary = sweep(where / "tiny.yaml", where / "results", executor="inline", quiet=True)
+    summary = sweep(where / "tiny.yaml", where / "results", executor="inline")
     assert summary["todo"] == len(BASELINES)
     return where
 
@@ -139,8 +140,8 @@ def test_runs_of_another_protocol_version_are_counted_and_run_again(baselines, t
         record["config"]["trainer_version"] = 0
         record["run_id"] = RunConfig.from_dict(record["config"]).run_id
         write_run(results, record)
-    summary = sweep(baselines / "tiny.yaml", results, executor="inline")
+    summary = sweep(baselines / "tiny.yaml", results, executor="inline", display=ConsoleDisplay())
     assert summary["other_versions"] == len(BASELINES) and summary["todo"] == len(BASELINES)
     assert f"{len(BASELINES)} run file(s) (task adding v2 and trainer v0: {len(BASELINES)})" in capsys.readouterr().out
-    again = sweep(baselines / "tiny.yaml", results, executor="inline", quiet=True)
+    again = sweep(baselines / "tiny.yaml", results, executor="inline")
     assert again["todo"] == 0 and again["other_versions"] == 0

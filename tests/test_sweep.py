@@ -73,13 +73,13 @@ def test_bad_suites(tmp_path, text, message):
 @pytest.mark.slow
 def test_resume_skips_finished_runs(suite_file, tmp_path):
     results = tmp_path / "results"
-    first = sweep(suite_file, results, workers=2, threads=1, quiet=True)
+    first = sweep(suite_file, results, workers=2, threads=1)
     assert first["todo"] == 18 and sum(first["counts"].values()) == 18 and set(first["counts"]) <= set(FINISHED)
     mtimes = {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")}
     # VERSION names the code that made the runs: a sweep that finds them all done keeps it.
     version = (results / "VERSION").read_text().replace("commit: ", "commit: made-elsewhere-")
     (results / "VERSION").write_text(version)
-    second = sweep(suite_file, results, workers=2, threads=1, quiet=True)
+    second = sweep(suite_file, results, workers=2, threads=1)
     assert (results / "VERSION").read_text() == version
     assert second["skipped"] == 18 and second["todo"] == 0
     assert {p: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")} == mtimes
@@ -104,7 +104,7 @@ def test_killed_sweep_resumes_with_identical_results(suite_file, tmp_path):
     The moments are events, not delays: a run in progress and none finished, then one more run file,
     then three more; so each kill lands while most of the 18 runs are still to do."""
     clean = tmp_path / "clean"
-    sweep(suite_file, clean, workers=2, threads=1, quiet=True)
+    sweep(suite_file, clean, workers=2, threads=1)
     expected = _metrics(clean)
     killed = tmp_path / "killed"
     cmd = [sys.executable, "-m", "seqbench", "sweep", str(suite_file), "--results", str(killed), "--quiet", "--workers", "2"]
@@ -212,8 +212,8 @@ def test_workers_stop_when_their_sweep_is_killed(tmp_path):
 def test_ray_and_local_write_the_same_files(suite_file, tmp_path):
     pytest.importorskip("ray")
     local, remote = tmp_path / "local", tmp_path / "ray"
-    sweep(suite_file, local, workers=2, threads=1, quiet=True)
-    sweep(suite_file, remote, workers=2, threads=1, executor="ray", quiet=True)
+    sweep(suite_file, local, workers=2, threads=1)
+    sweep(suite_file, remote, workers=2, threads=1, executor="ray")
     import ray
     ray.shutdown()
     assert sorted(p.name for p in (local / "runs").glob("*.json")) == sorted(p.name for p in (remote / "runs").glob("*.json"))
@@ -243,7 +243,7 @@ tasks:
 train: {steps: 4, eval_every: 2, log_every: 2, val_examples: 8, test_examples: 8, eval_batch_size: 8}
 model: {params: 20000}
 """)
-    summary = sweep(path, tmp_path / "r", workers=1, threads=1, quiet=True)
+    summary = sweep(path, tmp_path / "r", workers=1, threads=1)
     assert summary["counts"].pop("oom") == 1 and sum(summary["counts"].values()) == 1
     assert set(summary["counts"]) <= set(FINISHED)
     records, _ = load_runs(tmp_path / "r")

@@ -57,7 +57,7 @@ class FakeTrainer:
 
 def run_sweep(monkeypatch, suite_file, results, trainer, **kw) -> dict:
     monkeypatch.setattr("seqbench.runner.execute", trainer)
-    return sweep(suite_file, results, workers=1, threads=1, executor="inline", quiet=True, **kw)
+    return sweep(suite_file, results, workers=1, threads=1, executor="inline", **kw)
 
 
 def by_model(summary: dict) -> dict:
@@ -139,7 +139,7 @@ def test_work_queue_puts_probes_first_and_its_total_grows(suite_file, tmp_path):
 
 
 def test_dry_run_estimates_searches_as_a_range(monkeypatch, suite_file, tmp_path):
-    summary = sweep(suite_file, tmp_path / "r", workers=2, threads=1, dry_run=True, quiet=True)
+    summary = sweep(suite_file, tmp_path / "r", workers=2, threads=1, dry_run=True)
     assert summary["chains"] == 4 and summary["todo"] == 8
     low, high = summary["estimate_search_s"]
     assert 0 < low < high
@@ -202,12 +202,12 @@ def test_search_on_real_executors_with_real_runs(tmp_path, executor):
                     "train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, "
                     "batch_size: 8, eval_batch_size: 8}\nmodel: {params: 20000}\n")
     results = tmp_path / "r"
-    summary = sweep(path, results, workers=2, threads=1, executor=executor, quiet=True)
+    summary = sweep(path, results, workers=2, threads=1, executor=executor)
     assert summary["chains"] == 2 and summary["probes"] >= 2
     records = load_runs(results)[0]
     assert len(records) == summary["probes"]
     assert all(r["search"]["start"] == 4 and r["search"]["max"] == 8 for r in records)
-    again = sweep(path, results, workers=2, threads=1, executor=executor, quiet=True)
+    again = sweep(path, results, workers=2, threads=1, executor=executor)
     if executor == "ray":
         import ray
         ray.shutdown()

@@ -70,7 +70,7 @@ class FakeTrainer:
 
 def run_sweep(monkeypatch, path, results, trainer, **kw) -> dict:
     monkeypatch.setattr("seqbench.runner.execute", trainer)
-    return sweep(path, results, workers=1, threads=1, executor="inline", quiet=True, **kw)
+    return sweep(path, results, workers=1, threads=1, executor="inline", **kw)
 
 
 def on_disk(results: Path) -> set[tuple]:
@@ -271,7 +271,7 @@ def test_tuning_on_the_local_executor_with_real_runs(tmp_path):
                     "train: {steps: 6, eval_every: 3, log_every: 3, val_examples: 16, test_examples: 16, "
                     "batch_size: 8, eval_batch_size: 8}\nmodel: {params: 20000}\n")
     results = tmp_path / "r"
-    summary = sweep(path, results, workers=2, threads=1, executor="local", quiet=True)
+    summary = sweep(path, results, workers=2, threads=1, executor="local")
     assert summary["released"] == 2 and summary["released_runs"] == 1
     records = load_runs(results)[0]
     released = [r for r in records if r["config"]["seed"] == 1]
@@ -280,7 +280,7 @@ def test_tuning_on_the_local_executor_with_real_runs(tmp_path):
     assert fixed["config"]["train"]["lr"] == fixed["lr_selection"]["chosen"]
     chosen = select_lr(runs_frame([r for r in records if r["config"]["task"] == "copy"]))
     assert set(chosen["lr"]) == {fixed["lr_selection"]["chosen"]} and set(chosen["seed"]) == {0, 1}
-    again = sweep(path, results, workers=2, threads=1, executor="local", quiet=True)
+    again = sweep(path, results, workers=2, threads=1, executor="local")
     assert again["counts"] == {} and again["released"] == 2
 
 

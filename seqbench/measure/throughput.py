@@ -14,7 +14,7 @@ from ..store import load_runs
 from ..data.source import SampledSource
 from ..tasks import get_task
 
-# seqbench.sweep.sweep(suite_path, results, workers=, threads=, quiet=) -> summary dict. Passed in by
+# seqbench.sweep.sweep(suite_path, results, workers=, threads=) -> summary dict. Passed in by
 # the perf command, because measure/ sits below sweep.py in the layers (pyproject's import contracts).
 SweepFn = Callable[..., dict]
 
@@ -62,7 +62,7 @@ def sweep_throughput(quick_suite: Path, run_sweep: SweepFn, workers: int, thread
         for i, label in enumerate(order):
             w, t = modes[label]
             start = time.perf_counter()
-            summary = run_sweep(path, Path(tmp) / f"{label}-{i}", workers=w, threads=t, quiet=True)
+            summary = run_sweep(path, Path(tmp) / f"{label}-{i}", workers=w, threads=t)
             seconds = time.perf_counter() - start
             total = totals[label]
             total["runs"] += summary["todo"]

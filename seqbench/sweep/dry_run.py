@@ -1,0 +1,55 @@
+"""`seqbench sweep --dry-run`: what would run, with a time estimate (a range for length searches)."""
+from __future__ import annotations
+
+from ..suite import Chain
+from .display import Display
+from .plan import SweepPlan
+from .queue import ChainState, file_status
+
+
+def estimate(p: SweepPlan, display: Display) -> dict:
+    """The estimates, shown and returned as summary entries."""
+    from ..estimate import estimate_searches, estimate_seconds
+
+    out: dict = {}
+    runs = estimate_seconds(p.todo, p.results)
+    display.message(runs.summary(p.workers))
+    out["estimate_s"] = runs.total_s
+    if p.chains:
+        searches = estimate_searches([(state.chain, state.solved) for state in p.chains], p.results)
+        display.message(searches.summary(p.workers))
+        out["estimate_search_s"] = (searches.low_s, searches.high_s)
+    if p.deferred:
+        out.update(_estimate_deferred(p, display))
+    return out
+
+
+def _estimate_deferred(p: SweepPlan, display: Display) -> dict:
+    """The deferred seeds' work, at the chosen lr where the tuning runs on disk choose it, else at the
+    grid's first lr: one lr per group, as the sweep will run it."""
+    from ..estimate import estimate_searches, estimate_seconds
+
+    by_key = {state.chain.key: state for state in p.chains}
+    runs, searched, known = [], [], 0
+    for group in p.deferred:
+        selection = group.choose(p.results, by_key)
+        known += selection is not None
+        lr = selection["chosen"] if selection else next(iter(group.group.tuning))
+        for item in group.group.release(lr):
+            if isinstance(item, Chain):
+                state = ChainState(item)
+                state.next_probe(p.results)
+                searched.append((item, state.solved))
+            elif file_status(p.results, item.run_id) is None:
+                runs.append(item)
+    display.message(f"lr tuning: {len(p.deferred)} deferred group(s) wait for their tuning seed's choice "
+                    f"({known} known from the runs on disk); estimated at one lr per group:")
+    out: dict = {"deferred_runs": len(runs), "deferred_chains": len(searched)}
+    fixed = estimate_seconds(runs, p.results)
+    display.message(f"  {len(runs)} deferred run(s): " + fixed.summary(p.workers))
+    out["estimate_deferred_s"] = fixed.total_s
+    if searched:
+        searches = estimate_searches(searched, p.results)
+        display.message("  deferred " + searches.summary(p.workers))
+        out["estimate_deferred_search_s"] = (searches.low_s, searches.high_s)
+    return out
