@@ -35,7 +35,7 @@ class ModelConfig:
     init: str = "auto"  # recurrent init: auto (chrono for lstm/gru/bilstm, PyTorch's for rnn) | default | orthogonal | identity (IRNN with relu) | chrono
     chrono_tmax: int | None = None  # chrono init's longest time scale; None: the task's sequence length
     causal: bool = False  # transformer: mask future positions (set by the task for next-token tasks)
-    positions: str = "learned"  # transformer: learned (a table, N(0, 1) init; chosen by the positions suite) | sinusoidal | rope (rotary)
+    positions: str = "learned"  # transformer: learned (a table, N(0, 1) init; chosen by the positions suite) | sinusoidal | rope (rotary) | none
     max_positions: int | None = None  # rows of a learned position table; None: the task's sequence length
     hf: dict = field(default_factory=dict)  # hf:<model_type> models: transformers config fields over the preset's
 

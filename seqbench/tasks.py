@@ -50,6 +50,9 @@ class Task:
     models: dict = field(default_factory=dict)  # per-model {train: ..., model: ...} overrides
     skip_models: dict = field(default_factory=dict)  # model -> reason it cannot run this task
     causal_only: str | None = None  # the reason a model that reads ahead cannot run this task (language modelling)
+    # Length generalisation (data/formal.py): string lengths of the fixed test sets, all beyond the
+    # training maximum (the run's length); the test score is the mean over them. () for other tasks.
+    test_lengths: tuple[int, ...] = ()
 
     @property
     def metric(self) -> str:
@@ -96,6 +99,19 @@ class Task:
         """The fixed validation or test set for (task, length, seed), from its own seed stream."""
         return self.source.eval_set(split, length, derive_seed(self.name, length, seed, split), n, device)
 
+    def test_sets(self, length: int, seed: int, n: int, device) -> dict[int, Batch]:
+        """{L: the fixed test set of `n` strings of length L} for each of `test_lengths`, each from its
+        own seed stream; a run trained on lengths 1..`length` is never tested on one of them."""
+        self.check_disjoint(length)
+        return {L: self.eval_set("test", L, seed, n, device) for L in self.test_lengths}
+
+    def check_disjoint(self, length: int) -> None:
+        """Train and test lengths never overlap: the training maximum must lie below every test length."""
+        overlap = [L for L in self.test_lengths if L <= length]
+        if overlap:
+            raise UserError(f"task {self.name!r}: test length {overlap[0]} is not beyond the training maximum "
+                            f"{length}; train at a length below {min(self.test_lengths)}")
+
     def baseline(self, length: int) -> dict[str, float]:
         return self.source.baseline(length)
 
@@ -128,6 +144,7 @@ class Task:
         reason = self.refusal(model)
         if reason:
             raise UserError(f"model {model!r} cannot run task {self.name!r}: {reason}")
+        self.check_disjoint(self.check_length(length))
         overrides = dict(overrides or {})
         per_model = self.models.get(model, {})
         train = merge(TrainConfig(), self.train, f"{self.name}.train")
@@ -139,14 +156,28 @@ class Task:
         model_cfg = merge(model_cfg, overrides.pop("model", {}), "model")
         if model_cfg.chrono_tmax is None:
             model_cfg = dataclasses.replace(model_cfg, chrono_tmax=self.source.seq_len(self.check_length(length)))
-        if MODELS.meta(model).get("positional") and model_cfg.positions == "learned" and model_cfg.max_positions is None:
-            model_cfg = dataclasses.replace(model_cfg, max_positions=self.source.seq_len(self.check_length(length)))
+        if MODELS.meta(model).get("positional") and model_cfg.positions == "learned":
+            self._check_learned_positions(model, length)
+            if model_cfg.max_positions is None:
+                model_cfg = dataclasses.replace(model_cfg, max_positions=self.source.seq_len(self.check_length(length)))
         if model_cfg.name != model:
             raise UserError("choose the model with --model, not model.name")
         if overrides:
             raise UserError(f"unknown override section {next(iter(overrides))!r}; use train.<key> or model.<key>")
         return RunConfig(task=self.name, length=self.check_length(length), seed=seed,
                          model=model_cfg, train=train, task_version=self.version)
+
+
+    def _check_learned_positions(self, model: str, length: int) -> None:
+        """A learned position table trains only the rows the training lengths reach: testing beyond
+        them reads rows that were never trained (or are not there), so it is refused."""
+        if not self.test_lengths:
+            return
+        trained, needed = self.source.seq_len(self.check_length(length)), self.source.seq_len(max(self.test_lengths))
+        if needed > trained:
+            raise UserError(f"model {model!r} with learned positions cannot be tested on task {self.name!r}: "
+                            f"its table's rows past {trained} (the training maximum) are never trained, and the "
+                            f"test reaches {needed} positions; use model.positions=sinusoidal, rope or none")
 
 
 TASK_KEYS = {f.name for f in dataclasses.fields(Task)} | {"generator", "dataset", "metric"}
@@ -179,14 +210,19 @@ def task_from_yaml(path: Path) -> Task:
     for m in metrics:
         METRICS.get(m)
     lengths = data.pop("lengths", [32])
-    if not isinstance(lengths, list):
-        raise UserError(f"{path}: 'lengths' must be a list of positive integers")
+    test_lengths = data.pop("test_lengths", [])
+    for key, value in (("lengths", lengths), ("test_lengths", test_lengths)):
+        if not isinstance(value, list):
+            raise UserError(f"{path}: {key!r} must be a list of positive integers")
     try:
-        task = Task(name=name, source=source, metrics=tuple(metrics), lengths=tuple(lengths), **data)
+        task = Task(name=name, source=source, metrics=tuple(metrics), lengths=tuple(lengths),
+                    test_lengths=tuple(test_lengths), **data)
     except TypeError as exc:
         raise UserError(f"{path}: {exc}") from exc
-    for length in task.lengths:
+    for length in task.lengths + task.test_lengths:
         task.check_length(length)
+    if task.test_lengths and min(task.test_lengths) <= max(task.lengths):
+        raise UserError(f"{path}: test length {min(task.test_lengths)} is not beyond the longest training length {max(task.lengths)}")
     for key in ("train", "model", "models", "skip_models"):
         if not isinstance(getattr(task, key), dict):
             raise UserError(f"{path}: {key!r} must be a mapping")

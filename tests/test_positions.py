@@ -50,16 +50,27 @@ def test_causal_ignores_the_future(positions):
     assert not torch.allclose(a[0, 5:], b[0, 5:])
 
 
-@pytest.mark.parametrize("positions", POSITIONS)
-def test_order_matters(positions):
-    """With positions, reversing a sequence changes the per-position features beyond a permutation."""
-    net = make(positions, output="tag")
+def reversal_commutes(positions: str, causal: bool = False) -> bool:
+    """Whether reversing a sequence only reverses the per-position features (no sense of order)."""
+    net = make(positions, causal=causal, output="tag")
     x = torch.randint(0, 12, (1, T))
     lengths = torch.tensor([T])
     with torch.no_grad():
         forward = net.features(x, lengths)
         backward = net.features(x.flip(1), lengths).flip(1)
-    assert not torch.allclose(forward, backward, atol=1e-4)
+    return torch.allclose(forward, backward, atol=1e-4)
+
+
+@pytest.mark.parametrize("positions", [p for p in POSITIONS if p != "none"])
+def test_order_matters(positions):
+    """With positions, reversing a sequence changes the per-position features beyond a permutation."""
+    assert not reversal_commutes(positions)
+
+
+def test_without_positions_only_the_causal_mask_gives_order():
+    """`none`: a bidirectional Transformer is blind to order; a causal one is not (its mask counts)."""
+    assert reversal_commutes("none")
+    assert not reversal_commutes("none", causal=True)
 
 
 def test_learned_table_sits_outside_the_budget():

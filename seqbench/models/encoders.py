@@ -206,7 +206,7 @@ class TransformerBlock(nn.Module):
         return x + self.drop(self.mlp(self.norm2(x)))
 
 
-POSITIONS = ("sinusoidal", "learned", "rope")
+POSITIONS = ("sinusoidal", "learned", "rope", "none")
 
 
 class TransformerEncoder(Encoder):
@@ -215,7 +215,8 @@ class TransformerEncoder(Encoder):
     `positions`: `sinusoidal` (fixed, added to the input; any length), `learned` (a table of
     `max_positions` rows initialised N(0, 1), added to the input; outside the parameter budget like
     the token embeddings, since its size follows the task's length), or `rope` (rotary, applied to
-    queries and keys in every layer; no parameters, any length).
+    queries and keys in every layer; no parameters, any length), or `none` (no encoding: a causal
+    Transformer can still infer position, e.g. by counting the tokens it attends to).
     """
 
     def __init__(self, input_dim: int, width: int, n_layers: int = 2, n_heads: int = 4,
@@ -247,7 +248,7 @@ class TransformerEncoder(Encoder):
         return self.attend(self.embed_positions(x), lengths)
 
     def embed_positions(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, T, I) -> (B, T, D): the input projection plus additive positions (none for rope)."""
+        """(B, T, I) -> (B, T, D): the input projection plus additive positions (none for rope and none)."""
         T = x.shape[1]
         h = self.input_proj(x)
         if self.positions == "sinusoidal":

@@ -37,7 +37,7 @@ def _heads_step(cfg: ModelConfig) -> int:
 
 
 @MODELS.register("transformer", family="attention", width_step=_heads_step, causal=lambda cfg: cfg.causal, fine_knob="ff_dim", positional=True,
-                 description="pre-norm Transformer encoder (SDPA); sinusoidal, learned or rotary positions")
+                 description="pre-norm Transformer encoder (SDPA); sinusoidal, learned, rotary or no positions")
 def _transformer(input_dim: int, width: int, cfg: ModelConfig) -> Encoder:
     return TransformerEncoder(input_dim, width, cfg.n_layers or 2, cfg.n_heads, cfg.ff_dim or cfg.ff_mult * width,
                               cfg.dropout, causal=cfg.causal, positions=cfg.positions,
