@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .config import RunConfig
+from .data.batch import Batch
+from .data.formal import SLICE
 from .errors import UserError
 from .losses import LOSSES
 from .metrics import METRICS, score, score_by_slice
@@ -85,6 +88,40 @@ def recipe_block(task: Task, cfg: RunConfig) -> dict:
     return {"default": same_model and same_train}
 
 
+def test_batches(task: Task, cfg: RunConfig, device: torch.device) -> list[Batch]:
+    """The fixed test set at the run's length; or, on a length-generalisation task, one set per test
+    length, cut into batches of about as many positions as one at the training maximum."""
+    tc = cfg.train
+    if not task.test_lengths:
+        return task.eval_set("test", cfg.length, cfg.seed, tc.test_examples, device).split(tc.eval_batch_size)
+    positions = tc.eval_batch_size * task.source.seq_len(cfg.length)
+    sets = task.test_sets(cfg.length, cfg.seed, tc.test_examples, device)
+    return [part for L, batch in sets.items() for part in batch.split(max(1, positions // task.source.seq_len(L)))]
+
+
+def test_metrics(task: Task, frame: pd.DataFrame) -> dict[str, float]:
+    """{'test/<metric>': value}. On a length-generalisation task, each metric's mean over the test
+    lengths (Delétang et al.'s score), not its pool over every scored symbol of every length."""
+    if not task.test_lengths:
+        return score(frame, task.metrics, "test")
+    per_length = [score(group, task.metrics, "test") for _, group in frame.groupby(SLICE)]
+    return {key: float(np.mean([scores[key] for scores in per_length])) for key in per_length[0]}
+
+
+def generalisation_block(task: Task, cfg: RunConfig, frame: pd.DataFrame, val_frame: pd.DataFrame) -> dict | None:
+    """Length generalisation: the metrics per test length and per training length (validation), and
+    the lengths trained and tested; None for other tasks."""
+    if not task.test_lengths:
+        return None
+
+    def per_length(f: pd.DataFrame) -> list[dict]:
+        return [{"length": row.pop("value"), **{k: v for k, v in row.items() if k != "slice"}}
+                for row in score_by_slice(f, task.metrics, [SLICE])]
+
+    return {"train_lengths": [1, cfg.length], "test_lengths": list(task.test_lengths),
+            "score": "mean over test lengths", "test": per_length(frame), "val": per_length(val_frame)}
+
+
 def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
             search: dict | None = None, lr_selection: dict | None = None) -> tuple[dict, Path]:
     """`search`: for a length-search probe, its chain block ({"chain", "start", "max", "refine"});
@@ -103,7 +140,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     if tc.compile:
         model.compile()  # in place: names, state_dict keys and attributes stay as they were
     val = task.eval_set("val", cfg.length, cfg.seed, tc.val_examples, device).split(tc.eval_batch_size)
-    test = task.eval_set("test", cfg.length, cfg.seed, tc.test_examples, device).split(tc.eval_batch_size)
+    test = test_batches(task, cfg, device)
 
     probe = first_examples(val)  # gradient flow on a fixed val batch, before and after training
     gradflow = {"init": gradient_profile(model, probe, task.output)}
@@ -111,7 +148,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     gradflow["final"] = gradient_profile(model, probe, task.output)
     frame, tokens_per_s = evaluate(model, test, task, tc.precision)
     val_frame, _ = evaluate(model, val, task, tc.precision)
-    metrics = {**score(frame, task.metrics, "test"), **score(val_frame, task.metrics, "val")}
+    metrics = {**test_metrics(task, frame), **score(val_frame, task.metrics, "val")}
     slice_keys = [c for c in frame.columns if c.startswith("slice_")]
     record = {
         "run_id": cfg.run_id,
@@ -152,6 +189,9 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         record["search"] = search
     if lr_selection is not None:
         record["lr_selection"] = lr_selection
+    generalisation = generalisation_block(task, cfg, frame, val_frame)
+    if generalisation is not None:
+        record["generalisation"] = generalisation
     if fitted.status in FINISHED:
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models
         if lm is not None:

@@ -140,3 +140,42 @@ def test_the_learned_table_refusal_is_one_line_and_exit_2():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "learned positions" in lines[0] and "parity_check" in lines[0], proc.stderr
+
+
+def tiny_run(task, model, results, **model_overrides):
+    from conftest import TINY
+    from seqbench.runner import execute
+
+    overrides = {"train": dict(TINY["train"]), "model": {**TINY["model"], **model_overrides}}
+    return execute(get_task(task).resolve(model, 6, 0, overrides), results)
+
+
+@pytest.mark.parametrize("task, model, positions", [(name, "gru", None) for name in FORMAL]
+                         + [("parity_check", "transformer", p) for p in ("none", "rope")])
+def test_a_run_file_holds_accuracy_per_test_and_training_length(task, model, positions, results):
+    import json
+
+    record, path = tiny_run(task, model, results, **({"positions": positions} if positions else {}))
+    on_disk = json.loads(path.read_text())
+    block = on_disk["generalisation"]
+    assert block["train_lengths"] == [1, 6] and block["test_lengths"] == list(get_task(task).test_lengths)
+    assert [row["length"] for row in block["test"]] == block["test_lengths"]
+    assert [row["length"] for row in block["val"]] == list(range(1, 7))
+    assert all(row["count"] == 24 for row in block["test"])  # test_examples strings at each length
+    assert sum(row["count"] for row in block["val"]) == 16
+    # The score is the mean over test lengths, not the pool over every scored symbol.
+    mean = sum(row["accuracy"] for row in block["test"]) / len(block["test"])
+    assert on_disk["metrics"]["test/accuracy"] == pytest.approx(mean)
+    assert on_disk["task"]["test_examples"] == 24 * 9
+
+
+def test_the_score_is_the_mean_over_lengths_not_the_pool():
+    """Two lengths with 1 of 1 and 0 of 3 symbols right: the mean is 0.5, the pool 0.25."""
+    import pandas as pd
+
+    from seqbench.runner import test_metrics
+
+    frame = pd.DataFrame({SLICE: [41, 50], "n_scored": [1.0, 3.0], "n_correct": [1.0, 0.0],
+                          "ce_sum": [0.0, 3.0], "n_positions": [42.0, 53.0]})
+    scores = test_metrics(get_task("reverse_string"), frame)
+    assert scores["test/accuracy"] == pytest.approx(0.5) and scores["test/xent"] == pytest.approx(0.5)
