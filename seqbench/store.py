@@ -171,3 +171,14 @@ def check_writable(results: Path) -> None:
             pass
     except OSError as exc:
         raise UserError(f"results directory {results} is not writable ({exc.strerror or exc}); pass --results DIR") from exc
+
+
+def orphans(results: Path) -> list[Path]:
+    """Files in `runs/` that belong to no run file: a run's companions (`<run_id>.predictions.tsv`)
+    share its id, so one whose `<run_id>.json` is gone is left over from a replaced run."""
+    directory = Path(results) / "runs"
+    if not directory.is_dir():
+        return []
+    ids = finished_ids(results)
+    return sorted(p for p in directory.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.name.split(".")[0] not in ids)
