@@ -63,12 +63,46 @@ def test_run_writes_a_file_and_summarises(tmp_path):
     assert len(files) == 1 and json.loads(files[0].read_text())["config"]["length"] == 10
 
 
-@pytest.mark.slow
-def test_list_shows_models_and_tasks():
-    proc = run_cli("list")
+def test_plain_list_reads_no_data_and_builds_no_model(monkeypatch, capsys):
+    """Every dataset load starts from `text.data_dir()`, every model from `build_encoder`: plain
+    `list` calls neither, yet names every task and model, the budget, and the synthetic baselines."""
+    import seqbench.data.text
+    import seqbench.models.model
+    from seqbench.cli import main
+
+    def forbidden(*args, **kw):
+        raise AssertionError("plain `seqbench list` touched a data loader or built a model")
+
+    monkeypatch.setattr(seqbench.data.text, "data_dir", forbidden)
+    monkeypatch.setattr(seqbench.models.model, "build_encoder", forbidden)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("rnn", "lstm", "gru", "bilstm", "transformer", "copy", "adding", "recall", "sst2", "imdb",
+                 "conll2003", "tinyshakespeare"):
+        assert name in out
+    assert "mse 0.1667" in out  # adding's chance baseline needs no data
+    assert "100,000" in out and "from its data (--params)" in out
+
+
+def test_plain_list_imports_no_data_library():
+    """Without the `data` extra installed, plain `list` still works: it never imports one."""
+    import subprocess
+    import sys
+    code = ("import sys; from seqbench.cli import main; assert main(['list']) == 0; "
+            "print(sorted(m for m in ('datasets', 'tokenizers', 'transformers', 'seqeval') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    for name in ("rnn", "lstm", "gru", "bilstm", "transformer", "copy", "adding", "recall"):
-        assert name in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow
+def test_list_params_counts_every_model_and_says_when_data_is_missing(tmp_path):
+    proc = run_cli("list", "--params", env={"SEQBENCH_DATA": str(tmp_path), "HF_HUB_OFFLINE": "1", "COLUMNS": "250"})
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if line.count("│") > 5}
+    assert "(" in rows["adding"] and "no data" not in rows["adding"]  # counted, width in brackets
+    assert "no data" in rows["sst2"] and "set SEQBENCH_DATA" in proc.stdout
 
 
 def test_every_module_in_commands_is_a_registered_subcommand():

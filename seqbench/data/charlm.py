@@ -95,6 +95,7 @@ class CharLM(DataSourceBase):
     sample_temperature: float = 0.8
     sample_seed: int = 0
     output = "tag"
+    reads_data = True
 
     def __post_init__(self):
         if not 0 < self.train_share < 1:

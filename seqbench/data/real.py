@@ -61,6 +61,7 @@ class TextDataset(DataSourceBase):
     """
 
     output = "classify"
+    reads_data = True
     files: ClassVar[dict[str, str]]  # split -> file name under <data dir>/<name>/
     hub_splits: ClassVar[dict[str, str]]  # split -> the hub dataset's split name
 

@@ -54,6 +54,7 @@ class DataSource(Protocol):
     # ---- optional: DataSourceBase's defaults
     n_features: int | None  # features per position when vocab_size is None
     tolerance: float | None  # regress: a prediction within this of the target counts as correct
+    reads_data: bool  # True: vocab_size, n_classes and baseline() read a dataset (files or the hub)
 
     def prepare(self) -> None:
         """Load (or fail to find) the data now, before any progress bar or worker starts."""
@@ -84,6 +85,7 @@ class DataSourceBase:
 
     n_features: int | None = None
     tolerance: float | None = None
+    reads_data: bool = False
 
     def prepare(self) -> None:
         return None
