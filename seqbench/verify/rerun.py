@@ -85,9 +85,10 @@ def cost(run: dict) -> float:
 
 
 def choose(runs: list[dict], n: int, seed: int = 0, ids: list[str] | None = None) -> list[dict]:
-    """`ids` when given (in that order); otherwise n finished runs spread over (task, model): the
-    groups in an order drawn with `seed`, each group giving its cheapest run not yet chosen, in turns;
-    returned cheapest first."""
+    """`ids` when given (in that order); otherwise n finished runs spread over (task, model), in rounds:
+    each round takes one run from every group that has one left, the groups whose cheapest run is
+    cheapest first; `seed` draws which run, among a group's runs that cost at most twice its cheapest.
+    Returned cheapest first."""
     by_id = {run["run_id"]: run for run in runs}
     if ids:
         unknown = [i for i in ids if i not in by_id]
@@ -99,13 +100,13 @@ def choose(runs: list[dict], n: int, seed: int = 0, ids: list[str] | None = None
     for run in sorted(runs, key=lambda r: (cost(r), r["run_id"])):
         if run["status"] in FINISHED and math.isfinite(cost(run)):
             groups[(run["config"]["task"], run["config"]["model"]["name"])].append(run)
-    order = sorted(groups)
-    random.Random(seed).shuffle(order)
-    chosen = []
-    while len(chosen) < n and any(groups[g] for g in order):
-        for group in order:
-            if groups[group] and len(chosen) < n:
-                chosen.append(groups[group].pop(0))
+    rng, chosen = random.Random(seed), []
+    while len(chosen) < n and any(groups.values()):
+        for group in sorted((g for g in groups if groups[g]), key=lambda g: (cost(groups[g][0]), g)):
+            if len(chosen) == n:
+                break
+            cheap = [r for r in groups[group] if cost(r) <= 2 * cost(groups[group][0])]
+            chosen.append(groups[group].pop(groups[group].index(rng.choice(cheap))))
     return sorted(chosen, key=lambda r: (cost(r), r["run_id"]))
 
 
