@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from seqbench.store import CorruptRun, load, read_run, write_run, check_writable
+from seqbench.store import CorruptRun, load, orphans, read_run, write_run, check_writable
 from seqbench.errors import UserError
 
 RECORD = {"run_id": "abc123", "status": "ok", "metrics": {"test/accuracy": 0.5, "test/xent": float("nan")},
@@ -45,3 +45,33 @@ def test_unwritable_results_dir_is_caught_early(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(UserError, match="not writable"):
         check_writable(blocker)
+
+
+def test_orphans_are_the_files_of_runs_that_are_gone(tmp_path):
+    """A run's companions share its id; a file whose `<run_id>.json` is gone is an orphan. Run files
+    themselves (even unreadable ones, which the report names apart) and hidden files are not."""
+    assert orphans(tmp_path) == []  # no runs/ at all
+    write_run(tmp_path, RECORD)
+    runs = tmp_path / "runs"
+    (runs / "abc123.predictions.tsv").write_text("index\tlabel\tpred\n")
+    (runs / "garbage.json").write_text("{not json")
+    (runs / ".abc999.json.tmp").write_text("")  # a write in progress
+    assert orphans(tmp_path) == []
+    (runs / "abc999.predictions.tsv").write_text("index\tlabel\tpred\n")
+    (runs / "abc999.predictions.conll").write_text("")
+    assert [p.name for p in orphans(tmp_path)] == ["abc999.predictions.conll", "abc999.predictions.tsv"]
+
+
+def test_report_warns_about_orphans_in_one_line(tmp_path, capsys):
+    from fixture_runs import write_fixture_runs
+    from seqbench.cli import main
+
+    write_fixture_runs(tmp_path)
+    assert main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    assert "belong to no run file" not in capsys.readouterr().out
+    (tmp_path / "runs" / "0123456789abcdef.predictions.tsv").write_text("index\tlabel\tpred\n")
+    (tmp_path / "runs" / "fedcba9876543210.predictions.tsv").write_text("index\tlabel\tpred\n")
+    assert main(["report", "--results", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    warned = [line for line in capsys.readouterr().out.splitlines() if "belong to no run file" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning: 2 file(s)")
+    assert "0123456789abcdef.predictions.tsv" in warned[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..snapshot import snapshot_references
-from ..store import finished_ids
+from ..store import finished_ids, orphans
 from .base import COMMANDS, Command, add_results_arg
 
 
@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     for w in caught:
         if str(w.message).startswith("skipped"):
             print(f"warning: {w.message}")
+    strays = orphans(args.results)
+    if strays:
+        print(f"warning: {len(strays)} file(s) in {Path(args.results) / 'runs'} belong to no run file, left by "
+              f"replaced runs (first: {strays[0].name}); delete them, or see 'seqbench verify'")
     print(f"report: {summary['runs']} runs -> {out}/leaderboard.md, leaderboard.html, leaderboard.csv, "
           f"tables/*.tex, figures/ ({len(summary['figures'])} figures)")
     return 0
