@@ -1,6 +1,7 @@
 """Run one resolved config end to end: build, fit, test, write the run file."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Callable
@@ -20,6 +21,8 @@ from .measure.gradflow import profile as gradient_profile
 from .measure.memory import step_peak
 from .models.model import build_model, count_params
 from .provenance import provenance
+from .record import (Generalisation, GradFlow, GradNorm, LmAnalysis, LrSelection, Memory, ModelInfo, Params,
+                     Provenance, Recipe, RunRecord, Search, TaskInfo, Timing)
 from .status import FINISHED
 from .store import write_run
 from .tasks import Task, derive_seed, get_task
@@ -54,20 +57,20 @@ def memory_block(model, task: Task, cfg: RunConfig, device: torch.device) -> dic
                      device).block()
 
 
-def grad_norm_summary(norms: list[float], clip: float | None) -> dict:
+def grad_norm_summary(norms: list[float], clip: float | None) -> GradNorm:
     values = np.asarray(norms, dtype=float)
     finite = values[np.isfinite(values)]
     if not finite.size:
-        return {"median": None, "p99": None, "max": None, "n_clipped": 0, "n_spikes": 0,
-                "n_nonfinite": int(values.size), "clip": clip, "n_steps": int(values.size)}
+        return GradNorm(median=None, p99=None, max=None, n_clipped=0, n_spikes=0,
+                        n_nonfinite=int(values.size), clip=clip, n_steps=int(values.size))
     median = float(np.median(finite))
-    return {
-        "median": median, "p99": float(np.percentile(finite, 99)), "max": float(finite.max()),
+    return GradNorm(
+        median=median, p99=float(np.percentile(finite, 99)), max=float(finite.max()),
         # With clipping on: steps whose norm exceeded the threshold; off: spikes > 10x the median.
-        "n_clipped": int((finite > clip).sum()) if clip is not None else None,
-        "n_spikes": int((finite > 10 * median).sum()),
-        "n_nonfinite": int((~np.isfinite(values)).sum()), "clip": clip, "n_steps": int(values.size),
-    }
+        n_clipped=int((finite > clip).sum()) if clip is not None else None,
+        n_spikes=int((finite > 10 * median).sum()),
+        n_nonfinite=int((~np.isfinite(values)).sum()), clip=clip, n_steps=int(values.size),
+    )
 
 
 RECIPE_FIELDS = ("nonlinearity", "init", "causal", "n_layers", "positions", "hf")  # model settings that change the recipe, not the size
@@ -79,13 +82,29 @@ def metric_directions(metrics) -> dict[str, bool]:
     return {name: METRICS.get(name).higher_is_better for name in metrics}
 
 
-def recipe_block(task: Task, cfg: RunConfig) -> dict:
-    """{"default": bool}: whether the run uses its task's default recipe for the model (sizes may
+def recipe_block(task: Task, cfg: RunConfig) -> Recipe:
+    """Recipe(default=bool): whether the run uses its task's default recipe for the model (sizes may
     differ). The report keeps ablation variants out of the main figures by this flag."""
     default = task.resolve(cfg.model.name, cfg.length, cfg.seed)
     same_model = all(getattr(default.model, k) == getattr(cfg.model, k) for k in RECIPE_FIELDS)
     same_train = all(getattr(default.train, k) == getattr(cfg.train, k) for k in RECIPE_TRAIN_FIELDS)
-    return {"default": same_model and same_train}
+    return Recipe(default=same_model and same_train)
+
+
+def task_block(task: Task, cfg: RunConfig, test_examples: int, val_examples: int) -> TaskInfo:
+    """What the task was when the run was made (its threshold, metric directions, baselines' metric),
+    and what its data source describes (real data: truncation, splits, vocabulary)."""
+    core = TaskInfo(name=task.name, version=task.version, metric=task.metric, metrics=list(task.metrics),
+                    higher_is_better=metric_directions(task.metrics), output=task.output, solved=task.solved,
+                    seq_len=task.source.seq_len(cfg.length), test_examples=test_examples, val_examples=val_examples)
+    return TaskInfo.from_dict({**core.to_dict(), **task.source.describe(cfg.length)})
+
+
+def model_block(model, task: Task, cfg: RunConfig, device: torch.device) -> ModelInfo:
+    encoder = model.encoder
+    return ModelInfo.from_dict({"causal": bool(encoder.causal), "bidirectional": bool(encoder.bidirectional),
+                                "sequential_depth": encoder.sequential_depth(task.source.seq_len(cfg.length)),
+                                **encoder.info(device)})  # hf models: the resolved config, the kernel used
 
 
 def test_batches(task: Task, cfg: RunConfig, device: torch.device) -> list[Batch]:
@@ -123,7 +142,7 @@ def generalisation_block(task: Task, cfg: RunConfig, frame: pd.DataFrame, val_fr
 
 
 def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
-            search: dict | None = None, lr_selection: dict | None = None) -> tuple[dict, Path]:
+            search: dict | None = None, lr_selection: dict | None = None) -> tuple[RunRecord, Path]:
     """`search`: for a length-search probe, its chain block ({"chain", "start", "max", "refine"});
     `lr_selection`: for a seed run at the lr its suite's tuning seed chose, {"seed", "chosen",
     "candidates"}. Both are written into the run file beside the config, so the run id (the config
@@ -150,56 +169,38 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     val_frame, _ = evaluate(model, val, task, tc.precision)
     metrics = {**test_metrics(task, frame), **score(val_frame, task.metrics, "val")}
     slice_keys = [c for c in frame.columns if c.startswith("slice_")]
-    record = {
-        "run_id": cfg.run_id,
-        "status": fitted.status,
-        "config": cfg.to_dict(),
-        "task": {"name": task.name, "version": task.version, "metric": task.metric,
-                 "metrics": list(task.metrics), "higher_is_better": metric_directions(task.metrics),
-                 "output": task.output, "solved": task.solved, "seq_len": task.source.seq_len(cfg.length),
-                 "test_examples": len(frame), "val_examples": len(val_frame)},
-        "recipe": recipe_block(task, cfg),
-        "metrics": metrics,
-        "by_slice": score_by_slice(frame, task.metrics, slice_keys),
-        "baseline": task.baseline(cfg.length),  # chance alone, for readers of older run files
-        "baselines": task.baselines(cfg.length, test),  # {strategy: {metric: value}}, chance first
-        "params": {**count_params(model), "width": model.width},
-        "steps": fitted.steps,
-        "diverged_at": fitted.diverged_at,
-        "stopped_by": fitted.stopped_by,
-        "solved_step": fitted.solved_step,
-        "solved_s": fitted.solved_s,
-        "best_step": fitted.best_step,
-        "loss_curve": fitted.loss_curve,
-        "val_curve": fitted.val_curve,
-        "val_seconds": fitted.val_seconds,
+    record = RunRecord(
+        run_id=cfg.run_id, status=fitted.status, config=cfg,
+        task=task_block(task, cfg, len(frame), len(val_frame)),
+        recipe=recipe_block(task, cfg),
+        metrics=metrics,
+        by_slice=score_by_slice(frame, task.metrics, slice_keys),
+        baseline=task.baseline(cfg.length),  # chance alone, for readers of older run files
+        baselines=task.baselines(cfg.length, test),  # {strategy: {metric: value}}, chance first
+        params=Params(**count_params(model), width=model.width),
+        steps=fitted.steps, diverged_at=fitted.diverged_at, stopped_by=fitted.stopped_by,
+        solved_step=fitted.solved_step, solved_s=fitted.solved_s, best_step=fitted.best_step,
+        loss_curve=fitted.loss_curve, val_curve=fitted.val_curve, val_seconds=fitted.val_seconds,
         # Norms after the step whose loss went non-finite are not evidence: cut them off.
-        "grad_norm": grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
-        "gradflow": gradflow,
-        "timing": {"train_time_s": fitted.train_time_s, "median_step_ms": fitted.median_step_ms,
-                   "eval_tokens_per_s": tokens_per_s, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-        "model_info": {"causal": bool(model.encoder.causal),
-                       "bidirectional": bool(model.encoder.bidirectional),
-                       "sequential_depth": model.encoder.sequential_depth(task.source.seq_len(cfg.length)),
-                       **model.encoder.info(device)},  # hf models: the resolved config, the kernel used
-        "provenance": provenance(device),
-    }
-    record["task"].update(task.source.describe(cfg.length))  # real data: truncation, splits, vocabulary
-    if search is not None:
-        record["search"] = search
-    if lr_selection is not None:
-        record["lr_selection"] = lr_selection
-    generalisation = generalisation_block(task, cfg, frame, val_frame)
-    if generalisation is not None:
-        record["generalisation"] = generalisation
+        grad_norm=grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
+        gradflow=GradFlow(**gradflow),
+        timing=Timing(train_time_s=fitted.train_time_s, median_step_ms=fitted.median_step_ms,
+                      eval_tokens_per_s=tokens_per_s, finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+        model_info=model_block(model, task, cfg, device),
+        provenance=Provenance.from_dict(provenance(device)),
+        search=Search.optional(search),
+        lr_selection=LrSelection.optional(lr_selection),
+        generalisation=Generalisation.optional(generalisation_block(task, cfg, frame, val_frame)),
+    )
     if fitted.status in FINISHED:
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models
         if lm is not None:
-            record["lm"] = lm
-    record["memory"] = memory_block(model, task, cfg, device)  # last: it must not disturb what was measured
+            record = record.replace(lm=LmAnalysis.from_dict(lm))
+    # Last: it must not disturb what was measured.
+    record = record.replace(memory=Memory.from_dict(memory_block(model, task, cfg, device)))
     # Predictions are written before the run file, so a finished run file always has its predictions.
     (Path(results) / "runs").mkdir(parents=True, exist_ok=True)
     predictions = task.source.save_predictions(frame, Path(results) / "runs" / cfg.run_id)
     if predictions is not None:
-        record["task"]["predictions_file"] = predictions.name
+        record = record.replace(task=dataclasses.replace(record.task, predictions_file=predictions.name))
     return record, write_run(results, record)

@@ -1,4 +1,4 @@
-"""The run store: one JSON file per run, named by the config hash, written atomically.
+"""The run store: one JSON file per run (a `record.RunRecord`), named by the config hash, written atomically.
 
 Each file carries `payload_sha256`, a hash of its own content without that field, so a
 truncated or edited file is detected (and skipped, by name) rather than trusted.
@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-SCHEMA_VERSION = 1
-RUN_FIELDS = ("schema_version", "run_id", "status", "config", "metrics", "baseline", "task",
-              "params", "steps", "timing", "memory", "provenance", "payload_sha256")
+from .errors import UserError
+from .record import SCHEMA_VERSION, RunRecord
+
+RUN_FIELDS = ("schema_version",) + RunRecord.REQUIRED + ("payload_sha256",)
 
 
 def _clean(value: Any) -> Any:
@@ -75,13 +76,18 @@ def unfinished_suites(results: Path) -> list[str]:
             if data.get("complete") is False]
 
 
+def to_json(data: Any) -> str:
+    """The text of every file the store writes."""
+    return json.dumps(data, indent=1, sort_keys=True)
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write to a temporary file in the same directory, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
+            f.write(to_json(data))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -90,12 +96,19 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
-def write_run(results: Path, record: dict) -> Path:
-    record = _clean(dict(record))
-    record["schema_version"] = SCHEMA_VERSION
-    record["payload_sha256"] = payload_hash(record)
-    path = run_path(results, record["run_id"])
-    write_json_atomic(path, record)
+def run_file(run: RunRecord) -> dict:
+    """What a run file holds: the record, NaN as null, with the schema version and its content hash."""
+    data = _clean(run.to_dict())
+    data["schema_version"] = SCHEMA_VERSION
+    data["payload_sha256"] = payload_hash(data)
+    return data
+
+
+def write_run(results: Path, run: RunRecord | dict) -> Path:
+    if isinstance(run, dict):  # TODO(record): until every writer builds a RunRecord
+        run = RunRecord.from_dict(run)
+    path = run_path(results, run.run_id)
+    write_json_atomic(path, run_file(run))
     return path
 
 
@@ -116,6 +129,14 @@ def read_run(path: Path) -> dict:
     if record["payload_sha256"] != payload_hash(record):
         raise CorruptRun(f"{path.name}: content hash mismatch (edited or truncated)")
     return record
+
+
+def read_record(path: Path) -> RunRecord:
+    """A run file as a RunRecord; CorruptRun when it is not one."""
+    try:
+        return RunRecord.from_dict(read_run(path))
+    except (KeyError, TypeError, UserError) as exc:
+        raise CorruptRun(f"{Path(path).name}: not a run record of this seqbench ({exc})") from exc
 
 
 def finished_ids(results: Path) -> set[str]:
@@ -162,8 +183,6 @@ def load(results: Path, warn: bool = True) -> pd.DataFrame:
 
 def check_writable(results: Path) -> None:
     """Fail before any training if run files could not be written."""
-    from .errors import UserError
-
     directory = Path(results) / "runs"
     try:
         directory.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 Besides the main protocol: adding/gru at a smaller step budget (another protocol: its own table),
 and copy/rnn without clipping (an ablation variant: recipe.default false, its own section)."""
+from seqbench.record import LrSelection, RunRecord, Search, TaskInfo
 from seqbench.runner import metric_directions, recipe_block
 from seqbench.store import write_run
 from seqbench.tasks import get_task
@@ -56,7 +57,7 @@ def record(task_name, model, length, seed, lr, val, test, status, train=None) ->
                  "higher_is_better": metric_directions(task.metrics), "output": task.output, "solved": task.solved,
                  "seq_len": task.source.seq_len(length),
                  "test_examples": 100, "val_examples": 50},
-        "recipe": recipe_block(task, cfg),
+        "recipe": recipe_block(task, cfg).to_dict(),
         "metrics": metrics, "by_slice": [], "baseline": task.baseline(length),
         "baselines": {"chance": task.baseline(length),
                       **{name: {metric: v} for name, v in STRATEGIES.get(task_name, {}).items()}},
@@ -79,11 +80,8 @@ def write_fixture_runs(results) -> list[dict]:
     return records
 
 
-def fake_trainer_record(cfg, status: str, metrics: dict, task: dict, **blocks) -> dict:
-    """A minimal run record as a fake `runner.execute` writes it; `blocks`: search, lr_selection (when not None)."""
-    record = {"run_id": cfg.run_id, "status": status, "config": cfg.to_dict(), "metrics": metrics,
-              "baseline": {}, "task": task, "params": {"params": None}, "steps": 0,
-              "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
-              "memory": {}, "provenance": {}}
-    record.update({key: value for key, value in blocks.items() if value is not None})
-    return record
+def fake_trainer_record(cfg, status: str, metrics: dict, task: dict, search: dict | None = None,
+                        lr_selection: dict | None = None) -> RunRecord:
+    """A minimal run record as a fake `runner.execute` writes it."""
+    return RunRecord(run_id=cfg.run_id, status=status, config=cfg, metrics=metrics, task=TaskInfo.from_dict(task),
+                     search=Search.optional(search), lr_selection=LrSelection.optional(lr_selection))

@@ -107,7 +107,7 @@ def test_run_file_carries_the_named_baselines(results):
     on_disk = json.loads(path.read_text())
     assert on_disk["baseline"] == {"accuracy": 1 / 16}  # old readers
     assert on_disk["baselines"]["chance"] == on_disk["baseline"]
-    assert list(record["baselines"]) == ["chance", "bag of values"]
+    assert list(record.baselines) == ["chance", "bag of values"]
     assert 0.25 <= on_disk["baselines"]["bag of values"]["accuracy"] <= 1
 
 

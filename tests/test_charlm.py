@@ -197,19 +197,19 @@ def test_tiny_run_of_every_causal_model(data, results, model):
     assert "bilstm" in task.skip_models
     cfg = task.resolve(model, LENGTH, 0, {"train": dict(TINY["train"]), "model": dict(TINY["model"])})
     record, path = execute(cfg, results)
-    assert path.exists() and record["status"] in FINISHED
-    m = record["metrics"]
+    assert path.exists() and record.status in FINISHED
+    m = record.metrics
     assert m["test/bpc"] == pytest.approx(m["test/xent"] / math.log(2), rel=1e-9) and math.isfinite(m["test/bpc"])
     windows = len(task.source.window_starts("test", LENGTH, TINY["train"]["test_examples"]))
-    assert record["baseline"]["bpc"] > 0 and record["task"]["test_examples"] == windows
-    assert list(record["baselines"]) == ["chance", "unigram"] and record["baselines"]["unigram"]["bpc"] > 0
-    assert record["task"]["vocab_size"] == task.vocab_size and record["task"]["source"].startswith("local:")
-    lm = record["lm"]
-    assert len(lm["per_position_loss"]) == LENGTH and 1 <= lm["effective_context"] <= LENGTH
-    assert lm["windows"] > 0 and len(lm["sample"]["text"]) == 200 and lm["sample"]["temperature"] == 0.8
+    assert record.baseline["bpc"] > 0 and record.task.test_examples == windows
+    assert list(record.baselines) == ["chance", "unigram"] and record.baselines["unigram"]["bpc"] > 0
+    assert record.task.vocab_size == task.vocab_size and record.task.source.startswith("local:")
+    lm = record.lm
+    assert len(lm.per_position_loss) == LENGTH and 1 <= lm.effective_context <= LENGTH
+    assert lm.windows > 0 and len(lm.sample["text"]) == 200 and lm.sample["temperature"] == 0.8
     if model == "transformer":
-        assert record["model_info"]["causal"] and cfg.model.causal
-    section = lm_section([record], results / "report")
+        assert record.model_info.causal and cfg.model.causal
+    section = lm_section([record.to_dict()], results / "report")
     assert f"| {model} |" in section.markdown and "unigram entropy of the training text" in section.markdown
     assert (results / "report" / section.figures[0]).exists() and "<pre>" in section.html
 

@@ -91,6 +91,6 @@ def test_a_run_writes_the_resolved_config_and_kernel(name, tmp_path):
                                     "train": {"steps": 2, "batch_size": 8, "val_examples": 16, "test_examples": 16,
                                               "eval_every": 2, "eval_batch_size": 16}})
     record, _ = execute(cfg, tmp_path)
-    assert abs(record["params"]["params"] - 20000) <= 1000
-    assert record["model_info"]["causal"] and record["model_info"]["hf"]["config"]["hidden_size"] == record["params"]["width"]
-    assert record["model_info"]["kernel"] == presets()[name].kernel("cpu")
+    assert abs(record.params.params - 20000) <= 1000
+    assert record.model_info.causal and record.model_info.hf["config"]["hidden_size"] == record.params.width
+    assert record.model_info.kernel == presets()[name].kernel("cpu")

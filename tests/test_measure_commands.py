@@ -26,17 +26,17 @@ def tiny_run(results, model="rnn", task="adding", length=6, seed=0, model_cfg=No
 def test_run_file_carries_gradflow(results):
     record = tiny_run(results)
     for stage in ("init", "final"):
-        block = record["gradflow"][stage]
+        block = getattr(record.gradflow, stage)
         assert block["distance"][0] == 0 and len(block["distance"]) == len(block["norm"]) == 6
         assert block["slope"] is not None
-    assert record["grad_norm"]["n_steps"] == TINY["train"]["steps"]
+    assert record.grad_norm.n_steps == TINY["train"]["steps"]
 
 
 def test_init_profile_does_not_change_the_run(results, tmp_path):
     """Probing before training must leave training bit-identical (RNG and weights untouched)."""
     a = tiny_run(results)
     b = tiny_run(tmp_path / "again")
-    assert a["loss_curve"] == b["loss_curve"] and a["metrics"] == b["metrics"]
+    assert a.loss_curve == b.loss_curve and a.metrics == b.metrics
 
 
 def test_gradflow_cli(results, capsys):

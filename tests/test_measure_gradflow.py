@@ -124,9 +124,9 @@ def test_profile_runs_for_every_model(model_name, task_name):
 def test_grad_norm_summary():
     norms = [1.0] * 98 + [50.0, float("nan")]
     s = grad_norm_summary(norms, clip=1.0)
-    assert s["median"] == 1.0 and s["max"] == 50.0 and s["n_spikes"] == 1
-    assert s["n_clipped"] == 1 and s["n_nonfinite"] == 1 and s["n_steps"] == 100
-    assert grad_norm_summary(norms, clip=None)["n_clipped"] is None
+    assert s.median == 1.0 and s.max == 50.0 and s.n_spikes == 1
+    assert s.n_clipped == 1 and s.n_nonfinite == 1 and s.n_steps == 100
+    assert grad_norm_summary(norms, clip=None).n_clipped is None
 
 
 @pytest.mark.parametrize("causal", [False, True])

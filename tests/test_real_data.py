@@ -260,15 +260,15 @@ def tiny_run(task, model, results, **train):
 def test_every_real_task_model_pair_runs(data, task, model, results):
     record, path = tiny_run(task, model, results)
     t = get_task(task)
-    assert record["status"] in FINISHED and record["task"]["test_examples"] == 24
+    assert record.status in FINISHED and record.task.test_examples == 24
     for name in t.metrics:
-        assert math.isfinite(record["metrics"][f"test/{name}"]), name
-    buckets = [row for row in record["by_slice"] if row["slice"] == "slice_length_bucket"]
+        assert math.isfinite(record.metrics[f"test/{name}"]), name
+    buckets = [row for row in record.by_slice if row["slice"] == "slice_length_bucket"]
     assert buckets and sum(row["count"] for row in buckets) == 24
-    assert record["task"]["max_tokens"] == t.lengths[0] and "truncated_share" in record["task"]
-    assert (path.parent / record["task"]["predictions_file"]).exists()
-    assert list(record["baselines"]) == ["chance", NAMED_BASELINE[task]]
-    assert record["baselines"]["chance"] == {m: v for m, v in record["baseline"].items() if m in t.metrics}
+    assert record.task.extra["max_tokens"] == t.lengths[0] and "truncated_share" in record.task.extra
+    assert (path.parent / record.task.predictions_file).exists()
+    assert list(record.baselines) == ["chance", NAMED_BASELINE[task]]
+    assert record.baselines["chance"] == {m: v for m, v in record.baseline.items() if m in t.metrics}
 
 
 # ---------------------------------------------------------------- trivial strategies
@@ -338,18 +338,18 @@ def test_independent_scorer_agrees_with_entity_f1_on_random_tags():
 
 def test_predictions_files_rescore_to_the_reported_metrics(data, results):
     record, path = tiny_run("conll2003", "bilstm", results, steps=60, eval_every=30, lr=1e-2)
-    conll = path.parent / f"{record['run_id']}.predictions.conll"
+    conll = path.parent / f"{record.run_id}.predictions.conll"
     gold, pred = read_predictions(conll)
-    assert len(gold) == record["task"]["test_examples"] == 24
+    assert len(gold) == record.task.test_examples == 24
     assert gold[1] == ["B-PER", "I-PER", "O", "B-PER", "B-PER", "O", "B-LOC", "O"]
-    assert record["metrics"]["test/entity_f1"] > 0  # something was learned, so the check below has teeth
-    assert conlleval_f1(gold, pred) == pytest.approx(record["metrics"]["test/entity_f1"], abs=1e-9)
+    assert record.metrics["test/entity_f1"] > 0  # something was learned, so the check below has teeth
+    assert conlleval_f1(gold, pred) == pytest.approx(record.metrics["test/entity_f1"], abs=1e-9)
 
     record, path = tiny_run("sst2", "lstm", results)
-    rows = list(csv.DictReader(open(path.parent / f"{record['run_id']}.predictions.tsv"), delimiter="\t"))
+    rows = list(csv.DictReader(open(path.parent / f"{record.run_id}.predictions.tsv"), delimiter="\t"))
     assert len(rows) == 24 and [int(r["index"]) for r in rows] == list(range(24))
     accuracy = np.mean([r["label"] == r["pred"] for r in rows])
-    assert accuracy == pytest.approx(record["metrics"]["test/accuracy"])
+    assert accuracy == pytest.approx(record.metrics["test/accuracy"])
 
 
 def test_unseen_words_map_to_shape_unknowns(data):

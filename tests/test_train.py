@@ -29,12 +29,12 @@ def tiny_run(task, model, results, length=None, seed=0, **train):
 @pytest.mark.parametrize("task", SYNTHETIC)
 def test_every_task_model_pair_runs(task, model, results):
     record, path = tiny_run(task, model, results)
-    assert path.exists() and record["status"] in FINISHED
+    assert path.exists() and record.status in FINISHED
     t = get_task(task)
     for name in t.metrics:
-        assert math.isfinite(record["metrics"][f"test/{name}"])
-    assert record["steps"] == 6 and record["task"]["test_examples"] == 24
-    assert read_run(path)["run_id"] == record["run_id"] == path.stem
+        assert math.isfinite(record.metrics[f"test/{name}"])
+    assert record.steps == 6 and record.task.test_examples == 24
+    assert read_run(path)["run_id"] == record.run_id == path.stem
 
 
 def test_run_file_holds_every_field(results):
@@ -57,16 +57,16 @@ def test_run_file_holds_every_field(results):
 def test_same_seed_gives_identical_metrics(model, tmp_path):
     a, _ = tiny_run("recall", model, tmp_path / "a", seed=3)
     b, _ = tiny_run("recall", model, tmp_path / "b", seed=3)
-    assert a["metrics"] == b["metrics"] and a["loss_curve"] == b["loss_curve"]
+    assert a.metrics == b.metrics and a.loss_curve == b.loss_curve
     c, _ = tiny_run("recall", model, tmp_path / "c", seed=4)
-    assert c["metrics"] != a["metrics"]
+    assert c.metrics != a.metrics
 
 
 def test_divergence_is_recorded_not_raised(results):
     # A learning rate of 1e30 with clipping off overflows the weights within a few steps.
     record, path = tiny_run("adding", "rnn", results, lr=1e30, clip=None, steps=40, warmup=0.0)
-    assert record["status"] == "diverged"
-    assert 1 <= record["diverged_at"] <= 40 and record["steps"] == record["diverged_at"] + (record["steps"] - record["diverged_at"])
+    assert record.status == "diverged"
+    assert 1 <= record.diverged_at <= 40 and record.steps == record.diverged_at + (record.steps - record.diverged_at)
     assert read_run(path)["status"] == "diverged"
 
 
@@ -79,21 +79,21 @@ def test_schedule_warms_up_then_decays():
 
 def test_validation_picks_the_best_checkpoint(results):
     record, _ = tiny_run("copy", "gru", results, steps=8, eval_every=2)
-    steps = [s for s, _ in record["val_curve"]]
+    steps = [s for s, _ in record.val_curve]
     assert steps == [2, 4, 6, 8]
-    best = max(record["val_curve"], key=lambda sv: sv[1])
-    assert record["best_step"] == best[0]
-    assert record["metrics"]["val/accuracy"] == pytest.approx(best[1])
+    best = max(record.val_curve, key=lambda sv: sv[1])
+    assert record.best_step == best[0]
+    assert record.metrics["val/accuracy"] == pytest.approx(best[1])
 
 
 @pytest.mark.parametrize("model", ["lstm", "transformer"])
 def test_bf16_autocast_runs_and_is_recorded(model, results):
     fp32, _ = tiny_run("adding", model, results)
     bf16, path = tiny_run("adding", model, results, precision="bf16")
-    assert bf16["status"] in FINISHED and bf16["config"]["train"]["precision"] == "bf16"
-    assert bf16["run_id"] != fp32["run_id"]
-    assert math.isfinite(bf16["metrics"]["test/mse"])
-    assert bf16["metrics"]["test/mse"] != fp32["metrics"]["test/mse"]  # bf16 products round differently
+    assert bf16.status in FINISHED and bf16.config.train.precision == "bf16"
+    assert bf16.run_id != fp32.run_id
+    assert math.isfinite(bf16.metrics["test/mse"])
+    assert bf16.metrics["test/mse"] != fp32.metrics["test/mse"]  # bf16 products round differently
 
 
 def test_autocast_is_on_only_for_bf16():
@@ -109,5 +109,5 @@ def test_autocast_is_on_only_for_bf16():
 def test_compiled_run_matches_eager(results, tmp_path):
     eager, _ = tiny_run("adding", "transformer", results)
     compiled, _ = tiny_run("adding", "transformer", tmp_path, compile=True)
-    assert compiled["status"] in FINISHED and compiled["config"]["train"]["compile"] is True
-    assert compiled["metrics"]["test/mse"] == pytest.approx(eager["metrics"]["test/mse"], rel=1e-3)
+    assert compiled.status in FINISHED and compiled.config.train.compile is True
+    assert compiled.metrics["test/mse"] == pytest.approx(eager.metrics["test/mse"], rel=1e-3)

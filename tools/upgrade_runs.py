@@ -33,7 +33,7 @@ def upgrade_record(record: dict) -> dict | None:
     cfg = RunConfig.from_dict(record["config"])
     return {**record,
             "task": {**task, "higher_is_better": metric_directions(task["metrics"])},
-            "recipe": recipe_block(get_task(cfg.task), cfg)}
+            "recipe": recipe_block(get_task(cfg.task), cfg).to_dict()}
 
 
 def upgrade_results(results: Path) -> tuple[int, list[str]]:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
     from ..models.model import build_model
     from ..provenance import provenance
     from ..runner import execute, resolve_device
-    from ..store import CorruptRun, check_writable, read_run, run_path, write_json_atomic
+    from ..store import CorruptRun, check_writable, read_record, run_path, write_json_atomic
     from ..tasks import derive_seed, get_task
 
     task = get_task(args.task)
@@ -62,12 +62,12 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
             path = run_path(args.results, cfg.run_id)
             if path.exists():
                 try:
-                    record = read_run(path)
+                    record = read_record(path)
                 except CorruptRun:
                     record = None
-            if record is None or "gradflow" not in record:
+            if record is None or record.gradflow is None:
                 record, _ = execute(cfg, args.results)
-            blocks, run_id = record["gradflow"], record["run_id"]
+            blocks, run_id = {"init": record.gradflow.init, "final": record.gradflow.final}, record.run_id
         out = Path(args.results) / "measure" / f"gradflow-{cfg.task}-{cfg.model.name}-L{cfg.length}-s{cfg.seed}.json"
         write_json_atomic(out, {"kind": "gradflow", "run_id": run_id, "config": cfg.to_dict(),
                                 "task": cfg.task, "model": cfg.model.name, "length": cfg.length,

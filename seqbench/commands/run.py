@@ -22,6 +22,7 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from ..runner import execute
+    from ..status import DIVERGED
     from ..store import check_writable
     from ..tasks import get_task
 
@@ -46,13 +47,13 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
             last[0] = step
 
         record, path = execute(cfg, args.results, progress=report)
-    m = record["metrics"]
-    primary = record["task"]["metric"]
-    base = record["baseline"].get(primary)
-    extra = f" (diverged at step {record['diverged_at']})" if record["status"] == "diverged" else ""
+    m = record.metrics
+    primary = record.task.metric
+    base = record.baseline.get(primary)
+    extra = f" (diverged at step {record.diverged_at})" if record.status == DIVERGED else ""
     print(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}: test {primary} {m[f'test/{primary}']:.4f} "
-          f"(baseline {base:.4f}), {record['steps']} steps in {record['timing']['train_time_s']:.1f}s, "
-          f"{record['params']['params']:,} params{extra} -> {path}")
+          f"(baseline {base:.4f}), {record.steps} steps in {record.timing.train_time_s:.1f}s, "
+          f"{record.params.params:,} params{extra} -> {path}")
     return 0
 
 

@@ -6,24 +6,21 @@ import traceback
 from pathlib import Path
 
 from ..config import RunConfig
+from ..record import LrSelection, Provenance, RunRecord, Search, TaskInfo
 from ..status import ERROR, OOM
 from ..store import run_path, write_run
 from .locks import acquire_lock, release_lock
 
 
 def failed_record(cfg: RunConfig, status: str, error: str, search: dict | None = None,
-                  lr_selection: dict | None = None) -> dict:
+                  lr_selection: dict | None = None) -> RunRecord:
+    """The run file of a run that ended in an exception: its config and the error, no numbers."""
     from ..provenance import provenance
     import torch
-    record = {"run_id": cfg.run_id, "status": status, "error": error, "config": cfg.to_dict(),
-              "metrics": {}, "baseline": {}, "task": {"name": cfg.task}, "params": {"params": None},
-              "steps": 0, "timing": {"train_time_s": None, "median_step_ms": None, "eval_tokens_per_s": None},
-              "memory": {}, "provenance": provenance(torch.device("cpu"))}
-    if search is not None:
-        record["search"] = search
-    if lr_selection is not None:
-        record["lr_selection"] = lr_selection
-    return record
+    return RunRecord(run_id=cfg.run_id, status=status, error=error, config=cfg, task=TaskInfo(name=cfg.task),
+                     provenance=Provenance.from_dict(provenance(torch.device("cpu"))),
+                     search=Search.optional(search),
+                     lr_selection=LrSelection.optional(lr_selection))
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -75,9 +72,7 @@ def run_one(config: dict, results: str, threads: int | None = None, memory_limit
                 torch.cuda.empty_cache()
             record = failed_record(cfg, OOM if _is_oom(exc) else ERROR, message, search, lr_selection)
             write_run(results, record)
-        metric = record.get("task", {}).get("metric")
-        value = record["metrics"].get(f"test/{metric}") if metric else None
-        return {"run_id": cfg.run_id, "status": record["status"], "metric": metric, "value": value,
-                "seconds": time.perf_counter() - start, "error": record.get("error")}
+        return {"run_id": cfg.run_id, "status": record.status, "metric": record.task.metric, "value": record.test_score,
+                "seconds": time.perf_counter() - start, "error": record.error}
     finally:
         release_lock(results, cfg.run_id)

@@ -155,7 +155,7 @@ def rerun_one(run: dict, scratch: Path, spreads: dict[str, float]) -> Rerun:
     except UserError as exc:  # e.g. a real task whose data is not on this machine
         return Rerun(run["run_id"], cfg.task, cfg.model.name, main_metric(run), run["metrics"].get(main_metric(run)),
                      None, None, "not rerun", str(exc))
-    return compare(run, fresh, spreads)
+    return compare(run, fresh.to_dict(), spreads)
 
 
 def rerun(runs: list[dict], chosen: list[dict], progress=print) -> list[Rerun]:
