@@ -66,7 +66,7 @@ class TrainConfig:
 
 
 # Bump whenever a change to training or evaluation alters numbers: a run's identity carries it, so a
-# resumed sweep reruns what an older trainer made instead of keeping its numbers (see resume.py).
+# resumed sweep reruns what an older trainer made instead of keeping its numbers (protocol.py).
 TRAINER_VERSION = 1
 
 # (section, key, value): a field added after the first results; at this value it leaves the run id as
@@ -76,7 +76,6 @@ HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", Fa
                          ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
                          ("train", "tolerance", 0.01), ("train", "loss", "default"),
                          ("model", "hf", {}), ("model", "io_dropout", 0.0), (None, "trainer_version", 1))
-PROTOCOL_VERSION_FIELDS = ("task_version", "trainer_version")  # left out of `identity`
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,8 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def _hash(self, leave_out: tuple[str, ...] = ()) -> str:
+    def digest(self, leave_out: tuple[str, ...] = ()) -> str:
+        """A stable hash of the config without the top-level fields `leave_out` (16 hex digits)."""
         payload = self.to_dict()
         payload["train"].pop("threads")
         # Fields added after the first results: at their default they leave the hash as it was,
@@ -109,13 +109,7 @@ class RunConfig:
     @property
     def run_id(self) -> str:
         """A stable hash of the resolved config. Thread count is left out: it changes speed, not the run."""
-        return self._hash()
-
-    @property
-    def identity(self) -> str:
-        """The run id without the protocol versions: equal for the same config made by another
-        version of its task or of the trainer (how a sweep recognises runs to redo)."""
-        return self._hash(PROTOCOL_VERSION_FIELDS)
+        return self.digest()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunConfig":

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from .config import HASH_NEUTRAL_DEFAULTS, RunConfig
+from .protocol import DATA_FIELDS
 from .status import ERROR, FAILED, FINISHED, SOLVED, StopRule
 
 SCHEMA_VERSION = 1
@@ -54,9 +55,6 @@ class Block:
             out[f.name] = value.to_dict() if isinstance(value, Block) else value
         out.update(self.extra)
         return out
-
-
-DATA_FIELDS = ("source", "data", "data_hash")  # task-block fields that name the data, where a run file has them
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from typing import Any
 from .config import TRAINER_VERSION, RunConfig, merge_dicts, read_yaml
 from .errors import UserError
 from .models import MODELS
+from .protocol import trainer_field
 from .search import LengthSearch
 from .tasks import get_task
 
@@ -139,12 +140,10 @@ class Chain:
 
     @cached_property
     def key(self) -> str:
-        """Stable across sweeps: the task and its version, model, seed and overrides, not the search's
-        bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`."""
+        """Stable across sweeps: the task and its protocol versions, model, seed and overrides, not the
+        search's bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`."""
         ident = {"task": self.task, "version": get_task(self.task).version, "model": self.model,
-                 "seed": self.seed, "overrides": self.overrides}
-        if TRAINER_VERSION != 1:  # another trainer's probes are another chain (hash-neutral at 1)
-            ident["trainer_version"] = TRAINER_VERSION
+                 "seed": self.seed, "overrides": self.overrides, **trainer_field(TRAINER_VERSION)}
         digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
         return f"{self.task}/{self.model}/seed{self.seed}/{digest}"
 

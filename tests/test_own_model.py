@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from seqbench.config import RunConfig
+from seqbench.protocol import config_identity
 from seqbench.store import load_runs, read_run, write_run
 from seqbench.commands.sweep import ConsoleDisplay
 from seqbench.sweep import sweep
@@ -127,8 +128,9 @@ def test_trainer_version_is_hash_neutral_at_one_and_left_out_of_the_identity():
     del old["trainer_version"]  # a run file written before the field existed
     assert RunConfig.from_dict(old).run_id == cfg.run_id
     bumped = RunConfig.from_dict({**cfg.to_dict(), "trainer_version": 2})
-    assert bumped.run_id != cfg.run_id and bumped.identity == cfg.identity
-    assert RunConfig.from_dict({**cfg.to_dict(), "task_version": 5}).identity == cfg.identity
+    assert bumped.run_id != cfg.run_id and config_identity(bumped) == config_identity(cfg)
+    assert config_identity(RunConfig.from_dict({**cfg.to_dict(), "task_version": 5})) == config_identity(cfg)
+    assert config_identity(RunConfig.from_dict({**cfg.to_dict(), "seed": 1})) != config_identity(cfg)
 
 
 @pytest.mark.slow

@@ -69,8 +69,8 @@ def test_max_solved_length_on_a_constructed_example(tmp_path):
 
 def OTHER_PROTOCOL(records) -> str:
     """The protocol of the fixture's adding/gru runs at 500 steps."""
-    from seqbench.report.frame import protocol_of
-    return next(protocol_of(r) for r in records if r["config"]["train"]["steps"] == 500)
+    from seqbench.protocol import protocol_key
+    return next(protocol_key(r) for r in records if r["config"]["train"]["steps"] == 500)
 
 
 def test_failed_runs_are_shown_not_missing(report_dir):
@@ -382,9 +382,9 @@ def test_provenance_counts_runs_per_commit_and_says_version_is_one_of_them(tmp_p
 
 
 def test_protocol_text_states_the_stop_tolerance():
-    from seqbench.report.protocol import describe
+    from seqbench.protocol import Protocol
     train = {"steps": 4000, "batch_size": 64, "early_stop": True, "patience": 10, "eval_every": 100, "tolerance": 0.05}
-    text = describe({"task": "sst2", "task_version": 2, "model": {"params": 100000}, "train": train})
+    text = Protocol.of({"task": "sst2", "task_version": 2, "model": {"params": 100000}, "train": train}).describe()
     assert text.endswith("early stop (hold 2, patience 10 evaluations of 100 steps, a gain must close 5% of the gap to the ideal)")
 
 

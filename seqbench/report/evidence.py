@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..protocol import protocol_key
 from ..status import SOLVED, status_of
 from .findings import COLUMNS, Evidence, Finding
-from .frame import adapter_of, chosen_ids, protocol_of, runs_frame
+from .frame import adapter_of, chosen_ids, runs_frame
 from .section import Section, Text, note_section
 from .table import Table
 
@@ -41,7 +42,7 @@ def evidence_row(record: dict) -> dict:
         "clip": cfg["train"].get("clip"), "init": cfg["model"].get("init"),
         "nonlinearity": cfg["model"].get("nonlinearity"), "loss": cfg["train"].get("loss", "default"),
         "slope_init": _slope(record, "init"), "slope_final": _slope(record, "final"),
-        "protocol": protocol_of(record), "chain": search.get("chain"), "search_max": search.get("max"),
+        "protocol": protocol_key(record), "chain": search.get("chain"), "search_max": search.get("max"),
         "adapter": adapter_of(record), "recurrent": ((record.get("model_info") or {}).get("hf") or {}).get("recurrent"),
     }
 

@@ -7,7 +7,7 @@ numbers that decided it. A finding whose data says otherwise says so.
 The evidence frame has one row per run (see `evidence_frame`): task, model, main (the model's
 default recipe in its suite), length, seed, status, value (test primary metric), solved (the run's
 status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / slope_final (the
-gradient-flow probe's fitted ln-norm slope per step) and protocol (see report/protocol.py); and,
+gradient-flow probe's fitted ln-norm slope per step) and protocol (see seqbench/protocol.py); and,
 where known, lr, chain (a length search's chain id) and search_max (its longest length); adapter
 ('hf' for a transformers model), recurrent (an hf model's preset says it scans) and chosen (the run is
 of the learning rate validation chose for its task, protocol, model and length: frame.chosen_runs).

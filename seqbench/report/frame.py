@@ -1,7 +1,7 @@
 """From run records to the numbers a leaderboard shows.
 
 Grouping: runs are grouped by (task, protocol, model, variant, length). The protocol
-(report/protocol.py) holds what must be equal for numbers to share a ranking; the variant names the
+(seqbench/protocol.py) holds what must be equal for numbers to share a ranking; the variant names the
 recipe settings that vary among a model's runs of one protocol (e.g. `init=identity`), so ablation
 runs never mix with the main entries.
 
@@ -22,16 +22,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..protocol import Protocol, protocol_key
 from ..search import LengthSearch
 from ..selection import choose_lr, median as median_of, run_score, search_score
 from ..status import BUDGET_LIMITED, FINISHED, SOLVED, status_of
 from ..store import flatten
 from .numbers import spread
-from .protocol import describe, protocol_id
 
 GROUP = ["task", "protocol", "model", "variant", "length"]
 ROW = ["task", "protocol", "model", "variant"]  # one row of a table
-DATA_FIELDS = ("source", "data", "data_hash")  # task-block fields that name the data, where a run file has them
 VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal", "positions")
 TRAIN_UNIGRAM_ENTROPY = "unigram entropy of the training text"
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
@@ -79,12 +78,6 @@ def arrow(higher_is_better: bool) -> str:
     return "↑" if higher_is_better else "↓"
 
 
-def protocol_of(record: dict) -> str:
-    """The run's protocol hash: its config plus the data it names (report/protocol.py)."""
-    task = record.get("task", {})
-    return protocol_id(record["config"], {k: task[k] for k in DATA_FIELDS if k in task})
-
-
 # What a run file's "chance" is, where calling it chance would mislead: a character LM's is the unigram
 # entropy of its training text (CharLM.baseline), not uniform guessing (log2 of the vocabulary).
 CHANCE_LABEL = {"bpc": TRAIN_UNIGRAM_ENTROPY}
@@ -119,7 +112,7 @@ def n_scored(record: dict) -> int | None:
 def variant_labels(records: list[dict]) -> list[str]:
     """Per run, the settings that vary among runs of its (task, protocol, model) ('' when none vary)."""
     def key(r):
-        return (r["config"]["task"], protocol_of(r), r["config"]["model"]["name"])
+        return (r["config"]["task"], protocol_key(r), r["config"]["model"]["name"])
     seen: dict = {}
     for r in records:
         for name, value in _settings(r).items():
@@ -146,8 +139,9 @@ def runs_frame(records: list[dict]) -> pd.DataFrame:
     rows = []
     for r, variant in zip(records, variant_labels(records)):
         row = flatten({**r, "baseline": r.get("baseline") or {}})
-        row["protocol"] = protocol_of(r)
-        row["protocol_text"] = describe(r["config"])
+        protocol = Protocol.of_record(r)
+        row["protocol"] = protocol.key
+        row["protocol_text"] = protocol.describe()
         row["baselines"] = baselines_of(r)
         row["n_scored"] = n_scored(r)
         search = r.get("search") or {}

@@ -1,6 +1,6 @@
 """Leaderboard tables: one table per (task, protocol), the main models ranked, ablations apart.
 
-Which runs share a table (report/protocol.py): per task, the *main* table holds the default-recipe
+Which runs share a table (seqbench/protocol.py): per task, the *main* table holds the default-recipe
 runs of the protocol with the most of them; every other protocol's default runs get a table under
 "Other protocols"; each protocol's ablation variants (recipe.default false), beside that protocol's
 default runs for reference, get an unranked table under "Ablations". No table mixes protocols.

@@ -1,7 +1,7 @@
 """The "Modern recurrent models" section: the hf models (Mamba, Mamba-2, RWKV, xLSTM, Llama through
 the transformers adapter) ranked beside the five, one table per (task, protocol) that has hf runs.
 
-Each table holds one protocol, as every leaderboard table does (report/protocol.py), so the five
+Each table holds one protocol, as every leaderboard table does (seqbench/protocol.py), so the five
 and the modern models share a budget, schedule and data; the leaderboard's main tables keep the
 five alone. Models that ran transformers' PyTorch reference scan instead of fused kernels are named.
 """

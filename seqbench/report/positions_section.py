@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..protocol import protocol_key
 from ..status import status_of
 from . import figures
-from .frame import protocol_of
 from .section import Section, Text
 from .table import Table
 
@@ -30,7 +30,7 @@ def _rows(records: list[dict]) -> list[dict]:
         metric = r["task"]["metric"]
         higher = r["task"].get("higher_is_better", {}).get(metric, True)
         values = [v for _, v in r["val_curve"]]
-        rows.append({"protocol": protocol_of(r), "task": task, "length": r["config"]["length"],
+        rows.append({"protocol": protocol_key(r), "task": task, "length": r["config"]["length"],
                      "positions": model.get("positions") or "sinusoidal",
                      "status": status_of(r), "best": max(values) if higher else min(values),
                      "test": r["metrics"].get(f"test/{metric}"), "solved_step": r.get("solved_step"), "steps": r["steps"],

@@ -10,7 +10,7 @@ the group's tuning runs on seed S are finished; the group is then released at th
 validation (selection.py), recomputed from the run files, so a resumed sweep makes the same choice.
 
     plan.py       the suite's work against what the results directory holds
-    existing.py   a `--models` sweep: the runs already there must share the protocol
+    existing.py   what the results directory holds already: other protocol versions (run again), other protocols (refused)
     queue.py      chains, deferred groups, the queue of ready runs
     executors.py  local (worker processes), ray, inline; all write the same run files
     worker.py     one run in a worker: skipped when finished or locked, failures recorded

@@ -1,13 +1,25 @@
 """The suite record, results/suites/<name>.json: what a sweep of the suite made so far."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..config import RunConfig
-from ..resume import suite_manifest
+from ..errors import UserError
 from ..store import suite_record_path, write_json_atomic
 from ..suite import Suite
 from .queue import ChainState
+
+
+def suite_manifest(results: Path, name: str) -> dict | None:
+    """The suite record of `name` in `results`, or None when there is none."""
+    path = suite_record_path(results, name)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable suite manifest ({exc}); remove it or use another --results") from exc
 
 
 def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[RunConfig],

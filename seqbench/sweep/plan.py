@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import TRAINER_VERSION, RunConfig
-from ..resume import describe_versions, other_versions
 from ..status import ERROR, OOM, status_of
 from ..store import CorruptRun, finished_ids, load_runs, read_run, run_path
 from ..suite import Suite, load_suite, plan
 from ..tasks import find_suite
 from .display import Display
 from .executors import EXECUTORS, default_workers_threads
-from .existing import refuse_other_protocol
+from .existing import describe_versions, other_versions, refuse_other_protocol
 from .manifest import write_manifest
 from .queue import ChainState, DeferredState
 

@@ -19,7 +19,7 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
           retry_failed: bool = False, display: Display | None = None, models: list[str] | None = None) -> dict:
     """Run a suite's unfinished work into `results`; returns a summary (counts, searches, lr choices).
     `models`: sweep only these (the suite's or any registered model), beside the suite's runs of its
-    other models already in `results`, which must share their protocol (see resume.py). `display`:
+    other models already in `results`, which must share their protocol (see existing.py). `display`:
     what to show as it goes (commands/sweep.py prints); None shows nothing."""
     display = display or Silent()
     p = plan_sweep(suite_path, results, workers, threads, executor, retry_failed, models, display)
