@@ -10,7 +10,7 @@ SUITE ?= tasks/suites/quick.yaml
 RESULTS ?= results
 WORKERS ?=
 
-.PHONY: bench standard grid-edges ablation positions test test-fast fuzz perf report clean-venv
+.PHONY: bench standard grid-edges ablation positions generalisation test test-fast fuzz perf report clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,13 @@ ablation: $(BIN)/.installed
 positions: $(BIN)/.installed
 	$(BIN)/seqbench sweep tasks/suites/positions.yaml --results $(RESULTS) $(if $(WORKERS),--workers $(WORKERS))
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
+
+# Length generalisation (tasks/suites/generalisation.yaml): seven formal-language tasks, trained on
+# lengths 1-40 and tested at 41-500. Resumes results/generalisation. Check its cost first:
+#   seqbench sweep tasks/suites/generalisation.yaml --dry-run --results results/generalisation
+generalisation: $(BIN)/.installed
+	$(BIN)/seqbench sweep tasks/suites/generalisation.yaml --results results/generalisation $(if $(WORKERS),--workers $(WORKERS))
+	$(BIN)/seqbench report --results results/generalisation --out results/generalisation
 
 perf: $(BIN)/.installed
 	$(BIN)/seqbench perf --results $(RESULTS)

@@ -49,6 +49,18 @@ def eval_share(cfg) -> float:
     return examples / (3 * t.batch_size) / max(t.steps, 1)
 
 
+def test_share(cfg, task) -> float:
+    """The final test's cost as a share of training, for a task tested at other lengths than it is
+    trained at (length generalisation, where it is not small): a forward pass costs about a third of
+    a training step per position. Attention's cost grows faster with length, so for the Transformer
+    this is a floor."""
+    if not task.test_lengths:
+        return 0.0
+    t = cfg.train
+    positions = t.test_examples * sum(task.source.seq_len(L) for L in task.test_lengths)
+    return positions / (3 * t.batch_size * task.source.seq_len(cfg.length)) / max(t.steps, 1)
+
+
 def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
     """Predicted training seconds of each run, and whether finished runs informed the prediction."""
     from .models import MODELS
@@ -59,7 +71,8 @@ def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
     fallback = float(np.median(every)) if every else 0.02
     predictions = []
     for cfg in runs:
-        seq_len = get_task(cfg.task).source.seq_len(cfg.length)
+        task = get_task(cfg.task)
+        seq_len = task.source.seq_len(cfg.length)
         pts = history.get((cfg.task, cfg.model.name), [])
         law = fit_power_law([t for t, _ in pts], [s for _, s in pts])
         measure = not pts and MODELS.meta(cfg.model.name).get("measure_cost")
@@ -68,11 +81,10 @@ def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
         elif pts:
             per_step = pts[0][1] * seq_len / pts[0][0]
         elif measure:  # far from the median (hf models): a few timed steps, not a guess
-            task = get_task(cfg.task)
             per_step = measured_step_seconds(cfg, task, seq_len, results) * (1 + eval_share(cfg))
         else:
             per_step = fallback * seq_len / 64
-        predictions.append((per_step * cfg.train.steps, bool(pts) or bool(measure)))
+        predictions.append((per_step * cfg.train.steps * (1 + test_share(cfg, task)), bool(pts) or bool(measure)))
     return predictions
 
 

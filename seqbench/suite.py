@@ -11,6 +11,7 @@
       copy: {lengths: [10, 20, 40], train: {steps: 1500}}
       adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}, seeds: [0]}   # a length search (search.py), its own seeds
     grid: {model.init: [default, identity]}           # crossed with everything (optional)
+    # grid: {model.positions: {transformer: [sinusoidal, rope]}}   # a mapping: only for the models it names
     train: {}                                         # overrides for every run (optional)
     model: {}
 
@@ -57,13 +58,19 @@ class Suite:
     description: str = ""
     device: str = "cpu"
     lr: dict = field(default_factory=dict)  # model (or "default") -> list of learning rates
-    grid: dict = field(default_factory=dict)  # "train.clip" -> [values]
+    grid: dict = field(default_factory=dict)  # "train.clip" -> [values], or -> {model: [values]} for some models only
     train: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)
     workers: int | None = None  # default worker processes for the local executor
     threads: int | None = None  # torch threads per worker
     memory_limit_mb: int | None = None  # CPU memory cap per worker process; runs beyond it are recorded as oom
     tune: dict | None = None  # {seed: S}: the lr grid runs on seed S, the other seeds at the chosen lr
+
+    def grid_for(self, model: str) -> dict:
+        """The grid keys and values that apply to `model`: a list to every model, a mapping
+        {model: [values]} to the models it names (the others run without that key)."""
+        return {key: values[model] if isinstance(values, dict) else values
+                for key, values in self.grid.items() if not isinstance(values, dict) or model in values}
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -96,8 +103,9 @@ def load_suite(path: str | Path) -> Suite:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise UserError(f"{path}: {key!r} must be a positive integer, got {value!r}")
     for key, values in data.get("grid", {}).items():
-        if not isinstance(values, list) or not values:
-            raise UserError(f"{path}: grid {key!r} must be a non-empty list of values")
+        per_model = values.values() if isinstance(values, dict) and values else [values]
+        if not all(isinstance(v, list) and v for v in per_model):
+            raise UserError(f"{path}: grid {key!r} must be a non-empty list of values, or a mapping of model -> such a list")
         if key.split(".")[0] not in ("train", "model") or key.count(".") != 1:
             raise UserError(f"{path}: grid key {key!r} must look like train.<field> or model.<field>")
     for model, values in data.get("lr", {}).items():
@@ -252,11 +260,12 @@ def plan(suite: Suite) -> Plan:
             # One lr needs no choosing: tuning only applies to a grid of several.
             tuned = tune is not None and len(lrs) > 1
             run_seeds = [tune["seed"]] if tuned else seeds
-            points = list(itertools.product(lrs, itertools.product(*suite.grid.values()), run_seeds))
+            grid = suite.grid_for(model)
+            points = list(itertools.product(lrs, itertools.product(*grid.values()), run_seeds))
             if search is not None:
                 for lr, combo, seed in points:
                     chain = Chain(task_name, model, seed, _overrides(suite, settings, model, lr, combo),
-                                  dict(zip(suite.grid, combo)), search)
+                                  dict(zip(grid, combo)), search)
                     chain.config(search.max)  # a bad override or a max beyond the task's fails here, before any run
                     out.chains.append(chain)
             else:
@@ -275,8 +284,9 @@ def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: lis
         return []
     task, groups = get_task(task_name), []
     search = lengths if isinstance(lengths, LengthSearch) else None
-    for combo in itertools.product(*suite.grid.values()):
-        grid = dict(zip(suite.grid, combo))
+    model_grid = suite.grid_for(model)
+    for combo in itertools.product(*model_grid.values()):
+        grid = dict(zip(model_grid, combo))
         overrides = {lr: _overrides(suite, settings, model, lr, combo) for lr in lrs}
         for length in [None] if search else lengths:
             if search:
@@ -299,7 +309,7 @@ def _overrides(suite: Suite, settings: dict, model: str, lr: float | None, combo
     point: dict = {"train": {"device": suite.device}, "model": {}}
     if lr is not None:
         point["train"]["lr"] = lr
-    for key, value in zip(suite.grid, combo):  # keys are train.<field> or model.<field>
+    for key, value in zip(suite.grid_for(model), combo):  # keys are train.<field> or model.<field>
         section, name = key.split(".")
         point[section][name] = value
     overrides = {"train": suite.train, "model": suite.model}

@@ -55,8 +55,20 @@ def test_grid_key_crosses_everything(tmp_path):
     assert {(r.train.clip, r.model.init) for r in runs} == {(c, i) for c in (None, 1.0) for i in ("default", "orthogonal", "identity")}
 
 
+def test_a_grid_mapping_applies_only_to_the_models_it_names(tmp_path):
+    path = tmp_path / "rows.yaml"
+    path.write_text("name: r\nmodels: [lstm, transformer]\nseeds: [0]\ntasks: {parity_check: {}}\n"
+                    "grid: {model.positions: {transformer: [sinusoidal, rope, none]}, train.clip: [null, 1.0]}\n")
+    runs, _ = expand(load_suite(path))
+    rows = {(r.model.name, r.model.positions, r.train.clip) for r in runs}
+    assert len(runs) == len(rows) == 2 + 3 * 2
+    assert {(p, c) for m, p, c in rows if m == "transformer"} == {(p, c) for p in ("sinusoidal", "rope", "none") for c in (None, 1.0)}
+    assert {p for m, p, _ in rows if m == "lstm"} == {"learned"}  # the field's default: the lstm has no grid on it
+
+
 @pytest.mark.parametrize("text, message", [
     ("models: [lstm]\n", "missing key 'tasks'"),
+    ("models: [lstm]\ntasks: {copy: {}}\ngrid: {model.init: {lstm: []}}\n", "mapping of model"),
     ("models: [lstm]\ntasks: {copy: {}}\nseeds: 3\n", "'seeds' must be"),
     ("models: [lstm]\ntasks: {copy: {}}\ngrid: {lr: [1]}\n", "train.<field>"),
     ("models: [lstm]\ntasks: {copy: {}}\nbogus: 1\n", "unknown key 'bogus'"),
