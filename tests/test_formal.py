@@ -179,3 +179,14 @@ def test_the_score_is_the_mean_over_lengths_not_the_pool():
                           "ce_sum": [0.0, 3.0], "n_positions": [42.0, 53.0]})
     scores = test_metrics(get_task("reverse_string"), frame)
     assert scores["test/accuracy"] == pytest.approx(0.5) and scores["test/xent"] == pytest.approx(0.5)
+
+
+def test_the_estimate_counts_the_test_at_every_test_length():
+    from seqbench.estimate import test_share
+
+    task = get_task("parity_check")
+    cfg = task.resolve("lstm", 40, 0, {"train": {"steps": 1000, "batch_size": 100, "test_examples": 300}})
+    # 300 strings at each test length (L + 1 positions), against 1000 steps of 100 x 41 positions, a
+    # forward pass costing a third of a step: 300 * (1689 + 9) / (3 * 100 * 41) / 1000.
+    assert test_share(cfg, task) == pytest.approx(300 * 1698 / (3 * 100 * 41) / 1000)
+    assert test_share(get_task("copy").resolve("lstm", 20, 0), get_task("copy")) == 0.0
