@@ -12,7 +12,7 @@ import threading
 
 from .commands import COMMANDS, Parser
 from .commands.base import apply_data_dir, apply_plugins
-from .errors import UserError
+from .errors import UserError, missing_extra
 
 
 def build_parser() -> Parser:
@@ -46,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str]) -> int:
+    command = None  # known once parsed; a plugin file may import an optional dependency
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
-        spec = COMMANDS.get(args.command)
+        spec, command = COMMANDS.get(args.command), args.command
         apply_data_dir(args)
         apply_plugins(args)
         overrides = [a for a in extra if a.startswith("--") and "." in a.split("=")[0]]
@@ -59,6 +60,12 @@ def _dispatch(argv: list[str]) -> int:
         return spec.run(args, overrides) if spec.takes_overrides else spec.run(args)
     except UserError as exc:
         print(f"seqbench: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # an optional dependency (pyproject's extras) is not installed
+        error = missing_extra(exc, command)
+        if error is None:
+            raise
+        print(f"seqbench: error: {error}", file=sys.stderr)
         return 2
     except Terminated:
         print("seqbench: terminated; finished runs are saved, run the same command again to resume", file=sys.stderr)

@@ -5,7 +5,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, require_extra
 from ..snapshot import snapshot_references
 from ..store import finished_ids, orphans
 from .base import COMMANDS, Command, add_results_arg
@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     if not finished_ids(args.results):
         raise UserError(f"no run files in {Path(args.results) / 'runs'}; "
                         "run 'seqbench sweep' or 'seqbench run' first, or pass --results DIR")
+    require_extra("report", "report")  # the figures: fail before anything is written
     snapshot_references(args.results)  # today's tasks/references.yaml: the report reads only the results dir
     out = args.out or args.results
     with warnings.catch_warnings(record=True) as caught:

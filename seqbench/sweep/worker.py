@@ -6,6 +6,7 @@ import traceback
 from pathlib import Path
 
 from ..config import RunConfig
+from ..errors import missing_extra
 from ..record import LrSelection, Provenance, RunRecord, Search, TaskInfo
 from ..status import ERROR, OOM
 from ..store import run_path, write_run
@@ -67,6 +68,8 @@ def run_one(config: dict, results: str, threads: int | None = None, memory_limit
         except (KeyboardInterrupt, SystemExit):
             raise
         except (Exception, MemoryError) as exc:  # recorded as failed or oom; the sweep goes on
+            if missing_extra(exc, "sweep") is not None:
+                raise  # an optional dependency is not installed: the sweep stops in one line, no run file
             message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0][:500]
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
