@@ -218,6 +218,18 @@ class Generalisation(Block):
     val: list[dict] | None = None  # per training length (validation)
 
 
+@dataclass(frozen=True)
+class State(Block):
+    """What the model carries from one position to the next (measure/state_size.py); run files made
+    before it have no `state` block."""
+    kind: str | None = None  # fixed | grows with length | none (reads the whole sequence first) | unknown
+    bytes: int | None = None  # per sequence, at seq_len positions
+    seq_len: int | None = None
+    bytes_half: int | None = None  # at seq_len // 2 positions
+    tensors: dict | None = None  # name -> shape
+    note: str | None = None
+
+
 LEGACY_STATUS = {"failed": ERROR}  # names used by run files before today's statuses (status.py)
 
 
@@ -250,7 +262,8 @@ def _config(data: dict) -> tuple[RunConfig, tuple[str, ...]]:
 # Top-level fields: (name, block type or None). Required ones are always written.
 BLOCKS = {"task": TaskInfo, "recipe": Recipe, "params": Params, "timing": Timing, "memory": Memory,
           "grad_norm": GradNorm, "gradflow": GradFlow, "model_info": ModelInfo, "provenance": Provenance,
-          "search": Search, "lr_selection": LrSelection, "lm": LmAnalysis, "generalisation": Generalisation}
+          "search": Search, "lr_selection": LrSelection, "lm": LmAnalysis, "generalisation": Generalisation,
+          "state": State}
 
 
 @dataclass(frozen=True)
@@ -290,6 +303,7 @@ class RunRecord:
     lr_selection: LrSelection | None = None  # a seed run at the lr its suite's tuning seed chose
     lm: LmAnalysis | None = None
     generalisation: Generalisation | None = None  # length generalisation: scores per test length
+    state: State | None = None  # the bytes carried between positions (absent in older files)
     error: str | None = None  # a failed run's exception, one line
     config_absent: tuple[str, ...] = field(default=(), repr=False, compare=False)  # hash-neutral fields the file lacked
     extra: dict = field(default_factory=dict, repr=False)  # top-level keys this version does not know

@@ -19,10 +19,11 @@ from .metrics import METRICS, score, score_by_slice
 from .measure.gradflow import first_examples
 from .measure.gradflow import profile as gradient_profile
 from .measure.memory import step_peak
+from .measure.state_size import measure as measure_state
 from .models.model import build_model, count_params
 from .provenance import provenance
 from .record import (Generalisation, GradFlow, GradNorm, LmAnalysis, LrSelection, Memory, ModelInfo, Params,
-                     Provenance, Recipe, RunRecord, Search, TaskInfo, Timing)
+                     Provenance, Recipe, RunRecord, Search, State, TaskInfo, Timing)
 from .status import FINISHED
 from .store import write_run
 from .tasks import Task, derive_seed, get_task
@@ -191,6 +192,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         search=Search.optional(search),
         lr_selection=LrSelection.optional(lr_selection),
         generalisation=Generalisation.optional(generalisation_block(task, cfg, frame, val_frame)),
+        state=State.from_dict(measure_state(model, val[0]).block()),  # on the first validation sequence
     )
     if fitted.status in FINISHED:
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models

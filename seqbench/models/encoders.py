@@ -62,6 +62,13 @@ class Encoder(nn.Module):
         """Parameters whose size the task fixes (a learned position table): outside the budget."""
         return []
 
+    def carried_state(self, x: torch.Tensor) -> dict[str, torch.Tensor] | None:
+        """What the encoder carries from one position to the next after reading x (B, T, I) left to
+        right: name -> tensor, as the model holds it (measure/state_size.py sums their bytes). None
+        for an encoder that reads the whole sequence before its first output (bidirectional). An
+        encoder that does not say (a plugin's) raises NotImplementedError: its size is unknown."""
+        raise NotImplementedError
+
 
 INITS = ("auto", "default", "orthogonal", "identity", "chrono")
 GATED = ("LSTM", "GRU")
@@ -153,6 +160,12 @@ class RecurrentEncoder(Encoder):
 
     def sequential_depth(self, T: int) -> int:
         return T * self.rnn.num_layers  # per direction: the two directions run side by side
+
+    def carried_state(self, x):
+        if self.bidirectional:
+            return None
+        _, state = self.rnn(x)  # h (layers, B, H); the LSTM's is (h, c)
+        return {"h": state[0], "c": state[1]} if isinstance(state, tuple) else {"h": state}
 
 
 def sinusoidal_positions(T: int, dim: int, device, dtype) -> torch.Tensor:
@@ -281,3 +294,24 @@ class TransformerEncoder(Encoder):
 
     def sequential_depth(self, T: int) -> int:
         return self.n_layers
+
+    def carried_state(self, x):
+        """The key-value cache after reading x: each block's keys and values at every position read
+        so far (so it grows with T). Rotary keys are rotated after the projection: same size."""
+        if not self.causal:
+            return None
+        cache: dict[str, torch.Tensor] = {}
+
+        def keep(i: int):
+            def hook(module, args, qkv):  # qkv (B, T, 3 D): queries are not kept, keys and values are
+                D = qkv.shape[-1] // 3
+                cache[f"block{i}.k"], cache[f"block{i}.v"] = qkv[..., D:2 * D], qkv[..., 2 * D:]
+            return hook
+
+        handles = [block.qkv.register_forward_hook(keep(i)) for i, block in enumerate(self.blocks)]
+        try:
+            self(x, torch.full((x.shape[0],), x.shape[1], device=x.device))
+        finally:
+            for handle in handles:
+                handle.remove()
+        return cache

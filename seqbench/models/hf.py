@@ -44,6 +44,7 @@ class HFPreset:
     fine_knob: str | None = None  # a field the budget solver tunes after the width (as the Transformer's ff_dim)
     fine_unit: float = 1  # the knob's step (1: an integer field)
     kernels: list = field(default_factory=list)  # modules of fused CUDA kernels; without them, the reference scan
+    state: str = "cache"  # what it carries between positions: the output's cache, or the states the modules of backbone.<state> return
     config: dict = field(default_factory=dict)  # config fields; `model.hf` overrides them
 
     @property
@@ -105,6 +106,26 @@ def transformers_config(preset: HFPreset, width: int, cfg: ModelConfig):
         raise UserError(f"{preset.name}: bad config at hidden_size {width}: {exc}") from exc
 
 
+def named_tensors(obj: Any, prefix: str = "cache", seen: set | None = None):
+    """(name, tensor) for every tensor reachable from a cache: tensors, sequences, mappings and the
+    attributes of cache objects, each tensor once (modules and parameters are not a cache)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or isinstance(obj, (nn.Module, nn.Parameter, str, bytes, int, float, bool, type(None))):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, torch.Tensor):
+        yield prefix, obj
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from named_tensors(value, f"{prefix}.{key}", seen)
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from named_tensors(value, f"{prefix}.{i}", seen)
+    elif hasattr(obj, "__dict__"):
+        for key, value in vars(obj).items():
+            yield from named_tensors(value, f"{prefix}.{key}", seen)
+
+
 class HFEncoder(Encoder):
     """A `transformers` base model (AutoModel, random init) behind the encoder interface."""
 
@@ -142,6 +163,27 @@ class HFEncoder(Encoder):
 
     def sequential_depth(self, T: int) -> int:
         return T * self.n_layers if self.preset.recurrent else self.n_layers
+
+    def carried_state(self, x):
+        """What `transformers` carries: the cache its output holds with use_cache=True (Mamba's
+        conv and SSM states, RWKV's state, Llama's keys and values), whatever object holds it; or,
+        for a preset with `state: <attribute>`, the state each module of `backbone.<attribute>`
+        returns beside its output (xLSTM, whose inference cache is mis-sized at small widths)."""
+        if not self.causal:
+            return None
+        h = self.input_proj(x)
+        if self.preset.state != "cache":
+            states: list = []
+            layers = getattr(self.backbone, self.preset.state)
+            handles = [layer.register_forward_hook(lambda module, args, out: states.append(out[1])) for layer in layers]
+            try:
+                self.backbone(inputs_embeds=h, use_cache=False)
+            finally:
+                for handle in handles:
+                    handle.remove()
+            return dict(named_tensors(states, self.preset.state))
+        out = self.backbone(inputs_embeds=h, use_cache=True)
+        return dict(named_tensors({k: v for k, v in out.items() if k != "last_hidden_state"}, "out"))
 
     def info(self, device: torch.device | str = "cpu") -> dict:
         """What the run file records beside the native models' info: the resolved config and kernel."""

@@ -43,11 +43,15 @@ class SequenceModel(nn.Module):
         self.input_drop = nn.Dropout(io_dropout) if io_dropout > 0 else nn.Identity()
         self.head_drop = nn.Dropout(io_dropout) if io_dropout > 0 else nn.Identity()
 
-    def features(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def encoder_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Token ids (B, T) or features (B, T, F) -> what the encoder reads, (B, T, I)."""
         x = self.embed(inputs) if self.embed is not None else inputs  # (B, T, I)
         for name, embed in self.feature_embeds.items():
             x = x + embed(getattr(self, f"feature_{name}")[inputs])
-        return self.encoder(self.input_drop(x), lengths)  # (B, T, D)
+        return x
+
+    def features(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.encoder(self.input_drop(self.encoder_inputs(inputs)), lengths)  # (B, T, D)
 
     def forward(self, inputs, lengths, targets=None):
         features = self.features(inputs, lengths)
