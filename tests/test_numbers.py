@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from seqbench.report.numbers import cell_text, fmt, spread, within_noise
+from seqbench.report.numbers import cell_text, fmt, spread, versus
 
 
 @pytest.mark.parametrize("value, text", [(0.98342, "0.983"), (7.5e-05, "7.50e-05"), (2.5137, "2.51"),
@@ -32,15 +32,26 @@ def test_failures_are_words_and_the_mean_is_marked():
     assert cell_text(spread([0.5, 0.6], True), {}, 2, 1) == "0.550 [0.500–0.600]†"
 
 
-def test_within_noise_of_a_trivial_strategy():
-    assert within_noise([0.339, 0.336], 0.337, True)  # the bag-of-values plateau
-    assert not within_noise([0.99, 0.98], 0.337, True)
-    assert within_noise([0.339], 0.337, True, n_scored=4000)  # two binomial SEs cover 0.002
-    assert not within_noise([0.40], 0.337, True, n_scored=4000)
-    assert within_noise([0.17, 0.16], 1 / 6, False)  # adding: MSE no better than predicting 1
-    assert not within_noise([0.001, 0.002], 1 / 6, False)
+def test_versus_a_trivial_strategy():
+    assert versus([0.339, 0.336], 0.337, True) == 0  # the bag-of-values plateau
+    assert versus([0.99, 0.98], 0.337, True) == 1
+    assert versus([0.339], 0.337, True, n_scored=4000) == 0  # two binomial SEs cover 0.002
+    assert versus([0.40], 0.337, True, n_scored=4000) == 1
+    assert versus([0.17, 0.16], 1 / 6, False) == 0  # adding: MSE no better than predicting 1
+    assert versus([0.001, 0.002], 1 / 6, False) == 1
+
+
+def test_a_score_far_below_a_strategy_trails_it():
+    """Recall's rnn at chance (0.062) is not "within noise" of the bag of values (0.337): it trails it."""
+    assert versus([0.0595, 0.0665], 0.337, True, n_scored=4000) == -1
+    assert versus([0.0595, 0.0665], 0.0625, True, n_scored=4000) == 0
+    assert versus([0.0595, 0.40], 0.337, True, n_scored=4000) == 0  # one seed above, one below: not beyond noise
+    assert versus([0.331], 0.337, True, n_scored=4000) == 0  # 0.006 below is within two SEs (0.015)
+    assert versus([0.30], 0.337, True, n_scored=4000) == -1
+    assert versus([0.25, 0.3], 1 / 6, False) == -1  # an MSE above predicting the mean
+    assert versus([0.168], 1 / 6, False) == 0
 
 
 def test_a_loss_within_two_percent_of_a_strategy_does_not_beat_it():
-    assert within_noise([0.166], 1 / 6, False)  # the transformer's single seed at the predict-1 score
-    assert not within_noise([0.15], 1 / 6, False)
+    assert versus([0.166], 1 / 6, False) == 0  # the transformer's single seed at the predict-1 score
+    assert versus([0.15], 1 / 6, False) == 1

@@ -132,6 +132,14 @@ def test_baseline_lines_are_named_by_strategy(report_dir):
     assert baselines_of({"task": {"metric": "accuracy"}, "baseline": {"accuracy": 0.25}}) == {"chance": 0.25}
 
 
+def test_a_score_far_below_a_strategy_is_not_marked_within_noise(report_dir):
+    """copy/rnn at L=20 scores 0.300, far below the memoryless strategy (0.55): `<`, not `≈`; at L=40
+    its 0.125 is chance, and says so."""
+    text = (report_dir / "leaderboard.md").read_text()
+    assert "0.300* · diverged 1/2 < memoryless" in text and "0.125 [0.120–0.130] ≈ chance" in text
+    assert "< <strategy>: worse than that trivial strategy beyond noise." in text
+
+
 def test_budget_limited_cells_are_marked(report_dir):
     main = _section((report_dir / "leaderboard.md").read_text(), "## adding")
     assert "0.166†" in main and "the number is a floor" in main

@@ -7,7 +7,8 @@ default runs for reference, get an unranked table under "Ablations". No table mi
 
 A cell (report/numbers.py): the mean with the seeds' min–max (n < 3) or a clipped 95% t-interval,
 failed seeds as words with counts (the mean, marked `*`, covers the others), `†` when a seed was
-budget-limited, and `≈ <strategy>` when the score is within noise of a trivial strategy. The lr
+budget-limited, `≈ <strategy>` when the score is within noise of a trivial strategy, and `< <strategy>`
+(`>` for a loss) when it is worse than one beyond noise. The lr
 column names the rate validation chose, `‡` when it is an end of the grid tried.
 """
 from __future__ import annotations
@@ -20,10 +21,11 @@ import pandas as pd
 
 from ..status import FINISHED
 from .frame import arrow, longest_solved
-from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, within_noise
+from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, versus
 from .table import Cell, Table
 
 NOISE_MARK = "≈"
+WORSE_MARK = {True: "<", False: ">"}  # by higher_is_better: a score worse than a trivial strategy's beyond noise
 # The memory note (shared_memory_note): an embedding this many times the model, and peaks this close.
 SHARED_EMBEDDING_RATIO = 5
 PEAK_AGREEMENT = 0.05  # max - min, as a share of the median
@@ -54,22 +56,29 @@ class Board:
         return self.task if self.kind == "main" else f"{self.task}-{self.kind}-{self.protocol}"
 
 
-def not_beaten(row) -> str | None:
-    """The strongest trivial strategy the cell's seeds do not beat beyond noise, or None."""
+def versus_strategies(row) -> tuple[str, str] | None:
+    """(mark, strategy) for a cell its seeds do not beat beyond noise: `≈` and the strongest trivial
+    strategy they are within noise of; else `<` (`>` for a loss) and the weakest one they all trail
+    beyond noise; None when they beat every one."""
     if not row.n or not row.baselines:
         return None
     up = bool(row.higher_is_better)
-    for name, score in sorted(row.baselines.items(), key=lambda kv: -kv[1] if up else kv[1]):
-        if within_noise(row.values, score, up, row.n_scored):
-            return name
-    return None
+    scored = {name: score for name, score in row.baselines.items() if score is not None and not math.isnan(score)}
+    strongest_first = sorted(scored.items(), key=lambda kv: -kv[1] if up else kv[1])
+    verdicts = [(name, versus(row.values, score, up, row.n_scored)) for name, score in strongest_first]
+    tied = [name for name, v in verdicts if v == 0]
+    trailed = [name for name, v in verdicts if v < 0]
+    if tied:
+        return NOISE_MARK, tied[0]
+    return (WORSE_MARK[up], trailed[-1]) if trailed else None
 
 
 def cell(row) -> tuple[str, str | None]:
+    """The cell's text and its mark against the trivial strategies (None: it beats them all)."""
     spread_ = Spread(row.mean, row.low, row.high, row.n, "single" if row.n == 1 else "range" if row.n < 3 else "t95")
     text = cell_text(spread_, row.failed_counts, row.total, row.n_budget_limited)
-    strategy = not_beaten(row)
-    return (f"{text} {NOISE_MARK} {strategy}" if strategy else text), strategy
+    against = versus_strategies(row)
+    return (f"{text} {against[0]} {against[1]}" if against else text), against and against[0]
 
 
 def grid_end(lr: float, grid: list[float]) -> bool:
@@ -140,9 +149,9 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
             if r is None:
                 cells.append(Cell("—"))
                 continue
-            text, strategy = cell(r)
+            text, mark = cell(r)
             marks.update(m for m, on in ((PARTIAL_MARK, sum(r.failed_counts.values()) and r.n),
-                                         (BUDGET_MARK, r.n_budget_limited), (NOISE_MARK, strategy)) if on)
+                                         (BUDGET_MARK, r.n_budget_limited), (mark, mark)) if on)
             cells.append(Cell(text, sort=r.mean, bold=r.n > 0 and L in best and r.mean == best[L]))
         reach, label = 0.0, ""
         if multi:
@@ -229,6 +238,8 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
     if NOISE_MARK in marks:
         parts.append(f"{NOISE_MARK} <strategy>: within noise of that trivial strategy, so not better than it"
                      + (", whatever its rank." if ranked else "."))
+    for worse in sorted(set(WORSE_MARK.values()) & marks):
+        parts.append(f"{worse} <strategy>: worse than that trivial strategy beyond noise.")
     return " ".join(parts)
 
 
