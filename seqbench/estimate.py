@@ -1,7 +1,7 @@
 """Predict a sweep's cost before starting it, from the run files already present.
 
 For each (task, model), the time per step (measure/scaling.py) is fitted against sequence length
-as a power law over finished runs (seconds/step = a * T^b, measure/fit.py); runs with no history
+as a power law over finished runs (seconds/step = a * T^b, measure/power_law.py); runs with no history
 fall back to the median seconds/step across all finished runs, scaled by length, except models
 registered with `measure_cost` (the hf models, whose reference scans cost up to 100x an LSTM step):
 those are timed for a few steps at the run's shape (measure/step_time.py, cached in the results).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .measure.fit import fit_power_law
+from .measure.power_law import fit_power_law
 from .measure.scaling import step_history
 from .measure.step_time import measured_step_seconds
 from .search import LengthSearch

@@ -29,7 +29,6 @@ SOLVED, CONVERGED, BUDGET_LIMITED = "solved", "converged", "budget-limited"
 DIVERGED, OOM, ERROR = "diverged", "oom", "error"
 FINISHED = (SOLVED, CONVERGED, BUDGET_LIMITED)  # the run produced a test number
 FAILED = (DIVERGED, OOM, ERROR)  # the run produced none: shown as words with counts, never averaged
-STATUSES = FINISHED + FAILED
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,9 @@ import json
 import math
 import os
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from .errors import UserError
 from .record import SCHEMA_VERSION, RunRecord
@@ -170,15 +168,6 @@ def flatten(record: dict) -> dict:
     row.update(record["metrics"])
     row.update({f"baseline/{k}": v for k, v in record["baseline"].items()})
     return row
-
-
-def load(results: Path, warn: bool = True) -> pd.DataFrame:
-    """One row per valid run; corrupt or foreign files are skipped with a warning naming them."""
-    records, skipped = load_runs(results)
-    for message in skipped:
-        if warn:
-            warnings.warn(f"skipped {message}", stacklevel=2)
-    return pd.DataFrame([flatten(r) for r in records])
 
 
 def check_writable(results: Path) -> None:

@@ -297,13 +297,6 @@ def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: lis
     return groups
 
 
-def expand(suite: Suite) -> tuple[list[RunConfig], list[str]]:
-    """The suite's fixed-length runs, and a note per (task, model) pair left out. Length searches
-    are not runs known in advance: see `plan`."""
-    found = plan(suite)
-    return found.runs, found.notes
-
-
 def _overrides(suite: Suite, settings: dict, model: str, lr: float | None, combo: tuple) -> dict:
     """Layers, each over the last: suite, suite task, suite task per model, then this grid point."""
     point: dict = {"train": {"device": suite.device}, "model": {}}

@@ -25,7 +25,6 @@ TASKS: Registry = Registry("task", entry_point_group="seqbench.tasks")
 
 
 TASKS_DIR = builtin_tasks_dir()
-SPLITS = ("train", "val", "test")
 
 
 def derive_seed(*parts: Any) -> int:

@@ -19,7 +19,7 @@ from seqbench.metrics import METRICS
 from seqbench.models import MODELS
 from seqbench.report.lm import lm_section
 from seqbench.runner import execute
-from seqbench.suite import Suite, expand
+from seqbench.suite import Suite, plan
 from seqbench.tasks import get_task
 from seqbench.train import _example_stats
 
@@ -237,7 +237,8 @@ def test_lm_section_is_empty_without_lm_runs(tmp_path):
 
 def test_suite_skips_bilstm_with_a_note(data):
     suite = Suite(name="t", tasks={"tinyshakespeare": {"lengths": [LENGTH]}}, models=("lstm", "bilstm"))
-    runs, notes = expand(suite)
+    found = plan(suite)
+    runs, notes = found.runs, found.notes
     assert [r.model.name for r in runs] == ["lstm"]
     assert len(notes) == 1 and notes[0].startswith("tinyshakespeare/bilstm skipped:")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 import seqbench
-from seqbench.snapshot import load_references, read_version, snapshot_references, write_version
+from seqbench.leaderboard_version import load_references, read_version, snapshot_references, write_version
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -109,11 +109,11 @@ def test_merge_of_a_dataclass_is_the_dict_merge_type_checked():
 
 
 def test_a_suite_task_may_run_its_own_seeds(tmp_path):
-    from seqbench.suite import expand, load_suite
+    from seqbench.suite import load_suite, plan
     path = tmp_path / "s.yaml"
     path.write_text("name: s\nseeds: [0, 1]\nmodels: [lstm]\ntasks:\n  adding: {lengths: [5], seeds: [3]}\n  copy: {lengths: [5]}\n")
-    runs, _ = expand(load_suite(path))
+    runs = plan(load_suite(path)).runs
     assert sorted((r.task, r.seed) for r in runs) == [("adding", 3), ("copy", 0), ("copy", 1)]
     path.write_text("name: s\nmodels: [lstm]\ntasks:\n  adding: {lengths: [5], seeds: []}\n")
     with pytest.raises(UserError, match="'seeds' must be a non-empty list of integers"):
-        expand(load_suite(path))
+        plan(load_suite(path))

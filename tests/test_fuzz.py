@@ -9,7 +9,7 @@ from hypothesis import example, given, strategies as st
 
 from seqbench import cli
 from seqbench.errors import UserError
-from seqbench.suite import expand, load_suite
+from seqbench.suite import load_suite, plan
 from seqbench.tasks import task_from_yaml
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**7), st.floats(allow_nan=True),
@@ -55,7 +55,7 @@ def test_suite_never_tracebacks(tmp_path, data):
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(data))
     try:
-        expand(load_suite(path))
+        plan(load_suite(path))
     except UserError:
         pass
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from seqbench.cli import main
-from seqbench.measure.fit import fit_power_law
+from seqbench.measure.power_law import fit_power_law
 from seqbench.report.render import sections
 from seqbench.runner import execute
 from seqbench.store import load_runs

@@ -10,7 +10,7 @@ from seqbench.measure.speed import random_batch, train_step_fn
 from seqbench.models.model import build_model
 from seqbench.measure.throughput import throughput_suite
 from seqbench.report.perf_section import perf_tables
-from seqbench.suite import expand, load_suite
+from seqbench.suite import load_suite, plan
 from seqbench.tasks import get_task
 
 from conftest import REPO
@@ -67,7 +67,7 @@ def test_throughput_suite_is_the_quick_suites_recurrent_synthetic_runs(tmp_path)
     path = tmp_path / "suite.yaml"
     import yaml
     path.write_text(yaml.safe_dump(suite))
-    runs, _ = expand(load_suite(path))
+    runs = plan(load_suite(path)).runs
     assert len(runs) == 12
 
 
@@ -77,7 +77,7 @@ def test_longest_runs_are_scheduled_first(tmp_path):
     path.write_text(yaml.safe_dump({"name": "s", "seeds": [0], "models": ["lstm"],
                                     "tasks": {"copy": {"lengths": [5, 20, 10]}, "adding": {"lengths": [50]}},
                                     "train": {"steps": 10}}))
-    runs, _ = expand(load_suite(path))
+    runs = plan(load_suite(path)).runs
     ordered = longest_first(runs, tmp_path / "results")
     seconds = [s for s, _ in predicted_seconds(ordered, tmp_path / "results")]
     assert seconds == sorted(seconds, reverse=True) and seconds[0] > seconds[-1]
@@ -105,7 +105,7 @@ def test_length_scaling_and_the_estimate_share_one_step_time(tmp_path, monkeypat
     history = scaling.step_history(records)
     assert history[("copy", "lstm")] == [(10, 0.01), (100, 0.1)]
     monkeypatch.setattr(estimate, "load_runs", lambda results: (records, []))
-    runs, _ = expand(load_suite(_suite(tmp_path, {"copy": {"lengths": [20]}}, steps=1000)))
+    runs = plan(load_suite(_suite(tmp_path, {"copy": {"lengths": [20]}}, steps=1000))).runs
     (seconds, known), = predicted_seconds(runs, tmp_path)
     assert runs[0].train.steps == 1000
     assert known and seconds == pytest.approx(1000 * 0.001 * get_task("copy").source.seq_len(20))

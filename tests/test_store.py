@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from seqbench.store import CorruptRun, load, orphans, read_run, write_run, check_writable
+from seqbench.store import CorruptRun, load_runs, orphans, read_run, write_run, check_writable
 from seqbench.errors import UserError
 
 RECORD = {"run_id": "abc123", "status": "ok", "metrics": {"test/accuracy": 0.5, "test/xent": float("nan")},
@@ -20,8 +20,9 @@ def test_round_trip(tmp_path):
     assert back["metrics"]["test/xent"] is None  # NaN is written as null: strict JSON
     json.loads(path.read_text())  # strictly valid
     assert not list((tmp_path / "runs").glob(".*tmp"))  # no temporary file left behind
-    frame = load(tmp_path)
-    assert list(frame["run_id"]) == ["abc123"] and frame.loc[0, "model"] == "lstm"
+    records, skipped = load_runs(tmp_path)
+    assert [r["run_id"] for r in records] == ["abc123"] and records[0]["config"]["model"]["name"] == "lstm"
+    assert skipped == []
 
 
 def test_corrupt_and_foreign_files_are_skipped_by_name(tmp_path):
@@ -33,10 +34,9 @@ def test_corrupt_and_foreign_files_are_skipped_by_name(tmp_path):
     (tmp_path / "runs" / "edited.json").write_text(json.dumps(edited))
     with pytest.raises(CorruptRun, match="hash mismatch"):
         read_run(tmp_path / "runs" / "edited.json")
-    with pytest.warns(UserWarning) as caught:
-        frame = load(tmp_path)
-    assert len(frame) == 1
-    named = " ".join(str(w.message) for w in caught)
+    records, skipped = load_runs(tmp_path)
+    assert len(records) == 1
+    named = " ".join(skipped)
     assert "truncated.json" in named and "foreign.json" in named and "edited.json" in named
 
 

@@ -11,7 +11,7 @@ import pytest
 from seqbench.errors import UserError
 from seqbench.status import FINISHED
 from seqbench.store import load_runs, read_run
-from seqbench.suite import expand, load_suite
+from seqbench.suite import load_suite, plan
 from seqbench.sweep import acquire_lock, clear_stale_locks, release_lock, sweep
 
 from conftest import REPO, wait_for
@@ -38,7 +38,8 @@ def suite_file(tmp_path) -> Path:
 
 
 def test_grid_expansion(suite_file):
-    runs, notes = expand(load_suite(suite_file))
+    found = plan(load_suite(suite_file))
+    runs, notes = found.runs, found.notes
     # tasks x lengths: 3; models: gru (1 lr) + transformer (2 lrs) = 3 settings; seeds: 2
     assert len(runs) == 3 * 3 * 2 and not notes
     assert len({r.run_id for r in runs}) == len(runs)
@@ -50,7 +51,7 @@ def test_grid_key_crosses_everything(tmp_path):
     path = tmp_path / "ablation.yaml"
     path.write_text("name: a\nmodels: [rnn]\nseeds: [0]\ntasks: {adding: {lengths: [5, 10]}}\n"
                     "grid: {train.clip: [null, 1.0], model.init: [default, orthogonal, identity]}\n")
-    runs, _ = expand(load_suite(path))
+    runs = plan(load_suite(path)).runs
     assert len(runs) == 2 * 2 * 3
     assert {(r.train.clip, r.model.init) for r in runs} == {(c, i) for c in (None, 1.0) for i in ("default", "orthogonal", "identity")}
 
@@ -59,7 +60,7 @@ def test_a_grid_mapping_applies_only_to_the_models_it_names(tmp_path):
     path = tmp_path / "rows.yaml"
     path.write_text("name: r\nmodels: [lstm, transformer]\nseeds: [0]\ntasks: {parity_check: {}}\n"
                     "grid: {model.positions: {transformer: [sinusoidal, rope, none]}, train.clip: [null, 1.0]}\n")
-    runs, _ = expand(load_suite(path))
+    runs = plan(load_suite(path)).runs
     rows = {(r.model.name, r.model.positions, r.train.clip) for r in runs}
     assert len(runs) == len(rows) == 2 + 3 * 2
     assert {(p, c) for m, p, c in rows if m == "transformer"} == {(p, c) for p in ("sinusoidal", "rope", "none") for c in (None, 1.0)}
@@ -79,7 +80,7 @@ def test_bad_suites(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(UserError, match=message):
-        expand(load_suite(path))
+        plan(load_suite(path))
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import yaml
 
 from ..errors import UserError
 from ..provenance import REPO
-from ..snapshot import read_version, version_suites
+from ..leaderboard_version import read_version, version_suites
 from ..store import unfinished_suites
 from .base import COMMANDS, Command
 

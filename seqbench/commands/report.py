@@ -6,7 +6,7 @@ import warnings
 from pathlib import Path
 
 from ..errors import UserError, require_extra
-from ..snapshot import snapshot_references
+from ..leaderboard_version import snapshot_references
 from ..store import finished_ids, orphans
 from .base import COMMANDS, Command, add_results_arg
 

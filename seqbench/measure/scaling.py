@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..status import FINISHED, status_of
 from ..store import load_runs
-from .fit import fit_power_law
+from .power_law import fit_power_law
 
 
 def step_seconds(record: dict) -> tuple[int, float] | None:

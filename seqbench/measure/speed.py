@@ -9,7 +9,7 @@ For each model at a fixed batch and parameter budget, over a geometric grid of s
   `max_memory_allocated` over a training step is recorded as well.
 - FLOPs: the analytic counts of flops.py; achieved FLOP/s over the peak FLOP/s of a large
   matmul on the same device and thread count gives the MFU.
-- exponent: of the power law time = a * T^b (measure/fit.py) over T >= `fit_from` (below that,
+- exponent: of the power law time = a * T^b (measure/power_law.py) over T >= `fit_from` (below that,
   fixed per-call overhead dominates).
 - thread scaling: forward+backward time at one mid length with 1 thread over `scale_threads`.
 
@@ -27,7 +27,7 @@ from torch.utils import benchmark
 
 from ..models import MODELS
 from ..models.model import build_model, count_params
-from .fit import fit_power_law
+from .power_law import fit_power_law
 from .flops import model_flops, train_flops
 
 

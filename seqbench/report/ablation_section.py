@@ -12,7 +12,7 @@ import pandas as pd
 
 from .frame import max_solved, summarise
 from .section import Section, Text, note_section
-from .table import Table, fmt
+from .table import Table, format_or_dash
 
 TITLE = "Clipping and initialisation ablation"
 RECIPE = ["config/clip", "config/nonlinearity", "config/init"]  # what the ablation suite varies
@@ -45,11 +45,11 @@ def ablation_section(frame: pd.DataFrame) -> Section:
         norms = group["grad_norm_max"].dropna()
         longest = group[group["length"] == group["length"].max()]["init_slope"].dropna()
         diverged = int((group["status"] == "diverged").sum())
-        cells = [task, f"{params:,}", "off" if _missing(clip) else fmt(clip, "g"), first["config/nonlinearity"],
+        cells = [task, f"{params:,}", "off" if _missing(clip) else format_or_dash(clip, "g"), first["config/nonlinearity"],
                  first["config/init"], "none" if _missing(best["max_solved"]) else int(best["max_solved"]),
                  best["tested"], f"{diverged}/{len(group)} ({diverged / len(group):.0%})",
-                 fmt(float(np.median(norms)) if len(norms) else None, ".3g"),
-                 fmt(float(np.mean(longest)) if len(longest) else None, ".3f")]
+                 format_or_dash(float(np.median(norms)) if len(norms) else None, ".3g"),
+                 format_or_dash(float(np.mean(longest)) if len(longest) else None, ".3f")]
         order = (task, params, not _missing(clip), 0 if _missing(clip) else clip, cells[3], cells[4])
         entries.append((order, cells))
     rows = [cells for _, cells in sorted(entries, key=lambda e: e[0])]

@@ -7,7 +7,7 @@ from pathlib import Path
 from .frame import model_rank
 from .section import Section, Text, note_section
 from .style import new_figure, palette, plotting, save
-from .table import Table, fmt
+from .table import Table, format_or_dash
 
 TITLE = "Cost and parallelism"
 COLUMNS = ["model", "params", "time exponent (forward)", "time exponent (fwd+bwd)", "sequential depth",
@@ -63,12 +63,13 @@ def _study_table(study: dict) -> Table:
         mid = next((p for p in pts if scaling and p["T"] == scaling["T"]), pts[len(pts) // 2] if pts else None)
         last = pts[-1] if pts else None
         rows.append([
-            shown_name(model, m), f"{m['params']:,}", fmt(m["exponent"]["forward"], ".2f"), fmt(m["exponent"]["train"], ".2f"),
+            shown_name(model, m), f"{m['params']:,}", format_or_dash(m["exponent"]["forward"], ".2f"),
+            format_or_dash(m["exponent"]["train"], ".2f"),
             _depth_formula(pts),
-            f"{fmt(scaling['speedup'], '.2f')} ({scaling['threads']} thr, T={scaling['T']})" if scaling else "—",
-            f"{fmt(mid['mfu_train'], '.1%')} (T={mid['T']})" if mid else "—",
-            f"{fmt(last['train_ms'], '.1f')} ms, {fmt(last['tokens_per_s_train'], ',.0f')} tok/s, "
-            f"{fmt(last['saved_bytes'] / 2**20, '.0f')} MiB (T={last['T']})" if last else "—",
+            f"{format_or_dash(scaling['speedup'], '.2f')} ({scaling['threads']} thr, T={scaling['T']})" if scaling else "—",
+            f"{format_or_dash(mid['mfu_train'], '.1%')} (T={mid['T']})" if mid else "—",
+            f"{format_or_dash(last['train_ms'], '.1f')} ms, {format_or_dash(last['tokens_per_s_train'], ',.0f')} tok/s, "
+            f"{format_or_dash(last['saved_bytes'] / 2**20, '.0f')} MiB (T={last['T']})" if last else "—",
             m.get("stopped") or "—",
         ])
     return Table.of_text(COLUMNS, rows)
@@ -80,7 +81,7 @@ def _study_line(study: dict) -> str:
     load = study.get("load_average")
     return (f"**{study['device']}** ({study['provenance'].get('device_name')}), batch {cfg['batch_size']}, "
             f"budget {cfg['params']:,} params, {cfg['threads']} thread(s); peak matmul "
-            f"{fmt(peak / 1e9 if peak else None, '.1f')} GFLOP/s ({study['matmul_n']}² float32)"
+            f"{format_or_dash(peak / 1e9 if peak else None, '.1f')} GFLOP/s ({study['matmul_n']}² float32)"
             + (f"; load average during the study {load[0]:.1f}" if load else "") + ".")
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from .frame import is_default_recipe, model_rank
 from .section import Section, Text, note_section
 from .style import new_figure, palette, plotting, save
-from .table import Table, fmt
+from .table import Table, format_or_dash
 
 TITLE = "Gradient flow"
 ABOUT = (
@@ -74,8 +74,8 @@ def gradflow_section(records: list[dict], out: Path) -> Section:
             blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
             slopes = [b["slope"] for b in blocks if b.get("slope") is not None]
             ratios = [b["far_near_ratio"] for b in blocks if b.get("far_near_ratio")]
-            cells.append(fmt(float(np.mean(slopes)) if slopes else None, ".4f"))
-            cells.append(fmt(float(np.exp(np.mean(np.log(ratios)))) if ratios else None, ".2e"))
+            cells.append(format_or_dash(float(np.mean(slopes)) if slopes else None, ".4f"))
+            cells.append(format_or_dash(float(np.exp(np.mean(np.log(ratios)))) if ratios else None, ".2e"))
         rows.append(cells)
     parts = [Text(ABOUT), Table.of_text(COLUMNS, rows)] if rows else [Text(ABOUT)]
     if flat:

@@ -20,7 +20,7 @@ from .numbers import Spread, fmt, spread
 from .section import Section, Text
 from .table import Cell, Table
 
-REFERENCES_FILE = "references.json"  # snapshot.REFERENCES_FILE, written beside the run files
+REFERENCES_FILE = "references.json"  # leaderboard_version.REFERENCES_FILE, written beside the run files
 OPS = {">=": lambda ours, floor: ours >= floor, "<=": lambda ours, floor: ours <= floor}
 
 

@@ -22,7 +22,7 @@ from .frame import TRAIN_UNIGRAM_ENTROPY, model_rank, runs_frame, select_lr
 from .leaderboard import model_name
 from .section import Sample, Samples, Section, Text
 from .style import new_figure, palette, plotting, save
-from .table import Cell, Table, fmt
+from .table import Cell, Table, format_or_dash
 
 LN2 = math.log(2)
 TITLE = "Language modelling: how much context each model uses"
@@ -87,11 +87,11 @@ def _task_table(task: str, table: dict[tuple, dict]) -> Table:
     rows = []
     for key in keys:
         s = table[key]
-        bpc = fmt(s["bpc"], ".3f") + (f" ± {fmt(s['bpc_sd'], '.3f')}" if s["bpc_sd"] is not None else "")
-        rows.append([Cell(task), Cell(str(key[1])), Cell(key[2]), Cell(bpc, s["bpc"]), Cell(fmt(s["final_bpc"], ".3f")),
+        bpc = format_or_dash(s["bpc"], ".3f") + (f" ± {format_or_dash(s['bpc_sd'], '.3f')}" if s["bpc_sd"] is not None else "")
+        rows.append([Cell(task), Cell(str(key[1])), Cell(key[2]), Cell(bpc, s["bpc"]), Cell(format_or_dash(s["final_bpc"], ".3f")),
                      Cell(f"{s['context']:.0f}", s["context"]), Cell(f"{s['lr']:g}"), Cell(str(s["n"]))])
     baselines = sorted({(k[1], table[k]["baseline"]) for k in keys if table[k]["baseline"] is not None})
-    footer = [[Cell(task), Cell("all"), Cell(TRAIN_UNIGRAM_ENTROPY), Cell(fmt(value, ".3f"))] + [Cell("")] * 4
+    footer = [[Cell(task), Cell("all"), Cell(TRAIN_UNIGRAM_ENTROPY), Cell(format_or_dash(value, ".3f"))] + [Cell("")] * 4
               for _, value in baselines[:1]]
     return Table("", COLUMNS, rows, footer=footer)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..snapshot import read_version, version_suites
+from ..leaderboard_version import read_version, version_suites
 from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section

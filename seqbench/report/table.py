@@ -81,7 +81,7 @@ class Table:
                 f"<tfoot>{foot}</tfoot></table>{note}\n")
 
 
-def fmt(value, spec: str = ".3g", missing: str = "—") -> str:
+def format_or_dash(value, spec: str = ".3g", missing: str = "—") -> str:
     """A number for a cell, or a dash where there is none (None, NaN, inf)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return missing

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..snapshot import read_version, snapshot_references, write_version
+from ..leaderboard_version import read_version, snapshot_references, write_version
 from ..store import check_writable
 from .display import Display, Silent
 from .dry_run import estimate
