@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
+from .errors import UserError, shown
 
 
 @dataclass(frozen=True)
@@ -251,10 +251,15 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         data = yaml.safe_load(text)
+    except yaml.reader.ReaderError as exc:  # its text spans two lines; say the character and where it is
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise UserError(f"{path}: malformed YAML at character {exc.position + 1}: "
+                        f"unacceptable character {character!r} ({exc.reason})") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UserError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from exc
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise UserError(f"{path}: malformed YAML{where}: {problem}") from exc
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a YAML mapping at the top level, got {type(data).__name__}")
+        raise UserError(f"{path}: expected a YAML mapping at the top level, got {shown(data)}")
     return data

@@ -5,6 +5,13 @@ class UserError(Exception):
     """Bad input from the user: a name, a value, a file. The message says what to do."""
 
 
+def shown(value, limit: int = 60) -> str:
+    """A bad value as a one-line message quotes it: its repr on one line, cut at `limit` characters.
+    shown("a\nb") -> "'a\\nb'"; shown(list(range(40)))[-1] -> '…'."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 # The optional dependencies of pyproject.toml's [project.optional-dependencies], by the module they
 # install: a command that needs one that is missing says, in one line, which extra to install.
 EXTRAS = {"datasets": "data", "tokenizers": "data", "transformers": "data", "seqeval": "data",

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import TRAINER_VERSION, RunConfig, merge_dicts, read_yaml
-from .errors import UserError
+from .errors import UserError, shown
 from .models import MODELS
 from .protocol import trainer_field
 from .search import LengthSearch
@@ -85,19 +85,19 @@ def load_suite(path: str | Path) -> Suite:
     tasks = data["tasks"]
     if isinstance(tasks, list):
         if not all(isinstance(name, str) for name in tasks):
-            raise UserError(f"{path}: 'tasks' as a list must hold task names, e.g. [copy, adding]")
+            raise UserError(f"{path}: 'tasks' as a list must hold task names, e.g. [copy, adding], got {shown(tasks)}")
         tasks = {name: {} for name in tasks}
     if not isinstance(tasks, dict) or not tasks:
-        raise UserError(f"{path}: 'tasks' must be a non-empty mapping of task name -> settings")
+        raise UserError(f"{path}: 'tasks' must be a non-empty mapping of task name -> settings, got {shown(tasks)}")
     models = data["models"]
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
-        raise UserError(f"{path}: 'models' must be a non-empty list of model names")
+        raise UserError(f"{path}: 'models' must be a non-empty list of model names, got {shown(models)}")
     seeds = data.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise UserError(f"{path}: 'seeds' must be a non-empty list of integers")
+        raise UserError(f"{path}: 'seeds' must be a non-empty list of integers, got {shown(seeds)}")
     for section in ("lr", "grid", "train", "model"):
         if not isinstance(data.get(section, {}), dict):
-            raise UserError(f"{path}: {section!r} must be a mapping")
+            raise UserError(f"{path}: {section!r} must be a mapping, got {shown(data[section])}")
     for key in ("workers", "threads", "memory_limit_mb"):
         value = data.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -105,15 +105,16 @@ def load_suite(path: str | Path) -> Suite:
     for key, values in data.get("grid", {}).items():
         per_model = values.values() if isinstance(values, dict) and values else [values]
         if not all(isinstance(v, list) and v for v in per_model):
-            raise UserError(f"{path}: grid {key!r} must be a non-empty list of values, or a mapping of model -> such a list")
+            raise UserError(f"{path}: grid {key!r} must be a non-empty list of values, or a mapping of model -> "
+                            f"such a list, got {shown(values)}")
         if key.split(".")[0] not in ("train", "model") or key.count(".") != 1:
             raise UserError(f"{path}: grid key {key!r} must look like train.<field> or model.<field>")
     for model, values in data.get("lr", {}).items():
         if not isinstance(values, list) or not values:
-            raise UserError(f"{path}: lr for {model!r} must be a non-empty list")
+            raise UserError(f"{path}: lr for {model!r} must be a non-empty list, got {shown(values)}")
     for name, settings in tasks.items():
         if settings is not None and not isinstance(settings, dict):
-            raise UserError(f"{path}: settings of task {name!r} must be a mapping")
+            raise UserError(f"{path}: settings of task {name!r} must be a mapping, got {shown(settings)}")
     check_tune(data.get("tune"), str(path))
     return Suite(name=data.get("name", path.stem), tasks={k: v or {} for k, v in tasks.items()},
                  models=tuple(models), seeds=tuple(seeds), version=data.get("version", 1),
@@ -236,7 +237,7 @@ def plan(suite: Suite) -> Plan:
         where = f"suite {suite.name}: task {task_name!r}"
         seeds = settings.get("seeds", list(suite.seeds))  # a task may run fewer (or other) seeds than the suite
         if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
-            raise UserError(f"{where}: 'seeds' must be a non-empty list of integers")
+            raise UserError(f"{where}: 'seeds' must be a non-empty list of integers, got {shown(seeds)}")
         tune = settings.get("tune", suite.tune)
         check_tune(tune, where)
         if tune is not None and tune["seed"] not in seeds:

@@ -17,7 +17,7 @@ from .config import ModelConfig, RunConfig, TrainConfig, build_dataclass, merge,
 from .data.batch import Batch
 from .data.source import DataSource
 from .data.synthetic import GENERATORS
-from .errors import UserError
+from .errors import UserError, shown
 from .paths import builtin_tasks_dir
 from .registry import Registry
 
@@ -195,19 +195,19 @@ def task_from_yaml(path: Path) -> Task:
         raise UserError(f"{path}: missing key 'metrics' (a list; the first is primary)")
     source_spec = data.pop("generator", None) or data.pop("dataset", None)
     if not isinstance(source_spec, dict) or "name" not in source_spec:
-        raise UserError(f"{path}: needs a 'generator:' or 'dataset:' mapping with a 'name'")
+        raise UserError(f"{path}: needs a 'generator:' or 'dataset:' mapping with a 'name'"
+                        + (f", got {shown(source_spec)}" if source_spec is not None else ""))
     source_spec = dict(source_spec)
-    source_cls = _sources().get(source_spec.pop("name"))
-    try:
-        source = build_dataclass(source_cls, source_spec, f"{path.name}: generator")
-    except ValueError as exc:
-        raise UserError(f"{path}: {exc}") from exc
     metrics = data.pop("metrics")
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
-        raise UserError(f"{path}: 'metrics' must be a non-empty list of metric names")
+        raise UserError(f"{path}: 'metrics' must be a non-empty list of metric names, got {shown(metrics)}")
     from .metrics import METRICS
-    for m in metrics:
-        METRICS.get(m)
+    try:  # an unknown generator or metric, or a bad generator setting: the message names the file first
+        source = build_dataclass(_sources().get(source_spec.pop("name")), source_spec, "generator")
+        for m in metrics:
+            METRICS.get(m)
+    except (UserError, ValueError) as exc:
+        raise UserError(f"{path}: {exc}") from exc
     lengths = data.pop("lengths", [32])
     test_lengths = data.pop("test_lengths", [])
     for key, value in (("lengths", lengths), ("test_lengths", test_lengths)):
@@ -224,7 +224,7 @@ def task_from_yaml(path: Path) -> Task:
         raise UserError(f"{path}: test length {min(task.test_lengths)} is not beyond the longest training length {max(task.lengths)}")
     for key in ("train", "model", "models", "skip_models"):
         if not isinstance(getattr(task, key), dict):
-            raise UserError(f"{path}: {key!r} must be a mapping")
+            raise UserError(f"{path}: {key!r} must be a mapping, got {shown(getattr(task, key))}")
     merge(TrainConfig(), task.train, f"{name}.train")  # type-check now, not at run time
     merge(ModelConfig(), task.model, f"{name}.model")
     return task
