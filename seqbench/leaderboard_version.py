@@ -55,8 +55,8 @@ def write_version(results: Path, suite: str, suite_version: int) -> dict:
 
 
 def load_references(path: Path | None = None) -> dict:
-    """tasks/references.yaml (the packaged copy in a wheel): {"references": [...], "floors": [...]};
-    empty when the file is absent."""
+    """tasks/references.yaml (the packaged copy in a wheel): {"references": [...], "floors": [...],
+    "generalisation": {...}}; empty when the file is absent."""
     path = path or builtin_tasks_dir() / "references.yaml"
     if not Path(path).exists():
         return {"references": [], "floors": []}
@@ -64,7 +64,12 @@ def load_references(path: Path | None = None) -> dict:
     for key in ("references", "floors"):
         if not isinstance(data.get(key, []), list):
             raise UserError(f"{path}: '{key}' must be a list")
-    return {"version": data.get("version"), "references": data.get("references", []), "floors": data.get("floors", [])}
+    if not isinstance(data.get("generalisation", {}), dict):
+        raise UserError(f"{path}: 'generalisation' must be a mapping")
+    out = {"version": data.get("version"), "references": data.get("references", []), "floors": data.get("floors", [])}
+    if data.get("generalisation"):  # published length-generalisation scores, per task and model
+        out["generalisation"] = data["generalisation"]
+    return out
 
 
 def snapshot_references(results: Path, path: Path | None = None) -> None:

@@ -190,3 +190,8 @@ def test_the_estimate_counts_the_test_at_every_test_length():
     # forward pass costing a third of a step: 300 * (1689 + 9) / (3 * 100 * 41) / 1000.
     assert test_share(cfg, task) == pytest.approx(300 * 1698 / (3 * 100 * 41) / 1000)
     assert test_share(get_task("copy").resolve("lstm", 20, 0), get_task("copy")) == 0.0
+
+
+@pytest.mark.parametrize("name, language_class", zip(FORMAL, ["regular"] * 3 + ["context-free"] * 2 + ["context-sensitive"] * 2))
+def test_each_task_names_its_class_for_the_run_file(name, language_class):
+    assert get_task(name).source.describe(40) == {"language_class": language_class}

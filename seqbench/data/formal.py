@@ -44,6 +44,7 @@ class FormalSource(SampledSource):
 
     output = "tag"
     n_inputs: int = 2
+    language_class: str = ""  # regular | context-free | context-sensitive (Delétang et al.'s grouping)
 
     @property
     def vocab_size(self) -> int:
@@ -68,6 +69,10 @@ class FormalSource(SampledSource):
 
     def baseline(self, length: int) -> dict[str, float]:
         return {"accuracy": 1 / self.n_classes}  # a uniform guess at every scored symbol
+
+    def describe(self, length: int) -> dict:
+        """The run file's task block names the task's class, so the report groups by it."""
+        return {"language_class": self.language_class}
 
     def sample(self, n: int, length: int, generator: torch.Generator, device) -> Batch:
         """`n` strings of exactly `length` symbols: (n, seq_len(length)), no padding."""
@@ -121,6 +126,7 @@ class ParityCheck(FormalSource):
         targets: _ _ _ _ 1      (three 1s: odd)
     """
 
+    language_class = "regular"
     n_inputs = 2
     n_classes = 2
 
@@ -141,6 +147,7 @@ class CycleNavigation(FormalSource):
         targets: _ _ _ _ _ 3     (-2 mod 5)
     """
 
+    language_class = "regular"
     cycle: int = 5
     n_inputs = 3
 
@@ -167,6 +174,7 @@ class ModularArithmetic(FormalSource):
         targets: _ _ _ _ _ 2     (7 mod 5)
     """
 
+    language_class = "regular"
     modulus: int = 5
 
     @property
@@ -220,6 +228,7 @@ class ReverseString(FormalSource):
         targets: _ _ _ 0 1 1
     """
 
+    language_class = "context-free"
     n_inputs = 2
     n_classes = 2
 
@@ -243,6 +252,7 @@ class StackManipulation(FormalSource):
         targets: _ _ _ _ _ _ _ 1 1 0 2 _ _ _ _
     """
 
+    language_class = "context-free"
     n_inputs = 5
     n_classes = 3
 
@@ -285,6 +295,7 @@ class DuplicateString(FormalSource):
         targets: _ _ _ 1 0 1 1 0 1
     """
 
+    language_class = "context-sensitive"
     n_inputs = 2
     n_classes = 2
 
@@ -305,6 +316,7 @@ class BucketSort(FormalSource):
         targets: _ _ _ _ _ _ _ _ 0 0 1 1 1 2 2 4
     """
 
+    language_class = "context-sensitive"
     symbols: int = 5
 
     @property

@@ -22,6 +22,7 @@ from .cost_section import cost_section
 from .evidence import evidence_of, findings_json, findings_section
 from .findings import evaluate_findings
 from .frame import ROW, chosen_ids, longest_solved, missing_fields, runs_frame, summarise
+from .generalisation_section import generalisation_section
 from .gradflow_section import gradflow_section
 from .leaderboard import Board, boards, failures_table
 from .positions_section import positions_section
@@ -144,7 +145,7 @@ def sections(records: list[dict], results: Path, out: Path) -> list[Section]:
     found = [modern_section(frame, summarise(frame) if not frame.empty else pd.DataFrame()),
              lm_section(records, out), gradflow_section([r for r in records if r["run_id"] in chosen], out),
              ablation_section(frame),
-             positions_section(records, out),
+             positions_section(records, out), generalisation_section(records, results, out),
              cost_section(results, out), perf_section(results, records)]
     return [s for s in found if s is not None]
 
