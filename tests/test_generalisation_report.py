@@ -91,7 +91,7 @@ def test_the_section_from_tiny_runs(tmp_path):
     from conftest import TINY
     from seqbench.report.generalisation_section import generalisation_section
     from seqbench.runner import execute
-    from seqbench.snapshot import snapshot_references
+    from seqbench.leaderboard_version import snapshot_references
     from seqbench.store import load_runs
     from seqbench.tasks import get_task
 
