@@ -75,7 +75,8 @@ HASH_NEUTRAL_DEFAULTS = (("train", "precision", "fp32"), ("train", "compile", Fa
                          ("model", "positions", "sinusoidal"), ("model", "max_positions", None),
                          ("train", "early_stop", False), ("train", "hold", 2), ("train", "patience", 5),
                          ("train", "tolerance", 0.01), ("train", "loss", "default"),
-                         ("model", "hf", {}), ("model", "io_dropout", 0.0), (None, "trainer_version", 1))
+                         ("model", "hf", {}), ("model", "io_dropout", 0.0), (None, "trainer_version", 1),
+                         (None, "task_params", {}))
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     task_version: int = 1  # copied from the task YAML, so results of changed tasks never mix
     trainer_version: int = TRAINER_VERSION  # the trainer's, so results of changed training code never mix
+    task_params: dict = field(default_factory=dict)  # generator fields set over the task YAML's, e.g. {"n_pairs": 16}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -21,7 +21,7 @@ import numpy as np
 from .measure.power_law import fit_power_law
 from .measure.scaling import step_history
 from .measure.step_time import measured_step_seconds
-from .search import LengthSearch
+from .search import ParamSearch
 from .store import load_runs
 
 
@@ -64,14 +64,14 @@ def test_share(cfg, task) -> float:
 def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
     """Predicted training seconds of each run, and whether finished runs informed the prediction."""
     from .models import MODELS
-    from .tasks import get_task
+    from .tasks import task_of
 
     history = step_history(load_runs(results)[0])
     every = [s for pts in history.values() for _, s in pts]
     fallback = float(np.median(every)) if every else 0.02
     predictions = []
     for cfg in runs:
-        task = get_task(cfg.task)
+        task = task_of(cfg)
         seq_len = task.source.seq_len(cfg.length)
         pts = history.get((cfg.task, cfg.model.name), [])
         law = fit_power_law([t for t, _ in pts], [s for _, s in pts])
@@ -106,15 +106,15 @@ def longest_first(runs, results: Path) -> list:
     return [runs[i] for i in order]
 
 
-def search_paths(search: LengthSearch, solved: dict[int, bool]) -> list[list[int]]:
+def search_paths(search: ParamSearch, solved: dict[int, bool]) -> list[list[int]]:
     """Every sequence of probes still to run, one per outcome pattern; the first is all-solved.
 
     LengthSearch(8, 32, refine=1) from nothing: [[8, 16, 32], [8, 16, 32, 24], [8, 16, 24], ...]
     """
-    length = search.next_length(solved)
-    if length is None:
+    value = search.next_value(solved)
+    if value is None:
         return [[]]
-    return [[length] + rest for ok in (True, False) for rest in search_paths(search, {**solved, length: ok})]
+    return [[value] + rest for ok in (True, False) for rest in search_paths(search, {**solved, value: ok})]
 
 
 @dataclass
@@ -140,7 +140,7 @@ class SearchEstimate:
 
 
 def estimate_searches(chains: list, results: Path) -> SearchEstimate:
-    """`chains`: (suite.Chain, {length: solved} known so far) pairs; probes already run cost nothing."""
+    """`chains`: (suite.Chain, {value: solved} known so far) pairs; probes already run cost nothing."""
     paths = [search_paths(chain.search, solved) for chain, solved in chains]
     configs = {(chain.key, L): chain.config(L) for (chain, _), ps in zip(chains, paths) for p in ps for L in p}
     seconds = dict(zip(configs, (s for s, _ in predicted_seconds(list(configs.values()), results))))

@@ -181,11 +181,12 @@ class Provenance(Block):
 
 @dataclass(frozen=True)
 class Search(Block):
-    """A length-search probe's chain (suite `search`): one chain per (task, model, lr, seed)."""
+    """A search probe's chain (suite `search`): one chain per (task, model, lr, seed[, length])."""
     chain: str | None = None
     start: int | None = None
     max: int | None = None
     refine: int | None = None
+    param: str | None = None  # the task parameter searched (config.task_params); None: the length
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from .record import (Generalisation, GradFlow, GradNorm, LmAnalysis, LrSelection
                      Provenance, Recipe, RunRecord, Search, State, TaskInfo, Timing)
 from .status import FINISHED
 from .store import write_run
-from .tasks import Task, derive_seed, get_task
+from .tasks import Task, derive_seed, task_of
 from .train import evaluate, fit, make_optimizer, train_step
 
 
@@ -152,7 +152,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     set_deterministic(device.type == "cpu", compiling=cfg.train.compile)
-    task = get_task(cfg.task)
+    task = task_of(cfg)
     task.check_length(cfg.length)
     torch.manual_seed(derive_seed("init", cfg.seed))
     model = build_model(cfg.model, task, seed=derive_seed("init", cfg.seed)).to(device)

@@ -1,10 +1,13 @@
-"""The longest solved length, searched: double L until a run is no longer solved, then bisect.
+"""The largest solved value of a task parameter, searched: double it until a run is no longer
+solved, then bisect. The parameter is the length unless a search names another.
 
-A suite gives a synthetic task `lengths: {search: {start: 8, max: 4096, refine: 2}}`. Per model,
-learning rate, grid point and seed (a *chain*), the search probes
+A suite gives a synthetic task `lengths: {search: {start: 8, max: 4096, refine: 2}}`, or, to search
+another integer parameter of its generator at fixed lengths, `search: {param: n_pairs, start: 4,
+max: 64, refine: 1}` (the harder the task as it grows, the better: recall's key-value pairs). Per
+model, learning rate, grid point, seed (and fixed length) — a *chain* — the search probes
 
-    start, 2 start, 4 start, ...   while the run's status is `solved` and L <= max
-    then `refine` bisections between the last length solved and the first one not solved.
+    start, 2 start, 4 start, ...   while the run's status is `solved` and the value <= max
+    then `refine` bisections between the last value solved and the first one not solved.
 
 The next length is a pure function of the outcomes so far, so a killed sweep resumes from the run
 files it left: every probe is an ordinary run. Example (start 8, max 256, refine 2; the model
@@ -16,18 +19,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+LENGTH = "length"
+
 
 @dataclass(frozen=True)
-class LengthSearch:
-    start: int  # the first length probed
-    max: int  # the longest length probed; solving it makes the result censored (">= max")
+class ParamSearch:
+    start: int  # the first value probed
+    max: int  # the largest value probed; solving it makes the result censored (">= max")
     refine: int = 2  # bisection steps between the last pass and the first fail
+    param: str = LENGTH  # what is searched: the length, or a task parameter (a field of the task's generator)
 
     def __post_init__(self):
         if not (isinstance(self.start, int) and isinstance(self.max, int) and self.start >= 1 and self.max >= self.start):
-            raise ValueError(f"a length search needs integers 1 <= start <= max, got start={self.start!r} max={self.max!r}")
+            raise ValueError(f"a search needs integers 1 <= start <= max, got start={self.start!r} max={self.max!r}")
         if not isinstance(self.refine, int) or self.refine < 0:
-            raise ValueError(f"a length search's refine must be an integer >= 0, got {self.refine!r}")
+            raise ValueError(f"a search's refine must be an integer >= 0, got {self.refine!r}")
+        if not isinstance(self.param, str) or not self.param:
+            raise ValueError(f"a search's param must name a task parameter, got {self.param!r}")
+
+    @property
+    def over_length(self) -> bool:
+        return self.param == LENGTH
+
+    def block(self) -> dict:
+        """The search's fields as a run file's `search` block holds them: `param` only when it is not
+        the length, so a length search's block reads as it always did."""
+        return {"start": self.start, "max": self.max, "refine": self.refine,
+                **({} if self.over_length else {"param": self.param})}
 
     def doubling(self) -> list[int]:
         lengths, L = [], self.start
@@ -36,8 +54,8 @@ class LengthSearch:
             L *= 2
         return lengths + [self.max]
 
-    def next_length(self, solved: dict[int, bool]) -> int | None:
-        """The next length to probe given the outcomes so far (length -> solved), or None when done."""
+    def next_value(self, solved: dict[int, bool]) -> int | None:
+        """The next value to probe given the outcomes so far (value -> solved), or None when done."""
         lo = None
         for L in self.doubling():
             if L not in solved:
@@ -61,7 +79,7 @@ class LengthSearch:
 
     @staticmethod
     def bounds(solved: dict[int, bool]) -> tuple[int | None, int | None]:
-        """(longest length solved below the first failure, shortest failure)."""
+        """(largest value solved below the first failure, smallest failure)."""
         fails = [L for L, ok in solved.items() if not ok]
         hi = min(fails) if fails else None
         passes = [L for L, ok in solved.items() if ok and (hi is None or L < hi)]
@@ -70,13 +88,16 @@ class LengthSearch:
     def result(self, solved: dict[int, bool]) -> "SearchResult":
         lo, hi = self.bounds(solved)
         return SearchResult(longest=lo, first_fail=hi, censored=hi is None and lo == self.max,
-                            below_start=lo is None and hi is not None, done=self.next_length(solved) is None)
+                            below_start=lo is None and hi is not None, done=self.next_value(solved) is None)
+
+
+LengthSearch = ParamSearch  # the name readers of length searches know it by; param defaults to the length
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    longest: int | None  # the longest length solved (None: none)
-    first_fail: int | None  # the shortest length not solved (None: none failed)
+    longest: int | None  # the largest value solved (None: none)
+    first_fail: int | None  # the smallest value not solved (None: none failed)
     censored: bool  # even `max` was solved: the true limit is >= longest
     below_start: bool  # not even `start` was solved: the limit is < start
     done: bool  # no probe left to run

@@ -10,6 +10,8 @@
     tasks:
       copy: {lengths: [10, 20, 40], train: {steps: 1500}}
       adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}, seeds: [0]}   # a length search (search.py), its own seeds
+      recall_mqar: {lengths: [16], search: {param: n_pairs, start: 4, max: 64, refine: 1}}   # a task parameter's search at L=16
+      recall: {lengths: [64], task: {n_pairs: 8}}      # generator fields set for this suite (a run's task_params)
     grid: {model.init: [default, identity]}           # crossed with everything (optional)
     # grid: {model.positions: {transformer: [sinusoidal, rope]}}   # a mapping: only for the models it names
     train: {}                                         # overrides for every run (optional)
@@ -18,7 +20,8 @@
 Expansion order: task x model x length x lr x grid x seed. Models a task declares it cannot run
 (`skip_models` in the task YAML) are left out, with the reason reported. A task whose lengths are
 a search expands into one `Chain` per model x lr x grid x seed instead: the same config at the
-lengths the search chooses, one probe after another (`plan`; the sweep runs them).
+lengths the search chooses, one probe after another (`plan`; the sweep runs them). A search over a
+task parameter (`search: {param: ...}`) is one chain per model x length x lr x grid x seed.
 
 With `tune: {seed: S}` (suite level; a task may set its own `tune:` or `tune: null`) the lr grid
 runs on seed S only. The other seeds wait in a `Deferred` group per (task, model, grid point,
@@ -41,7 +44,7 @@ from .config import TRAINER_VERSION, RunConfig, merge_dicts, read_yaml
 from .errors import UserError, shown
 from .models import MODELS
 from .protocol import trainer_field
-from .search import LengthSearch
+from .search import LENGTH, ParamSearch
 from .tasks import get_task
 
 SUITE_KEYS = {"name", "version", "description", "device", "seeds", "models", "lr", "tasks", "grid",
@@ -135,30 +138,49 @@ def check_tune(value: Any, where: str) -> None:
 
 @dataclass(frozen=True)
 class Chain:
-    """One length search: a task, model, lr, grid point and seed, probed at the lengths `search` chooses."""
+    """One search: a task, model, lr, grid point and seed, probed at the values `search` chooses of
+    the length, or of a task parameter at a fixed `length`."""
     task: str
     model: str
     seed: int
     overrides: dict  # the suite's layers for this point (lr, grid point, budgets), as passed to Task.resolve
     grid: dict  # grid key -> value of this point, e.g. {"train.clip": 1.0}
-    search: LengthSearch
+    search: ParamSearch
+    length: int | None = None  # the fixed length of a search over a task parameter; None for a length search
 
-    def config(self, length: int) -> RunConfig:
-        """The probe at `length`: an ordinary run config, so its run id is its config hash."""
-        return get_task(self.task).resolve(self.model, length, self.seed, copy.deepcopy(self.overrides))
+    def __post_init__(self):
+        if (self.length is None) != self.search.over_length:
+            raise ValueError("a length search has no fixed length; a search over a task parameter needs one")
+
+    def config(self, value: int) -> RunConfig:
+        """The probe at `value` of the searched parameter: an ordinary run config, so its run id is
+        its config hash (a length search's probes hash as they always did)."""
+        overrides = copy.deepcopy(self.overrides)
+        if self.search.over_length:
+            return get_task(self.task).resolve(self.model, value, self.seed, overrides)
+        overrides["task"] = {**overrides.get("task", {}), self.search.param: value}
+        return get_task(self.task).resolve(self.model, self.length, self.seed, overrides)
+
+    def value_of(self, cfg: RunConfig) -> int | None:
+        """The searched parameter's value in a probe's config (None: a config that does not set it)."""
+        return cfg.length if self.search.over_length else cfg.task_params.get(self.search.param)
 
     @cached_property
     def key(self) -> str:
         """Stable across sweeps: the task and its protocol versions, model, seed and overrides, not the
-        search's bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`."""
+        search's bounds (widening `max` continues the same chain). E.g. `adding/lstm/seed0/3f2a9c01d4`.
+        A search over a task parameter adds the parameter and the fixed length to what is hashed."""
         ident = {"task": self.task, "version": get_task(self.task).version, "model": self.model,
                  "seed": self.seed, "overrides": self.overrides, **trainer_field(TRAINER_VERSION)}
+        if not self.search.over_length:  # a length search's key stays as it was
+            ident["search"] = {"param": self.search.param, "length": self.length}
         digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
         return f"{self.task}/{self.model}/seed{self.seed}/{digest}"
 
     def label(self) -> str:
         lr = self.overrides.get("train", {}).get("lr")
-        parts = [f"{self.task}/{self.model}"] + ([f"lr={lr:g}"] if lr is not None else [])
+        parts = [f"{self.task}/{self.model}"] + ([f"L={self.length}"] if self.length is not None else [])
+        parts += [f"lr={lr:g}"] if lr is not None else []
         parts += [f"{k}={v}" for k, v in self.grid.items()] + [f"seed={self.seed}"]
         return " ".join(parts)
 
@@ -174,56 +196,86 @@ class Deferred:
     task: str
     model: str
     grid: dict  # grid key -> value of this point
-    length: int | None  # None: a length search
+    length: int | None  # None: a length search (a search over a task parameter has its fixed length)
     seed: int  # the tuning seed
     seeds: tuple[int, ...]  # the seeds released at the chosen lr
     tuning: dict  # lr -> RunConfig (fixed length) or Chain (search), at the tuning seed
     overrides: dict  # lr -> the suite's layers at that lr (as Chain.overrides)
-    search: LengthSearch | None = None
+    search: ParamSearch | None = None
 
     def release(self, lr: float) -> list:
         """The other seeds' work at `lr`: RunConfigs for a fixed length, Chains for a search."""
         if self.search is not None:
-            return [Chain(self.task, self.model, seed, self.overrides[lr], self.grid, self.search) for seed in self.seeds]
+            return [Chain(self.task, self.model, seed, self.overrides[lr], self.grid, self.search, self.length)
+                    for seed in self.seeds]
         task = get_task(self.task)
         return [task.resolve(self.model, self.length, seed, copy.deepcopy(self.overrides[lr])) for seed in self.seeds]
 
     def label(self) -> str:
         parts = [f"{self.task}/{self.model}"] + [f"{k}={v}" for k, v in self.grid.items()]
-        return " ".join(parts + ([f"L={self.length}"] if self.length is not None else ["search"]))
+        parts += [f"L={self.length}"] if self.length is not None else []
+        if self.search is not None:
+            parts.append("search" if self.search.over_length else f"search {self.search.param}")
+        return " ".join(parts)
 
 
 @dataclass
 class Plan:
     runs: list[RunConfig]  # fixed-length runs (with `tune`: the tuning seed's only)
-    chains: list[Chain]  # length searches, one per model x lr x grid x seed of a searched task
+    chains: list[Chain]  # searches, one per model x lr x grid x seed (x length, for a task parameter) of a searched task
     notes: list[str]  # one per (task, model) pair left out
     deferred: list[Deferred] = field(default_factory=list)  # with `tune`: seeds waiting for the chosen lr
 
 
 SEARCH_KEYS = ("start", "max", "refine")
+SEARCH_EXAMPLE = "{search: {start: 8, max: 4096, refine: 2}}"
 
 
-def parse_lengths(value: Any, where: str) -> list | LengthSearch:
+def parse_search(spec: Any, where: str, of_param: bool = False) -> ParamSearch:
+    """`{start, max, refine}` (refine defaults to 2), and for a task parameter's search its `param`."""
+    keys = ("param",) + SEARCH_KEYS if of_param else SEARCH_KEYS
+    if not isinstance(spec, dict):
+        raise UserError(f"{where}: expected a mapping of {', '.join(keys)}, got {spec!r}")
+    unknown = sorted(set(spec) - set(keys))
+    if unknown:
+        raise UserError(f"{where}: unknown key {unknown[0]!r} ({', '.join(keys)})")
+    spec = dict(spec)
+    param = spec.pop("param", LENGTH)
+    missing = [k for k in ("start", "max") if k not in spec]
+    if missing:
+        raise UserError(f"{where} needs {missing[0]!r} ({', '.join(keys)})")
+    bad = [k for k, v in spec.items() if isinstance(v, bool) or not isinstance(v, int)]
+    if bad:
+        raise UserError(f"{where}: {bad[0]!r} must be an integer, got {spec[bad[0]]!r}")
+    try:
+        return ParamSearch(**spec, param=param)
+    except ValueError as exc:
+        raise UserError(f"{where}: {exc}") from exc
+
+
+def parse_lengths(value: Any, where: str) -> list | ParamSearch:
     """A task's `lengths` in a suite: a list, or `{search: {start, max, refine}}` (refine defaults to 2)."""
     if isinstance(value, list) and value:
         return value
     spec = value.get("search") if isinstance(value, dict) and list(value) == ["search"] else None
     if not isinstance(spec, dict):
-        raise UserError(f"{where}: 'lengths' must be a non-empty list or {{search: {{start: 8, max: 4096, refine: 2}}}}, got {value!r}")
-    unknown = sorted(set(spec) - set(SEARCH_KEYS))
-    if unknown:
-        raise UserError(f"{where}: lengths.search: unknown key {unknown[0]!r} (start, max, refine)")
-    missing = [k for k in ("start", "max") if k not in spec]
-    if missing:
-        raise UserError(f"{where}: lengths.search needs {missing[0]!r} (start, max, refine)")
-    bad = [k for k, v in spec.items() if isinstance(v, bool) or not isinstance(v, int)]
-    if bad:
-        raise UserError(f"{where}: lengths.search: {bad[0]!r} must be an integer, got {spec[bad[0]]!r}")
-    try:
-        return LengthSearch(**spec)
-    except ValueError as exc:
-        raise UserError(f"{where}: lengths.search: {exc}") from exc
+        raise UserError(f"{where}: 'lengths' must be a non-empty list or {SEARCH_EXAMPLE}, got {value!r}")
+    return parse_search(spec, f"{where}: lengths.search")
+
+
+def parse_param_search(settings: dict, lengths: list | ParamSearch, where: str) -> ParamSearch | None:
+    """A task's `search: {param: n_pairs, start: 4, max: 64, refine: 1}`: a search over a field of its
+    generator at each of its (fixed) lengths; None without one."""
+    if "search" not in settings:
+        return None
+    if isinstance(lengths, ParamSearch):
+        raise UserError(f"{where}: one search per task: 'search' over a task parameter needs fixed 'lengths' (a list)")
+    spec = settings["search"]
+    if not isinstance(spec, dict) or "param" not in spec:
+        raise UserError(f"{where}: 'search' must name its task parameter: {{param: n_pairs, start: 4, max: 64, refine: 1}}")
+    if spec["param"] == LENGTH:
+        raise UserError(f"{where}: search the length with lengths: {SEARCH_EXAMPLE}")
+    return parse_search(spec, f"{where}: search", of_param=True)
 
 
 def plan(suite: Suite) -> Plan:
@@ -231,9 +283,10 @@ def plan(suite: Suite) -> Plan:
     out = Plan([], [], [])
     for task_name, settings in suite.tasks.items():
         task = get_task(task_name)
-        unknown = sorted(set(settings) - {"lengths", "train", "model", "models", "seeds", "tune"})
+        unknown = sorted(set(settings) - {"lengths", "search", "task", "train", "model", "models", "seeds", "tune"})
         if unknown:
-            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} (lengths, seeds, tune, train, model, models)")
+            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} "
+                            "(lengths, search, seeds, tune, task, train, model, models)")
         where = f"suite {suite.name}: task {task_name!r}"
         seeds = settings.get("seeds", list(suite.seeds))  # a task may run fewer (or other) seeds than the suite
         if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
@@ -243,14 +296,16 @@ def plan(suite: Suite) -> Plan:
         if tune is not None and tune["seed"] not in seeds:
             raise UserError(f"{where}: the tuning seed {tune['seed']} is not among its seeds {seeds}; "
                             "set tune.seed to one of them")
-        for section in ("train", "model", "models"):
+        for section in ("task", "train", "model", "models"):
             _check_mapping(settings.get(section, {}), f"{where}: {section!r}")
         for model, layer in settings.get("models", {}).items():
             _check_mapping(layer or {}, f"{where}: models.{model}")
             for section in ("train", "model"):
                 _check_mapping((layer or {}).get(section, {}), f"{where}: models.{model}.{section}")
         lengths = parse_lengths(settings["lengths"], where) if "lengths" in settings else list(task.lengths)
-        search = lengths if isinstance(lengths, LengthSearch) else None
+        search = parse_param_search(settings, lengths, where) or (lengths if isinstance(lengths, ParamSearch) else None)
+        # The chains' fixed lengths: none for a length search, each listed length for a parameter's.
+        chain_lengths = [None] if search is None or search.over_length else lengths
         for model in suite.models:
             MODELS.get(model)
             reason = task.refusal(model)
@@ -264,34 +319,34 @@ def plan(suite: Suite) -> Plan:
             grid = suite.grid_for(model)
             points = list(itertools.product(lrs, itertools.product(*grid.values()), run_seeds))
             if search is not None:
-                for lr, combo, seed in points:
+                for length, (lr, combo, seed) in itertools.product(chain_lengths, points):
                     chain = Chain(task_name, model, seed, _overrides(suite, settings, model, lr, combo),
-                                  dict(zip(grid, combo)), search)
+                                  dict(zip(grid, combo)), search, length)
                     chain.config(search.max)  # a bad override or a max beyond the task's fails here, before any run
                     out.chains.append(chain)
             else:
                 for length, (lr, combo, seed) in itertools.product(lengths, points):
                     out.runs.append(task.resolve(model, length, seed, _overrides(suite, settings, model, lr, combo)))
             if tuned:
-                out.deferred += _deferred(suite, settings, task_name, model, lrs, search or lengths,
+                out.deferred += _deferred(suite, settings, task_name, model, lrs, lengths, search,
                                           tune["seed"], [s for s in seeds if s != tune["seed"]])
     return out
 
 
-def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: list, lengths: list | LengthSearch,
-              tune_seed: int, others: list[int]) -> list[Deferred]:
-    """One group per grid point (and length, unless searched): its tuning work per lr, and the other seeds."""
+def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: list, lengths: list | ParamSearch,
+              search: ParamSearch | None, tune_seed: int, others: list[int]) -> list[Deferred]:
+    """One group per grid point (and length, unless the length is searched): its tuning work per lr,
+    and the other seeds."""
     if not others:
         return []
     task, groups = get_task(task_name), []
-    search = lengths if isinstance(lengths, LengthSearch) else None
     model_grid = suite.grid_for(model)
     for combo in itertools.product(*model_grid.values()):
         grid = dict(zip(model_grid, combo))
         overrides = {lr: _overrides(suite, settings, model, lr, combo) for lr in lrs}
-        for length in [None] if search else lengths:
-            if search:
-                tuning = {lr: Chain(task_name, model, tune_seed, overrides[lr], grid, search) for lr in lrs}
+        for length in [None] if search is not None and search.over_length else lengths:
+            if search is not None:
+                tuning = {lr: Chain(task_name, model, tune_seed, overrides[lr], grid, search, length) for lr in lrs}
             else:
                 tuning = {lr: task.resolve(model, length, tune_seed, copy.deepcopy(overrides[lr])) for lr in lrs}
             groups.append(Deferred(task_name, model, grid, length, tune_seed, tuple(others), tuning, overrides, search))
@@ -299,7 +354,8 @@ def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: lis
 
 
 def _overrides(suite: Suite, settings: dict, model: str, lr: float | None, combo: tuple) -> dict:
-    """Layers, each over the last: suite, suite task, suite task per model, then this grid point."""
+    """Layers, each over the last: suite, suite task, suite task per model, then this grid point. A
+    suite task's `task` layer (generator fields, e.g. {n_pairs: 8}) is a section only when given."""
     point: dict = {"train": {"device": suite.device}, "model": {}}
     if lr is not None:
         point["train"]["lr"] = lr
@@ -307,6 +363,8 @@ def _overrides(suite: Suite, settings: dict, model: str, lr: float | None, combo
         section, name = key.split(".")
         point[section][name] = value
     overrides = {"train": suite.train, "model": suite.model}
+    if settings.get("task"):
+        overrides["task"] = settings["task"]
     for layer in ({"train": settings.get("train", {}), "model": settings.get("model", {})},
                   settings.get("models", {}).get(model, {}), point):
         overrides = merge_dicts(overrides, layer)

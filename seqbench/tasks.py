@@ -134,17 +134,40 @@ class Task:
         cfg = merge(cfg, self.models.get(model, {}).get("model", {}), f"{self.name}.models.{model}.model")
         return None if is_causal(cfg) else self.causal_only
 
+    def with_params(self, params: dict) -> "Task":
+        """This task with fields of its generator set over the YAML's (a run's `task_params`, e.g.
+        {"n_pairs": 16}); itself for none. Unknown fields and bad values are one error."""
+        if not params:
+            return self
+        if not isinstance(params, dict):
+            raise UserError(f"task {self.name!r}: task parameters must be a mapping, got {params!r}")
+        if not dataclasses.is_dataclass(self.source):
+            raise UserError(f"task {self.name!r}: its data source has no parameters to set")
+        try:
+            source = merge(self.source, params, f"task {self.name!r}: task")
+        except ValueError as exc:  # the generator's own check, e.g. more pairs than keys
+            raise UserError(f"task {self.name!r}: {exc}") from exc
+        return dataclasses.replace(self, source=source)
+
     def resolve(self, model: str, length: int, seed: int, overrides: dict | None = None) -> RunConfig:
-        """The full run config: defaults, then this task's overrides, then the user's."""
+        """The full run config: defaults, then this task's overrides, then the user's. An override
+        section `task` sets fields of the generator (`task_params`, e.g. {"task": {"n_pairs": 16}})."""
         from .models import MODELS
         from .precision import PRECISIONS
 
+        overrides = dict(overrides or {})
+        params = overrides.pop("task", None) or {}
+        if params:
+            task = self.with_params(params)
+            # As typed by the generator (the command line gives text). Kept even at the YAML's own value,
+            # so a run file says which value it ran at without today's task YAML (a search's probes do).
+            typed = {k: getattr(task.source, k) for k in params}
+            return dataclasses.replace(task.resolve(model, length, seed, overrides), task_params=typed)
         MODELS.get(model)  # unknown names fail here, with "did you mean"
         reason = self.refusal(model)
         if reason:
             raise UserError(f"model {model!r} cannot run task {self.name!r}: {reason}")
         self.check_disjoint(self.check_length(length))
-        overrides = dict(overrides or {})
         per_model = self.models.get(model, {})
         train = merge(TrainConfig(), self.train, f"{self.name}.train")
         train = merge(train, per_model.get("train", {}), f"{self.name}.models.{model}.train")
@@ -162,7 +185,7 @@ class Task:
         if model_cfg.name != model:
             raise UserError("choose the model with --model, not model.name")
         if overrides:
-            raise UserError(f"unknown override section {next(iter(overrides))!r}; use train.<key> or model.<key>")
+            raise UserError(f"unknown override section {next(iter(overrides))!r}; use train.<key>, model.<key> or task.<key>")
         return RunConfig(task=self.name, length=self.check_length(length), seed=seed,
                          model=model_cfg, train=train, task_version=self.version)
 
@@ -263,6 +286,11 @@ def get_task(name: str) -> Task:
     if not isinstance(item, Task):
         raise UserError(f"task {name!r} is not a seqbench Task (got {type(item).__name__})")
     return item
+
+
+def task_of(cfg: RunConfig) -> Task:
+    """The task a run config was resolved for: its task with the run's `task_params`."""
+    return get_task(cfg.task).with_params(cfg.task_params)
 
 
 def task_names() -> list[str]:

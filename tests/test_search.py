@@ -7,7 +7,7 @@ from seqbench.search import LengthSearch
 def run_search(search: LengthSearch, ability: int) -> tuple[dict, list]:
     """Probe as a sweep would: one run at a time, solved iff L <= ability."""
     solved, order = {}, []
-    while (L := search.next_length(solved)) is not None:
+    while (L := search.next_value(solved)) is not None:
         assert L not in solved, "a length is never probed twice"
         solved[L] = L <= ability
         order.append(L)
@@ -54,7 +54,7 @@ def test_resumes_from_partial_outcomes():
     full, order = run_search(search, 77)
     for k in range(len(order)):
         partial = {L: full[L] for L in order[:k]}
-        assert search.next_length(partial) == order[k]
+        assert search.next_value(partial) == order[k]
 
 
 @pytest.mark.parametrize("bad", [dict(start=0, max=8), dict(start=16, max=8), dict(start=8, max=16, refine=-1)])

@@ -36,7 +36,8 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
                TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]} it/s"),
                TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, disable=args.quiet, transient=False) as bar:
-        job = bar.add_task(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}", total=cfg.train.steps,
+        params = "".join(f" {k}={v}" for k, v in cfg.task_params.items())
+        job = bar.add_task(f"{cfg.task}/{cfg.model.name} L={cfg.length}{params} seed={cfg.seed}", total=cfg.train.steps,
                            loss=float("nan"), rate="-")
         started = time.perf_counter()
         last = [0]
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
     primary = record.task.metric
     base = record.baseline.get(primary)
     extra = f" (diverged at step {record.diverged_at})" if record.status == DIVERGED else ""
-    print(f"{cfg.task}/{cfg.model.name} L={cfg.length} seed={cfg.seed}: test {primary} {m[f'test/{primary}']:.4f} "
+    print(f"{cfg.task}/{cfg.model.name} L={cfg.length}{params} seed={cfg.seed}: test {primary} {m[f'test/{primary}']:.4f} "
           f"(baseline {base:.4f}), {record.steps} steps in {record.timing.train_time_s:.1f}s, "
           f"{record.params.params:,} params{extra} -> {path}")
     return 0

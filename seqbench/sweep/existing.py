@@ -34,7 +34,7 @@ def _config(record: dict) -> RunConfig | None:
 
 def other_versions(records: Iterable[dict], runs: list[RunConfig], chains: Iterable[Chain]) -> list[dict]:
     """The records whose config is one of the planned ones (a fixed run, or a probe of a planned
-    search at the record's length) made by another protocol version."""
+    search at the record's value of its parameter) made by another protocol version."""
     planned = {cfg.run_id for cfg in runs}
     identities = {config_identity(cfg) for cfg in runs}
     searches: dict[tuple, list[Chain]] = {}
@@ -48,9 +48,12 @@ def other_versions(records: Iterable[dict], runs: list[RunConfig], chains: Itera
         identity = config_identity(cfg)
         same = identity in identities
         for chain in searches.get((cfg.task, cfg.model.name, cfg.seed), []) if not same else ():
+            value = chain.value_of(cfg)
+            if value is None or (chain.length is not None and chain.length != cfg.length):
+                continue
             try:
-                probe = chain.config(cfg.length)
-            except UserError:  # a length the task no longer allows
+                probe = chain.config(value)
+            except UserError:  # a value the task no longer allows
                 continue
             same = config_identity(probe) == identity and probe.run_id != cfg.run_id
             if same:

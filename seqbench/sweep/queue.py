@@ -30,7 +30,8 @@ def file_status(results: Path, run_id: str) -> str | None:
 
 @dataclass(eq=False)
 class ChainState:
-    """A chain's probes so far, {"length", "run_id", "status"} in the order probed."""
+    """A chain's probes so far, {<param>, "run_id", "status"} in the order probed, where <param> is
+    the searched parameter ("length" for a length search, e.g. "n_pairs")."""
     chain: Chain
     probes: list[dict] = field(default_factory=list)
     stalled: str | None = None  # why the chain stopped before its search was done
@@ -38,12 +39,16 @@ class ChainState:
 
     @property
     def solved(self) -> dict[int, bool]:
-        """length -> solved; a failed probe (diverged, oom, error) counts as not solved."""
-        return {p["length"]: p["status"] == SOLVED for p in self.probes}
+        """value -> solved; a failed probe (diverged, oom, error) counts as not solved."""
+        return {p[self.param]: p["status"] == SOLVED for p in self.probes}
+
+    @property
+    def param(self) -> str:
+        return self.chain.search.param
 
     @property
     def open(self) -> bool:
-        return self.stalled is None and self.chain.search.next_length(self.solved) is not None
+        return self.stalled is None and self.chain.search.next_value(self.solved) is not None
 
     @property
     def done(self) -> bool:
@@ -51,17 +56,16 @@ class ChainState:
 
     def block(self) -> dict:
         """The `search` block of each probe's run file, so the report needs only run files."""
-        s = self.chain.search
-        return {"chain": self.chain.key, "start": s.start, "max": s.max, "refine": s.refine}
+        return {"chain": self.chain.key, **self.chain.search.block()}
 
     def next_probe(self, results: Path) -> RunConfig | None:
         """The next probe to run, or None. Probes with a run file on disk are read, not run (resume)."""
-        while self.stalled is None and (length := self.chain.search.next_length(self.solved)) is not None:
-            cfg = self.chain.config(length)
+        while self.stalled is None and (value := self.chain.search.next_value(self.solved)) is not None:
+            cfg = self.chain.config(value)
             status = file_status(results, cfg.run_id)
             if status is None:
                 return cfg
-            self.probes.append({"length": length, "run_id": cfg.run_id, "status": status})
+            self.probes.append({self.param: value, "run_id": cfg.run_id, "status": status})
         return None
 
     @cached_property
@@ -73,7 +77,8 @@ class ChainState:
         search, result = self.chain.search, self.chain.search.result(self.solved)
         return {"chain": self.chain.key, "task": self.chain.task, "model": self.chain.model,
                 "lr": self.lr, "grid": self.chain.grid, "seed": self.chain.seed,
-                "start": search.start, "max": search.max, "refine": search.refine, "probes": self.probes,
+                **({} if search.over_length else {"length": self.chain.length}),
+                **search.block(), "probes": self.probes,
                 "longest": result.longest, "first_fail": result.first_fail, "censored": result.censored,
                 "below_start": result.below_start, "done": self.done,
                 "stalled": self.stalled, "label": result.label(search.start)}
@@ -117,7 +122,7 @@ class DeferredState:
                 if state is None or not state.done:
                     return None
                 values[lr] = search_score(chain.search, state.solved)
-                longest = max(state.probes, key=lambda p: p["length"])
+                longest = max(state.probes, key=lambda p: p[state.param])
                 tiebreak[lr] = {self.group.seed: run_score(_tuning_record(results, longest["run_id"]))}
             chosen = choose_lr({lr: {self.group.seed: v} for lr, v in values.items()}, median, tiebreak)
         else:
@@ -217,12 +222,13 @@ class WorkQueue:
         state = job.chain
         if state is not None:
             status = summary["status"]
+            value = state.chain.value_of(job.cfg)
             if status == "locked":  # another sweep runs this probe: its outcome is not ours to wait for
-                state.stalled = f"probe L={job.cfg.length} is being run by another sweep; run again to continue"
+                state.stalled = f"probe {state.param}={value} is being run by another sweep; run again to continue"
             else:
                 if status == "skipped":  # finished by another sweep meanwhile
                     status = file_status(self.results, job.cfg.run_id) or ERROR
-                state.probes.append({"length": job.cfg.length, "run_id": job.cfg.run_id, "status": status})
+                state.probes.append({state.param: value, "run_id": job.cfg.run_id, "status": status})
                 self._advance(state)
                 if state.done:
                     self._finished(state.chain.key)
