@@ -8,7 +8,7 @@ from seqbench.estimate import longest_first, predicted_seconds
 from seqbench.measure.kernels import classify, kernel_study, recorded_ops
 from seqbench.measure.speed import random_batch, train_step_fn
 from seqbench.models.model import build_model
-from seqbench.measure.throughput import throughput_suite
+from seqbench.sweep.throughput import throughput_suite
 from seqbench.report.perf_section import perf_tables
 from seqbench.suite import load_suite, plan
 from seqbench.tasks import get_task

@@ -7,7 +7,7 @@ interleaved, so machine noise hits both alike:
 2. data: synthetic batch generation as a share of a step; real datasets' first against cached
    load (measure/data_cost.py);
 3. fused `nn.LSTM` against a per-step `LSTMCell` loop (measure/fused.py);
-4. sweep throughput: default workers x threads against one worker with all threads (measure/throughput.py);
+4. sweep throughput: default workers x threads against one worker with all threads (sweep/throughput.py);
 5. length scaling: seconds per step against sequence length from the run files (measure/scaling.py);
 6. kernels: kernel paths, bf16 against fp32, MFU, torch.compile (measure/kernels.py), on the GPU when present.
 """
@@ -37,10 +37,10 @@ def run_perf(results: Path, quick: bool = False, device: str | None = None) -> d
     from ..measure.harness import harness_overhead
     from ..measure.kernels import kernel_study
     from ..measure.scaling import length_scaling
-    from ..measure.throughput import sweep_throughput
     from ..provenance import provenance
     from ..runner import resolve_device
     from ..store import write_json_atomic
+    from ..sweep.throughput import sweep_throughput
     from ..tasks import TASKS_DIR
 
     device = resolve_device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -51,7 +51,7 @@ def run_perf(results: Path, quick: bool = False, device: str | None = None) -> d
     report["data_share"] = data_share(steps=30 if quick else 100, device=device)
     report["real_data_loads"] = real_data_loads()
     report["fused_vs_naive"] = fused_vs_naive(lengths=(16, 64) if quick else (16, 64, 256), repeats=3 if quick else 5)
-    report["sweep_throughput"] = sweep_throughput(TASKS_DIR / "suites" / "quick.yaml", sweep.sweep, workers, threads,
+    report["sweep_throughput"] = sweep_throughput(TASKS_DIR / "suites" / "quick.yaml", workers, threads,
                                                   step_scale=0.1 if quick else 1.0, repeats=1 if quick else 2)
     report["length_scaling"] = length_scaling(results)
     if quick:  # small shapes; no compile (about 45 s per shape on 2 CPU cores)

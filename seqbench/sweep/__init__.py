@@ -19,6 +19,7 @@ validation (selection.py), recomputed from the run files, so a resumed sweep mak
     dry_run.py    --dry-run's time estimates
     display.py    what a sweep reports as it goes (printed by commands/sweep.py)
     run.py        sweep(): plan, prepare, run, record
+    throughput.py `seqbench perf`'s sweep throughput: default workers x threads against one worker
 """
 from .display import Display, Silent
 from .executors import EXECUTORS, default_workers_threads, run_inline, run_local, run_ray, wait_first

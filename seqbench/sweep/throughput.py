@@ -1,22 +1,19 @@
-"""Sweep throughput: the local executor's default workers x threads against the same runs one after
-another with all threads, on the quick suite's recurrent synthetic runs."""
+"""Sweep throughput (`seqbench perf`): the local executor's default workers x threads against the
+same runs one after another with all threads, on the quick suite's recurrent synthetic runs. It
+times whole sweeps, so it lives with the sweep."""
 from __future__ import annotations
 
 import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
 
 from ..config import TrainConfig
+from ..data.source import SampledSource
 from ..models import MODELS
 from ..store import load_runs
-from ..data.source import SampledSource
 from ..tasks import get_task
-
-# seqbench.sweep.sweep(suite_path, results, workers=, threads=) -> summary dict. Passed in by
-# the perf command, because measure/ sits below sweep.py in the layers (pyproject's import contracts).
-SweepFn = Callable[..., dict]
+from .run import sweep
 
 
 def throughput_suite(quick_suite: Path, step_scale: float = 1.0) -> dict:
@@ -40,7 +37,7 @@ def throughput_suite(quick_suite: Path, step_scale: float = 1.0) -> dict:
     return {**quick, "name": "perf-throughput", "seeds": [0], "models": models, "tasks": tasks}
 
 
-def sweep_throughput(quick_suite: Path, run_sweep: SweepFn, workers: int, threads: int,
+def sweep_throughput(quick_suite: Path, workers: int, threads: int,
                      step_scale: float = 1.0, repeats: int = 2) -> dict:
     """`workers` x `threads` (the sweep's default) against one worker with all threads, on the same runs.
 
@@ -62,7 +59,7 @@ def sweep_throughput(quick_suite: Path, run_sweep: SweepFn, workers: int, thread
         for i, label in enumerate(order):
             w, t = modes[label]
             start = time.perf_counter()
-            summary = run_sweep(path, Path(tmp) / f"{label}-{i}", workers=w, threads=t)
+            summary = sweep(path, Path(tmp) / f"{label}-{i}", workers=w, threads=t)
             seconds = time.perf_counter() - start
             total = totals[label]
             total["runs"] += summary["todo"]
