@@ -37,6 +37,9 @@ def resolve_device(name: str) -> torch.device:
         raise UserError(f"bad device {name!r}: use cpu, cuda or cuda:N") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {name!r} asked for, but CUDA is not available here; use --device cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UserError(f"device {name!r} asked for, but this machine has {torch.cuda.device_count()} CUDA "
+                        f"device(s): use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     return device
 
 

@@ -3,6 +3,7 @@ import json
 import os
 
 import pytest
+import torch
 
 from conftest import REPO, run_cli
 
@@ -16,7 +17,10 @@ from conftest import REPO, run_cli
     (["run", "--task", "copy", "--model", "lstm", "--train.lr=x"], "train.lr: expected float"),
     (["run", "--task", "copy"], "required"),
     (["frobnicate"], "invalid choice"),
-    (["run", "--task", "copy", "--model", "lstm", "--device", "cuda:0"], "CUDA is not available"),
+    pytest.param(["run", "--task", "copy", "--model", "lstm", "--device", "cuda:0"], "CUDA is not available",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here: cuda:0 is valid")),
+    (["run", "--task", "copy", "--model", "lstm", "--device", "cuda:99"],  # an error on every machine
+     "CUDA is not available" if not torch.cuda.is_available() else "'cuda:99' asked for, but this machine has"),
     (["report", "--results", "/nonexistent"], "no run files in /nonexistent/runs"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
@@ -131,3 +135,18 @@ def test_a_closed_pipe_on_stdout_is_no_traceback():
         os.close(write_end)
     assert proc.returncode == 141, proc.stderr
     assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+
+
+def test_a_cuda_device_is_checked_against_the_devices_here(monkeypatch):
+    """The GPU branch, on any machine: with one CUDA device, cuda:0 resolves and cuda:1 is one line."""
+    from seqbench.errors import UserError
+    from seqbench.runner import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("cuda:0") == torch.device("cuda:0") and resolve_device("cuda").type == "cuda"
+    with pytest.raises(UserError, match=r"'cuda:1' asked for, but this machine has 1 CUDA device\(s\): use cuda:0 to cuda:0"):
+        resolve_device("cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match="CUDA is not available"):
+        resolve_device("cuda:0")

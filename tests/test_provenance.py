@@ -31,3 +31,18 @@ def test_dirty_means_code_or_protocol_changed(tmp_path):
     git_state.cache_clear()
     assert git_state(repo)["dirty"] is True
     git_state.cache_clear()
+
+
+def test_a_code_edit_makes_the_tree_dirty_and_a_commit_makes_it_clean(tmp_path):
+    repo = _repo(tmp_path)
+    git_state.cache_clear()
+    clean = git_state(repo)
+    assert clean["dirty"] is False and clean["commit"]
+    (repo / "pkg/train.py").write_text("x = 2\n")  # the code file the repository was made with
+    git_state.cache_clear()
+    assert git_state(repo) == {"commit": clean["commit"], "dirty": True}
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "x = 2"], check=True, capture_output=True)
+    git_state.cache_clear()
+    after = git_state(repo)
+    assert after["dirty"] is False and after["commit"] != clean["commit"]
+    git_state.cache_clear()

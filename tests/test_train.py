@@ -62,12 +62,52 @@ def test_same_seed_gives_identical_metrics(model, tmp_path):
     assert c.metrics != a.metrics
 
 
-def test_divergence_is_recorded_not_raised(results):
-    # A learning rate of 1e30 with clipping off overflows the weights within a few steps.
+def test_divergence_is_recorded_not_raised(results, tmp_path):
+    # A learning rate of 1e30 with clipping off overflows the weights within a few steps; the same
+    # run at a sane rate trains all 40.
+    sane, _ = tiny_run("adding", "rnn", tmp_path, lr=1e-3, clip=None, steps=40, warmup=0.0)
+    assert sane.status != "diverged" and sane.steps == 40 and sane.diverged_at is None
     record, path = tiny_run("adding", "rnn", results, lr=1e30, clip=None, steps=40, warmup=0.0)
-    assert record.status == "diverged"
-    assert 1 <= record.diverged_at <= 40 and record.steps == record.diverged_at + (record.steps - record.diverged_at)
+    assert record.status == "diverged" and record.stopped_by == "diverged"
+    log_every = TINY["train"]["log_every"]
+    # Training stops at the end of the logged chunk that holds the first bad step, long before 40.
+    assert 1 <= record.diverged_at <= record.steps < 40
+    assert record.steps == -(-record.diverged_at // log_every) * log_every
+    assert all(step < record.diverged_at and math.isfinite(loss) for step, loss in record.loss_curve)
+    assert record.grad_norm.n_steps == record.diverged_at  # norms up to the bad step only
     assert read_run(path)["status"] == "diverged"
+
+
+def _losses_at(monkeypatch, bad: dict[int, float]) -> None:
+    """train_step returns the given loss at the given (1-based) steps, the real one elsewhere."""
+    import seqbench.train
+    real, calls = seqbench.train.train_step, []
+
+    def step(*args, **kw):
+        loss, norm = real(*args, **kw)
+        calls.append(1)
+        return (torch.tensor(bad[len(calls)]), norm) if len(calls) in bad else (loss, norm)
+    monkeypatch.setattr(seqbench.train, "train_step", step)
+
+
+@pytest.mark.parametrize("loss", [float("nan"), float("inf"), 1e7])
+def test_a_nan_or_exploded_loss_is_diverged_at_its_step(loss, results, monkeypatch):
+    _losses_at(monkeypatch, {5: loss})
+    record, path = tiny_run("adding", "lstm", results, steps=20, log_every=2, eval_every=10)
+    assert record.status == "diverged" and record.diverged_at == 5 and record.steps == 6
+    assert [step for step, _ in record.loss_curve] == [2, 4]
+    assert read_run(path)["status"] == "diverged" and read_run(path)["diverged_at"] == 5
+
+
+def test_a_time_budget_stops_the_run_as_budget_limited(results, tmp_path):
+    """Any run outlasts a budget of a nanosecond: it stops after its first logged chunk, validates
+    once, and is budget-limited (a floor), not converged. Without the budget it trains every step."""
+    free, _ = tiny_run("adding", "lstm", tmp_path, steps=20, log_every=2, eval_every=10)
+    assert free.steps == 20 and free.stopped_by != "time_budget"
+    record, path = tiny_run("adding", "lstm", results, steps=20, log_every=2, eval_every=10, time_budget_s=1e-9)
+    assert record.stopped_by == "time_budget" and record.status == "budget-limited"
+    assert record.steps == 2 and [step for step, _ in record.val_curve] == [2]
+    assert read_run(path)["status"] == "budget-limited"
 
 
 def test_schedule_warms_up_then_decays():
