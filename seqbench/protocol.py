@@ -59,8 +59,9 @@ class Protocol:
                    data={k: block[k] for k in DATA_FIELDS if k in block})
 
     @classmethod
-    def of_record(cls, record: dict) -> "Protocol":
-        return cls.of(record["config"], record.get("task"))
+    def of_record(cls, run) -> "Protocol":
+        """From a `record.RunRecord`: its config as the file holds it and the data its task block names."""
+        return cls.of(run.config_dict(), run.task.data_fields())
 
     @property
     def key(self) -> str:
@@ -84,8 +85,8 @@ class Protocol:
         return ", ".join(parts)
 
 
-def protocol_key(record: dict) -> str:
-    """The protocol hash of a run file (what the report groups by)."""
+def protocol_key(record) -> str:
+    """The protocol hash of a run file, a `record.RunRecord` (what the report groups by)."""
     return Protocol.of_record(record).key
 
 

@@ -22,10 +22,15 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from .config import HASH_NEUTRAL_DEFAULTS, RunConfig
+from .errors import UserError
 from .protocol import DATA_FIELDS
 from .status import ERROR, FAILED, FINISHED, SOLVED, StopRule
 
 SCHEMA_VERSION = 1
+
+
+class RecordError(ValueError):
+    """A mapping that is not a run record of this seqbench (a field missing, a config it cannot read)."""
 
 
 @dataclass(frozen=True)
@@ -141,8 +146,12 @@ class GradFlow(Block):
     init: dict | None = None
     final: dict | None = None
 
+    def profile(self, stage: str) -> dict | None:
+        """The profile at `stage` ('init' or 'final'), or None."""
+        return getattr(self, stage)
+
     def slope(self, stage: str) -> float | None:
-        return (getattr(self, stage) or {}).get("slope")
+        return (self.profile(stage) or {}).get("slope")
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,11 @@ class ModelInfo(Block):
     def adapter(self) -> str:
         """'hf' for a model built through the transformers adapter, else ''."""
         return "hf" if self.hf else ""
+
+    @property
+    def recurrent(self) -> bool | None:
+        """hf models: whether the adapter's preset is recurrent (None for native models)."""
+        return (self.hf or {}).get("recurrent")
 
 
 @dataclass(frozen=True)
@@ -243,12 +257,14 @@ def upgrade(data: dict) -> dict:
     """
     data = dict(data)
     status = data.get("status")
+    if "status" not in data:
+        return data
     if status == "ok":
         task = data.get("task") or {}
         metric = task.get("metric")
         higher = (task.get("higher_is_better") or {}).get(metric, True)
         data["status"] = StopRule(task.get("solved"), higher).final([v for _, v in data.get("val_curve") or []])
-    else:
+    elif isinstance(status, str):
         data["status"] = LEGACY_STATUS.get(status, status)
     return data
 
@@ -312,7 +328,9 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict) -> "RunRecord":
         """A record from a run file's mapping (through `upgrade`); `schema_version` and the content
-        hash are the store's and are dropped. Raises KeyError or UserError on a mapping that is not one."""
+        hash are the store's and are dropped. RecordError for a mapping that is not one."""
+        if not isinstance(data, dict):
+            raise RecordError(f"expected a mapping, got {type(data).__name__}")
         data = upgrade(data)
         data.pop("schema_version", None)
         data.pop("payload_sha256", None)
@@ -320,12 +338,15 @@ class RunRecord:
         values = {name: data.pop(name) for name in list(data) if name in names}
         missing = [name for name in cls.REQUIRED if name not in values]
         if missing:
-            raise KeyError(f"missing fields {', '.join(missing)}")
-        values["config"], values["config_absent"] = _config(values["config"])
-        for name, block in BLOCKS.items():
-            if name in values and values[name] is not None:
-                values[name] = block.from_dict(values[name])
-        return cls(**values, extra=data)
+            raise RecordError(f"missing fields {', '.join(missing)}")
+        try:
+            values["config"], values["config_absent"] = _config(values["config"])
+            for name, block in BLOCKS.items():
+                if values.get(name) is not None:
+                    values[name] = block.from_dict(values[name])
+            return cls(**values, extra=data)
+        except (UserError, TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(f"not a run record this seqbench can read ({exc})") from exc
 
     def to_dict(self) -> dict:
         out = {}
@@ -349,6 +370,9 @@ class RunRecord:
         return config
 
     def replace(self, **changes) -> "RunRecord":
+        """A copy with `changes`; a new config is written whole."""
+        if "config" in changes:
+            changes.setdefault("config_absent", ())
         return dataclasses.replace(self, **changes)
 
     # ------------------------------------------------------------ what readers ask of a run
@@ -372,6 +396,11 @@ class RunRecord:
         """The runner's verdict. A run that failed before training has no recipe block and no
         numbers; it counts as default so that it is listed with the main entries."""
         return True if self.recipe is None or self.recipe.default is None else bool(self.recipe.default)
+
+    @property
+    def adapter(self) -> str:
+        """'hf' for a model built through the transformers adapter (its run file records the config), else ''."""
+        return self.model_info.adapter if self.model_info else ""
 
     @property
     def higher_is_better(self) -> bool | None:

@@ -22,8 +22,8 @@ import math
 import statistics
 from typing import Callable, Mapping
 
+from .record import RunRecord
 from .search import LengthSearch
-from .status import FINISHED, status_of
 
 Scores = Mapping[float, Mapping[int, "float | None"]]  # lr -> seed -> score (None: failed)
 
@@ -61,17 +61,15 @@ def choose_lr(scores: Scores, aggregate: Callable[[list[float]], float] = statis
     return max(scores, key=key)
 
 
-def run_score(record: dict) -> float | None:
+def run_score(run: RunRecord) -> float | None:
     """A fixed-length run's score from its run file: `val/<metric>` in the higher-is-better direction
     (`task.higher_is_better`), or None when the run failed or has no validation number."""
-    if status_of(record) not in FINISHED:
+    if not run.finished:
         return None
-    task = record.get("task", {})
-    metric = task.get("metric")
-    value = record.get("metrics", {}).get(f"val/{metric}")
+    value = run.val_score
     if not _usable(value):
         return None
-    return float(value) if task.get("higher_is_better", {}).get(metric, True) else -float(value)
+    return -float(value) if run.higher_is_better is False else float(value)
 
 
 def search_score(search: LengthSearch, solved: Mapping[int, bool]) -> int:

@@ -85,18 +85,3 @@ class StopRule:
     def final(self, values: list[float]) -> str:
         """When the budget has run out: the verdict, or `budget-limited` if the curve was still going."""
         return self.verdict(values) or BUDGET_LIMITED
-
-
-LEGACY = {"failed": ERROR}  # names used by run files before the statuses above
-
-
-def status_of(record: dict) -> str:
-    """A run file's status. Files written before early stopping say `ok` for every finished run:
-    their status is derived from their validation curve with the default rule."""
-    status = record.get("status")
-    if status != "ok":
-        return LEGACY.get(status, status)
-    task = record.get("task", {})
-    metric = task.get("metric")
-    higher = task.get("higher_is_better", {}).get(metric, True)
-    return StopRule(task.get("solved"), higher).final([v for _, v in record.get("val_curve", [])])

@@ -15,9 +15,7 @@ from typing import Any
 
 
 from .errors import UserError
-from .record import SCHEMA_VERSION, RunRecord
-
-RUN_FIELDS = ("schema_version",) + RunRecord.REQUIRED + ("payload_sha256",)
+from .record import SCHEMA_VERSION, RecordError, RunRecord
 
 
 def _clean(value: Any) -> Any:
@@ -102,9 +100,7 @@ def run_file(run: RunRecord) -> dict:
     return data
 
 
-def write_run(results: Path, run: RunRecord | dict) -> Path:
-    if isinstance(run, dict):  # TODO(record): until every writer builds a RunRecord
-        run = RunRecord.from_dict(run)
+def write_run(results: Path, run: RunRecord) -> Path:
     path = run_path(results, run.run_id)
     write_json_atomic(path, run_file(run))
     return path
@@ -114,27 +110,21 @@ class CorruptRun(ValueError):
     pass
 
 
-def read_run(path: Path) -> dict:
+def read_run(path: Path) -> RunRecord:
+    """A run file as a RunRecord; CorruptRun (naming the file) when it is not readable, not a run
+    file of this schema, edited or truncated (its content hash), or lacks a field."""
     try:
-        record = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorruptRun(f"{path.name}: not readable JSON ({exc})") from exc
-    if not isinstance(record, dict) or record.get("schema_version") != SCHEMA_VERSION:
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         raise CorruptRun(f"{path.name}: not a seqbench run file (schema {SCHEMA_VERSION})")
-    missing = [k for k in RUN_FIELDS if k not in record]
-    if missing:
-        raise CorruptRun(f"{path.name}: missing fields {', '.join(missing)}")
-    if record["payload_sha256"] != payload_hash(record):
+    if data.get("payload_sha256") != payload_hash(data):
         raise CorruptRun(f"{path.name}: content hash mismatch (edited or truncated)")
-    return record
-
-
-def read_record(path: Path) -> RunRecord:
-    """A run file as a RunRecord; CorruptRun when it is not one."""
     try:
-        return RunRecord.from_dict(read_run(path))
-    except (KeyError, TypeError, UserError) as exc:
-        raise CorruptRun(f"{Path(path).name}: not a run record of this seqbench ({exc})") from exc
+        return RunRecord.from_dict(data)
+    except RecordError as exc:
+        raise CorruptRun(f"{path.name}: {exc}") from exc
 
 
 def finished_ids(results: Path) -> set[str]:
@@ -143,7 +133,7 @@ def finished_ids(results: Path) -> set[str]:
     return {p.stem for p in directory.glob("*.json")} if directory.is_dir() else set()
 
 
-def load_runs(results: Path) -> tuple[list[dict], list[str]]:
+def load_runs(results: Path) -> tuple[list[RunRecord], list[str]]:
     """All valid run records, and one message per skipped file."""
     records, skipped = [], []
     for path in sorted((Path(results) / "runs").glob("*.json")):
@@ -154,19 +144,20 @@ def load_runs(results: Path) -> tuple[list[dict], list[str]]:
     return records, skipped
 
 
-def flatten(record: dict) -> dict:
-    cfg = record["config"]
+def flatten(run: RunRecord) -> dict:
+    """One run as a table row: its identity, costs, metrics and chance baseline."""
+    cfg = run.config
     row = {
-        "run_id": record["run_id"], "status": record["status"], "task": cfg["task"],
-        "model": cfg["model"]["name"], "length": cfg["length"], "seed": cfg["seed"],
-        "lr": cfg["train"]["lr"], "params": record["params"]["params"], "steps": record["steps"],
-        "train_time_s": record["timing"]["train_time_s"],
-        "median_step_ms": record["timing"]["median_step_ms"],
-        "eval_tokens_per_s": record["timing"]["eval_tokens_per_s"],
-        "device": record["provenance"]["device"], "git_commit": record["provenance"]["git_commit"],
+        "run_id": run.run_id, "status": run.status, "task": cfg.task,
+        "model": cfg.model.name, "length": cfg.length, "seed": cfg.seed,
+        "lr": cfg.train.lr, "params": run.params.params, "steps": run.steps,
+        "train_time_s": run.timing.train_time_s,
+        "median_step_ms": run.timing.median_step_ms,
+        "eval_tokens_per_s": run.timing.eval_tokens_per_s,
+        "device": run.provenance.device, "git_commit": run.provenance.git_commit,
     }
-    row.update(record["metrics"])
-    row.update({f"baseline/{k}": v for k, v in record["baseline"].items()})
+    row.update(run.metrics)
+    row.update({f"baseline/{k}": v for k, v in (run.baseline or {}).items()})
     return row
 
 

@@ -2,7 +2,7 @@
 
 Besides the main protocol: adding/gru at a smaller step budget (another protocol: its own table),
 and copy/rnn without clipping (an ablation variant: recipe.default false, its own section)."""
-from seqbench.record import LrSelection, RunRecord, Search, TaskInfo
+from seqbench.record import LrSelection, Memory, Params, Provenance, RunRecord, Search, TaskInfo, Timing
 from seqbench.runner import metric_directions, recipe_block
 from seqbench.store import write_run
 from seqbench.tasks import get_task
@@ -46,34 +46,33 @@ ROWS = [
 STRATEGIES = {"copy": {"memoryless": 0.55}, "adding": {"predict 1": 1 / 6}}
 
 
-def record(task_name, model, length, seed, lr, val, test, status, train=None) -> dict:
+def record(task_name, model, length, seed, lr, val, test, status, train=None) -> RunRecord:
     task = get_task(task_name)
     cfg = task.resolve(model, length, seed, {"train": {"lr": lr, **(train or {})}})
     metric = task.metric
     metrics = {} if val is None else {f"val/{metric}": val, f"test/{metric}": test}
-    return {
-        "run_id": cfg.run_id, "status": status, "config": cfg.to_dict(),
-        "task": {"name": task_name, "version": task.version, "metric": metric, "metrics": list(task.metrics),
-                 "higher_is_better": metric_directions(task.metrics), "output": task.output, "solved": task.solved,
-                 "seq_len": task.source.seq_len(length),
-                 "test_examples": 100, "val_examples": 50},
-        "recipe": recipe_block(task, cfg).to_dict(),
-        "metrics": metrics, "by_slice": [], "baseline": task.baseline(length),
-        "baselines": {"chance": task.baseline(length),
-                      **{name: {metric: v} for name, v in STRATEGIES.get(task_name, {}).items()}},
-        "solved_step": 400 + 10 * length if status == "solved" else None,
-        "solved_s": 4.0 + length / 10 if status == "solved" else None,
-        "params": {"params": {"lstm": 99836, "rnn": 100056, "gru": 99541, "transformer": 104641}[model]},
-        "steps": 37 if status == "diverged" else 1000, "diverged_at": 37 if status == "diverged" else None,
-        "timing": {"train_time_s": 10.0 + length / 10, "median_step_ms": 1.0 + length / 20 * (2 if model != "transformer" else 1),
-                   "eval_tokens_per_s": 100000.0},
-        "memory": {"kind": "cpu_allocator_step", "peak_mb": 300.0},
-        "provenance": {"seqbench": "0.1.0", "git_commit": "0123456789abcdef", "git_dirty": False, "torch": "2.13.0+cpu",
-                       "python": "3.11.7", "device": "cpu", "device_name": "test cpu", "threads": 1},
-    }
+    return RunRecord(
+        run_id=cfg.run_id, status=status, config=cfg,
+        task=TaskInfo(name=task_name, version=task.version, metric=metric, metrics=list(task.metrics),
+                      higher_is_better=metric_directions(task.metrics), output=task.output, solved=task.solved,
+                      seq_len=task.source.seq_len(length), test_examples=100, val_examples=50),
+        recipe=recipe_block(task, cfg),
+        metrics=metrics, by_slice=[], baseline=task.baseline(length),
+        baselines={"chance": task.baseline(length),
+                   **{name: {metric: v} for name, v in STRATEGIES.get(task_name, {}).items()}},
+        solved_step=400 + 10 * length if status == "solved" else None,
+        solved_s=4.0 + length / 10 if status == "solved" else None,
+        params=Params(params={"lstm": 99836, "rnn": 100056, "gru": 99541, "transformer": 104641}[model]),
+        steps=37 if status == "diverged" else 1000, diverged_at=37 if status == "diverged" else None,
+        timing=Timing(train_time_s=10.0 + length / 10,
+                      median_step_ms=1.0 + length / 20 * (2 if model != "transformer" else 1), eval_tokens_per_s=100000.0),
+        memory=Memory(kind="cpu_allocator_step", peak_mb=300.0),
+        provenance=Provenance(seqbench="0.1.0", git_commit="0123456789abcdef", git_dirty=False, torch="2.13.0+cpu",
+                              python="3.11.7", device="cpu", device_name="test cpu", threads=1),
+    )
 
 
-def write_fixture_runs(results) -> list[dict]:
+def write_fixture_runs(results) -> list[RunRecord]:
     records = [record(*row) for row in ROWS]
     for r in records:
         write_run(results, r)
@@ -85,3 +84,10 @@ def fake_trainer_record(cfg, status: str, metrics: dict, task: dict, search: dic
     """A minimal run record as a fake `runner.execute` writes it."""
     return RunRecord(run_id=cfg.run_id, status=status, config=cfg, metrics=metrics, task=TaskInfo.from_dict(task),
                      search=Search.optional(search), lr_selection=LrSelection.optional(lr_selection))
+
+
+def minimal_record(**blocks) -> RunRecord:
+    """A run record holding only `blocks` (as run-file mappings) beside placeholders: for a reader of a few fields."""
+    base = {"run_id": "r0", "status": "solved", "config": {"task": "copy", "length": 10, "seed": 0}, "task": {},
+            "metrics": {}, "baseline": {}, "params": {}, "steps": 0, "timing": {}, "memory": {}, "provenance": {}}
+    return RunRecord.from_dict({**base, **blocks})

@@ -18,6 +18,7 @@ from seqbench.runner import execute
 from seqbench.tasks import Task, get_task
 
 from conftest import TINY
+from fixture_runs import minimal_record
 
 
 def seeded(source, n, length, seed=0):
@@ -114,7 +115,7 @@ def test_run_file_carries_the_named_baselines(results):
 def test_a_character_lm_chance_is_named_for_what_it_is():
     """CharLM's stored "chance" is the training text's unigram entropy (4.77 bpc on Tiny Shakespeare),
     not uniform guessing (log2 66 = 6.04): the report must not call it chance."""
-    lm = {"task": {"metric": "bpc"}, "baselines": {"chance": {"bpc": 4.77}, "unigram": {"bpc": 4.85}}}
+    lm = minimal_record(task={"metric": "bpc"}, baselines={"chance": {"bpc": 4.77}, "unigram": {"bpc": 4.85}})
     assert baselines_of(lm) == {"unigram entropy of the training text": 4.77, "unigram": 4.85}
-    classifier = {"task": {"metric": "accuracy"}, "baselines": {"chance": {"accuracy": 0.5}}}
+    classifier = minimal_record(task={"metric": "accuracy"}, baselines={"chance": {"accuracy": 0.5}})
     assert baselines_of(classifier) == {"chance": 0.5}

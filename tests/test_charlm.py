@@ -209,7 +209,7 @@ def test_tiny_run_of_every_causal_model(data, results, model):
     assert lm.windows > 0 and len(lm.sample["text"]) == 200 and lm.sample["temperature"] == 0.8
     if model == "transformer":
         assert record.model_info.causal and cfg.model.causal
-    section = lm_section([record.to_dict()], results / "report")
+    section = lm_section([record], results / "report")
     assert f"| {model} |" in section.markdown and "unigram entropy of the training text" in section.markdown
     assert (results / "report" / section.figures[0]).exists() and "<pre>" in section.html
 

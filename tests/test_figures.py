@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from seqbench.record import RunRecord
 from seqbench.report import figures
 from seqbench.report.frame import runs_frame
 from seqbench.report.gradflow_section import _figure as gradflow_figure
@@ -37,7 +38,7 @@ def run(task, model, length, seed, test, *, status="solved", default=True, lr=1e
         record["search"] = search
     if gradflow:
         record["gradflow"] = gradflow
-    return record
+    return RunRecord.from_dict({**record, "memory": {}})
 
 
 def test_bands_stay_in_the_metric_range():
@@ -95,7 +96,7 @@ def test_longest_solved_from_search_chains():
                for seed, probes in outcomes.items() for L, ok in probes.items()]
     (found,) = figures.longest_table(records)
     assert (found.text, found.low, found.high, sorted(found.seeds)) == ("24", 0.0, 64.0, [0.0, 24.0, 64.0])
-    (censored,) = figures.longest_table([r for r in records if r["search"]["chain"] == "lstm-0"])
+    (censored,) = figures.longest_table([r for r in records if r.search.chain == "lstm-0"])
     assert censored.censored and censored.text == "≥ 64"
 
 

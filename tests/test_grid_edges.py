@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from fixture_runs import record
+from seqbench.record import Search
 from seqbench.store import write_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +16,7 @@ def table(tmp_path, standard_rows, edge_rows, search: dict | None = None) -> lis
         for row in rows:
             run = record(*row)
             if search is not None:
-                run["search"] = {"chain": f"{row[0]}/{row[1]}/seed{row[3]}/lr{row[4]:g}", "refine": 0, **search}
+                run = run.replace(search=Search(chain=f"{row[0]}/{row[1]}/seed{row[3]}/lr{row[4]:g}", refine=0, **search))
             write_run(tmp_path / name, run)
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "grid_edges.py"), str(tmp_path / "standard"),
                           str(tmp_path / "edges")], capture_output=True, text=True, check=True, cwd=ROOT)

@@ -1,28 +1,29 @@
 """The modern suite's runs in the report: their own section and finding; the leaderboard of the five unchanged."""
-import copy
+import dataclasses
 
 from fixture_runs import record
+from seqbench.record import ModelInfo, RunRecord
 from seqbench.report.render import write_report
 from seqbench.store import write_run
 
 
-def hf_record(base: dict, name: str, test: float, recurrent: bool = True) -> dict:
-    r = copy.deepcopy(base)
-    r["config"]["model"]["name"] = name
-    r["run_id"] = f"{base['run_id'][:8]}{abs(hash(name)) % 10**8:08d}"
-    r["metrics"] = {k: test for k in r["metrics"]}
-    r["model_info"] = {"causal": True, "kernel": "reference" if name != "hf:llama" else "none needed",
-                       "hf": {"model_type": name[3:], "recurrent": recurrent, "config": {"hidden_size": 64}}}
-    return r
+def hf_record(base: RunRecord, name: str, test: float, recurrent: bool = True) -> RunRecord:
+    model = dataclasses.replace(base.config.model, name=name)
+    return base.replace(config=dataclasses.replace(base.config, model=model),
+                        run_id=f"{base.run_id[:8]}{abs(hash(name)) % 10**8:08d}",
+                        metrics={k: test for k in base.metrics},
+                        model_info=ModelInfo(causal=True, kernel="reference" if name != "hf:llama" else "none needed",
+                                             hf={"model_type": name[3:], "recurrent": recurrent,
+                                                 "config": {"hidden_size": 64}}))
 
 
-def modern_runs() -> list[dict]:
+def modern_runs() -> list[RunRecord]:
     # The main suite: recall at L=8, two seeds of the Transformer and the LSTM.
     main = [record("recall", m, 8, s, 3e-3, v, v, "converged") for m, v in (("transformer", 0.99), ("lstm", 0.4)) for s in (0, 1)]
     # The modern suite: another protocol (a smaller budget) with more runs of the five than the main one.
     modern = [record("recall", m, L, s, 3e-3, v, v, "converged", {"steps": 500})
               for m, v in (("transformer", 0.95), ("lstm", 0.35)) for L in (8, 16) for s in (0, 1)]
-    base = [r for r in modern if r["config"]["model"]["name"] == "lstm"]
+    base = [r for r in modern if r.config.model.name == "lstm"]
     hf = [hf_record(r, "hf:mamba", 0.6) for r in base] + [hf_record(r, "hf:llama", 0.97, recurrent=False) for r in base]
     return main + modern + hf
 

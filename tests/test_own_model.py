@@ -1,6 +1,7 @@
 """Benchmark your own model (README): a model in one file, swept alone over a suite whose baseline
 runs are already in the results directory, is ranked among them; only its runs train. Another
 protocol is refused in one line; runs of another protocol version are counted and run again."""
+import dataclasses
 import json
 import re
 import shlex
@@ -83,7 +84,7 @@ def test_own_model_is_ranked_among_the_baselines_and_only_its_runs_train(project
     new = sorted(set(after) - set(before))
     assert len(new) == 1  # one length x one seed x one lr: mymodel's run alone trained
     assert {k: after[k] for k in before} == before  # the baselines' files untouched
-    assert read_run(results / "runs" / new[0])["config"]["model"]["name"] == "mymodel"
+    assert read_run(results / "runs" / new[0]).config.model.name == "mymodel"
     manifest = json.loads((results / "suites" / "tiny.json").read_text())
     assert set(manifest["run_ids"]) == {Path(n).stem for n in after}  # the suite's runs: baselines and mymodel
 
@@ -138,10 +139,9 @@ def test_runs_of_another_protocol_version_are_counted_and_run_again(baselines, t
     results = tmp_path / "results"
     shutil.copytree(baselines / "results", results)
     for record in load_runs(results)[0]:  # as if an older trainer had made them
-        (results / "runs" / f"{record['run_id']}.json").unlink()
-        record["config"]["trainer_version"] = 0
-        record["run_id"] = RunConfig.from_dict(record["config"]).run_id
-        write_run(results, record)
+        (results / "runs" / f"{record.run_id}.json").unlink()
+        config = dataclasses.replace(record.config, trainer_version=0)
+        write_run(results, record.replace(config=config, run_id=config.run_id))
     summary = sweep(baselines / "tiny.yaml", results, executor="inline", display=ConsoleDisplay())
     assert summary["other_versions"] == len(BASELINES) and summary["todo"] == len(BASELINES)
     assert f"{len(BASELINES)} run file(s) (task adding v2 and trainer v0: {len(BASELINES)})" in capsys.readouterr().out

@@ -14,6 +14,8 @@ from seqbench.suite import load_suite, plan
 from seqbench.tasks import get_task
 
 from conftest import REPO
+from fixture_runs import minimal_record
+from seqbench.record import RunRecord
 
 
 @pytest.mark.parametrize("ops, path, fast", [
@@ -85,10 +87,10 @@ def test_longest_runs_are_scheduled_first(tmp_path):
 
 
 def _timed_run(run_id: str, task: str, model: str, seq_len: int, train_time_s: float, steps: int = 100,
-               status: str = "ok") -> dict:
-    return {"run_id": run_id, "status": status, "steps": steps, "task": {"name": task, "seq_len": seq_len},
-            "config": {"task": task, "model": {"name": model}, "length": seq_len},
-            "timing": {"train_time_s": train_time_s, "median_step_ms": 1.0}}
+               status: str = "ok") -> RunRecord:
+    return minimal_record(run_id=run_id, status=status, steps=steps, task={"name": task, "seq_len": seq_len},
+                          config={"task": task, "model": {"name": model}, "length": seq_len, "seed": 0},
+                          timing={"train_time_s": train_time_s, "median_step_ms": 1.0})
 
 
 def test_length_scaling_and_the_estimate_share_one_step_time(tmp_path, monkeypatch):
@@ -160,8 +162,9 @@ def test_time_breakdown_sums_a_suites_runs_per_task_and_model(tmp_path):
     from seqbench.report.perf_section import time_breakdown
     (tmp_path / "suites").mkdir()
     (tmp_path / "suites" / "quick.json").write_text(json.dumps({"run_ids": ["a", "b", "c"]}))
-    run = lambda rid, task, model, s: {"run_id": rid, "config": {"task": task, "model": {"name": model}},  # noqa: E731
-                                       "timing": {"train_time_s": s}}
+    run = lambda rid, task, model, s: minimal_record(run_id=rid, config={"task": task, "model": {"name": model},  # noqa: E731
+                                                                         "length": 10, "seed": 0},
+                                                    timing={"train_time_s": s})
     records = [run("a", "copy", "transformer", 120.0), run("b", "copy", "rnn", 60.0), run("c", "adding", "rnn", 60.0),
                run("z", "adding", "rnn", 999.0)]  # not in the suite: left out
     table = time_breakdown(records, tmp_path)

@@ -1,16 +1,18 @@
 """The report's position-encoding section: it names a best encoding only when validation decides one."""
+import dataclasses
+
 from fixture_runs import record
 
+from seqbench.record import RunRecord
 from seqbench.report.positions_section import positions_section
 
 
-def _runs(scores: dict[str, float]) -> list[dict]:
+def _runs(scores: dict[str, float]) -> list[RunRecord]:
     runs = []
     for positions, val in scores.items():
         r = record("copy", "transformer", 16, 0, 1e-3, val, val, "solved")
-        r["config"]["model"]["positions"] = positions
-        r["val_curve"] = [[250, val / 2], [500, val]]
-        runs.append(r)
+        config = dataclasses.replace(r.config, model=dataclasses.replace(r.config.model, positions=positions))
+        runs.append(r.replace(config=config, val_curve=[[250, val / 2], [500, val]]))
     return runs
 
 

@@ -1,4 +1,5 @@
 """The report: golden output from fixture runs, hand-checked CIs, selection, robustness, HTML and LaTeX."""
+import dataclasses
 import math
 import os
 import shutil
@@ -11,11 +12,12 @@ import pytest
 
 import json
 
+from seqbench.record import Search
 from seqbench.report.frame import baselines_of, longest_solved, max_solved, runs_frame, summarise, t_interval
 from seqbench.report.render import write_report
 from seqbench.store import load_runs
 
-from fixture_runs import write_fixture_runs
+from fixture_runs import minimal_record, write_fixture_runs
 
 GOLDEN = Path(__file__).parent / "golden" / "leaderboard.md"
 
@@ -70,7 +72,7 @@ def test_max_solved_length_on_a_constructed_example(tmp_path):
 def OTHER_PROTOCOL(records) -> str:
     """The protocol of the fixture's adding/gru runs at 500 steps."""
     from seqbench.protocol import protocol_key
-    return next(protocol_key(r) for r in records if r["config"]["train"]["steps"] == 500)
+    return next(protocol_key(r) for r in records if r.config.train.steps == 500)
 
 
 def test_failed_runs_are_shown_not_missing(report_dir):
@@ -129,7 +131,7 @@ def test_baseline_lines_are_named_by_strategy(report_dir):
     assert "|  | predict 1 | 0.167 |" in adding
     assert "0.565 [0.520–0.610] ≈ memoryless" in copy  # not better than the memoryless strategy
     assert "within noise of that trivial strategy" in copy
-    assert baselines_of({"task": {"metric": "accuracy"}, "baseline": {"accuracy": 0.25}}) == {"chance": 0.25}
+    assert baselines_of(minimal_record(task={"metric": "accuracy"}, baseline={"accuracy": 0.25})) == {"chance": 0.25}
 
 
 def test_a_score_far_below_a_strategy_is_not_marked_within_noise(report_dir):
@@ -197,9 +199,8 @@ def test_same_runs_give_identical_reports(tmp_path):
 def test_a_report_is_dated_by_its_newest_run_not_by_the_clock(monkeypatch):
     import time
     from seqbench.report.render import provenance_block
-    runs = [{"timing": {"finished_at": "2026-11-25T18:14:00Z"}, "provenance": {}},
-            {"timing": {"finished_at": "2026-11-26T09:08:30Z"}, "provenance": {}},
-            {"timing": {}, "provenance": {}}]
+    runs = [minimal_record(timing={"finished_at": "2026-11-25T18:14:00Z"}),
+            minimal_record(timing={"finished_at": "2026-11-26T09:08:30Z"}), minimal_record()]
     monkeypatch.setattr(time, "gmtime", lambda *a: time.struct_time((2030, 1, 1, 0, 0, 0, 1, 1, 0)))
     assert provenance_block(runs, Path("/nonexistent"))["date"].startswith("2026-11-26 09:08 UTC")
 
@@ -324,20 +325,18 @@ def test_an_old_run_file_is_skipped_by_name_and_upgraded_by_the_tool(tmp_path):
 
     records = write_fixture_runs(tmp_path)
     current = records[0]
-    old = {k: v for k, v in current.items() if k != "recipe"}
-    old["task"] = {k: v for k, v in current["task"].items() if k != "higher_is_better"}
-    write_run(tmp_path, old)
+    write_run(tmp_path, current.replace(recipe=None, task=dataclasses.replace(current.task, higher_is_better=None)))
     with pytest.warns(UserWarning, match="lacks task.higher_is_better, recipe.default"):
         summary = write_report(tmp_path, tmp_path / "out")
-    assert any(current["run_id"] in m and "upgrade_runs.py" in m for m in summary["skipped"])
+    assert any(current.run_id in m and "upgrade_runs.py" in m for m in summary["skipped"])
 
     spec = importlib.util.spec_from_file_location("upgrade_runs", REPORT_PACKAGE.parent.parent / "tools" / "upgrade_runs.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.upgrade_results(tmp_path) == (1, [])
-    upgraded = read_run(run_path(tmp_path, current["run_id"]))  # the content hash was recomputed
-    assert upgraded["recipe"] == current["recipe"]
-    assert upgraded["task"]["higher_is_better"] == current["task"]["higher_is_better"]
+    upgraded = read_run(run_path(tmp_path, current.run_id))  # the content hash was recomputed
+    assert upgraded.recipe == current.recipe
+    assert upgraded.task.higher_is_better == current.task.higher_is_better
     assert tool.upgrade_results(tmp_path) == (0, [])  # a second pass changes nothing
     assert write_report(tmp_path, tmp_path / "again")["skipped"] == []
 
@@ -352,8 +351,7 @@ def test_a_searched_protocol_shows_common_lengths_and_the_search_result(tmp_path
     probes += [("rnn", s, 8, False) for s in (0, 1)]
     for model, seed, L, ok in probes:
         r = record("adding", model, L, seed, 3e-3, 0.001 if ok else 0.1, 0.001 if ok else 0.1, "solved" if ok else "converged")
-        r["search"] = {"chain": f"{model}-{seed}", "start": 8, "max": 64, "refine": 2}
-        write_run(tmp_path, r)
+        write_run(tmp_path, r.replace(search=Search(chain=f"{model}-{seed}", start=8, max=64, refine=2)))
     write_report(tmp_path, tmp_path / "out")
     main = _section((tmp_path / "out" / "leaderboard.md").read_text(), "## adding")
     header = next(line for line in main.splitlines() if line.startswith("| # |"))
@@ -380,7 +378,7 @@ def test_provenance_counts_runs_per_commit_and_says_version_is_one_of_them(tmp_p
     from seqbench.report.render import provenance_block
 
     def record(commit, dirty):
-        return {"provenance": {"git_commit": commit, "git_dirty": dirty}, "timing": {}}
+        return minimal_record(provenance={"git_commit": commit, "git_dirty": dirty})
     (tmp_path / "VERSION").write_text("suites:\n  standard: 1\nseqbench: 0.1.0\ncommit: " + "a" * 40 + "\ndirty: false\n")
     records = [record("a" * 40, False), record("a" * 40, False), record("b" * 40, True)]
     block = provenance_block(records, tmp_path)
@@ -424,19 +422,16 @@ def test_lr_column_marks_a_choice_at_an_end_of_the_grid():
 def test_leaderboard_marks_and_explains_a_grid_end(tmp_path):
     """copy/lstm at L=10 tried 3e-3 (chosen on validation) and 1e-2; a third, worse rate 3e-2 makes the
     choice the grid's smallest: the cell says so, and the table's note explains the mark."""
-    import copy as copying
     from seqbench.report.leaderboard import boards
     write_fixture_runs(tmp_path)
     records, _ = load_runs(tmp_path)
     extra = []
     for r in records:
-        cfg = r["config"]
-        if (cfg["task"], cfg["model"]["name"], cfg["length"], cfg["train"]["lr"]) == ("copy", "lstm", 10, 1e-2):
-            worse = copying.deepcopy(r)
-            worse["config"]["train"]["lr"] = 3e-2
-            worse["run_id"] = r["run_id"][:-3] + "fff"
-            worse["metrics"]["val/accuracy"] = 0.2
-            extra.append(worse)
+        cfg = r.config
+        if (cfg.task, cfg.model.name, cfg.length, cfg.train.lr) == ("copy", "lstm", 10, 1e-2):
+            config = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, lr=3e-2))
+            extra.append(r.replace(config=config, run_id=r.run_id[:-3] + "fff",
+                                   metrics={**r.metrics, "val/accuracy": 0.2}))
     assert extra
     frame = runs_frame(records + extra)
     copy_board = next(b for b in boards(summarise(frame), frame) if b.task == "copy" and b.kind == "main")
@@ -452,12 +447,12 @@ def test_leaderboard_marks_and_explains_a_grid_end(tmp_path):
 
 def test_wall_clock_joins_overlapping_runs_into_sittings():
     from seqbench.report.render import wall_clock_text
-    run = lambda end, seconds: {"timing": {"finished_at": end, "train_time_s": seconds}}  # noqa: E731
+    run = lambda end, seconds: minimal_record(timing={"finished_at": end, "train_time_s": seconds})  # noqa: E731
     records = [run("2026-11-25T10:10:00Z", 600),   # 10:00-10:10
                run("2026-11-25T10:15:00Z", 600),   # 10:05-10:15, overlaps the first (two workers)
                run("2026-11-25T10:30:00Z", 300),   # 10:25-10:30, a 10-minute pause: the same sitting
                run("2026-11-25T12:00:00Z", 1800),  # 11:30-12:00, a new sitting
-               {"timing": {"train_time_s": 5.0}}]  # no finish time: left out
+               minimal_record(timing={"train_time_s": 5.0})]  # no finish time: left out
     assert wall_clock_text(records).startswith(
         "1.0 h in 2 sittings, 2026-11-25 10:00 UTC to 2026-11-25 12:00 UTC")
     assert wall_clock_text([]) == "—"

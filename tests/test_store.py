@@ -4,24 +4,25 @@ import pytest
 
 from seqbench.store import CorruptRun, load_runs, orphans, read_run, write_run, check_writable
 from seqbench.errors import UserError
+from seqbench.record import RunRecord
 
-RECORD = {"run_id": "abc123", "status": "ok", "metrics": {"test/accuracy": 0.5, "test/xent": float("nan")},
+RECORD = RunRecord.from_dict({"run_id": "abc123", "status": "ok", "metrics": {"test/accuracy": 0.5, "test/xent": float("nan")},
           "baseline": {"accuracy": 0.125}, "task": {"name": "copy"}, "params": {"params": 10},
           "steps": 3, "timing": {"train_time_s": 1.0, "median_step_ms": 2.0, "eval_tokens_per_s": 3.0},
           "memory": {"peak_mb": 1.0}, "provenance": {"device": "cpu", "git_commit": None},
-          "config": {"task": "copy", "length": 5, "seed": 0, "model": {"name": "lstm"}, "train": {"lr": 0.1}}}
+          "config": {"task": "copy", "length": 5, "seed": 0, "model": {"name": "lstm"}, "train": {"lr": 0.1}}})
 
 
 def test_round_trip(tmp_path):
     path = write_run(tmp_path, RECORD)
     assert path == tmp_path / "runs" / "abc123.json"
     back = read_run(path)
-    assert back["metrics"]["test/accuracy"] == 0.5
-    assert back["metrics"]["test/xent"] is None  # NaN is written as null: strict JSON
+    assert back.metrics["test/accuracy"] == 0.5
+    assert back.metrics["test/xent"] is None  # NaN is written as null: strict JSON
     json.loads(path.read_text())  # strictly valid
     assert not list((tmp_path / "runs").glob(".*tmp"))  # no temporary file left behind
     records, skipped = load_runs(tmp_path)
-    assert [r["run_id"] for r in records] == ["abc123"] and records[0]["config"]["model"]["name"] == "lstm"
+    assert [r.run_id for r in records] == ["abc123"] and records[0].config.model.name == "lstm"
     assert skipped == []
 
 

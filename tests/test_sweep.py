@@ -104,7 +104,7 @@ def test_resume_skips_finished_runs(suite_file, tmp_path):
 def _metrics(results: Path) -> dict:
     records, skipped = load_runs(results)
     assert not skipped
-    return {r["run_id"]: (r["status"], r["metrics"]) for r in records}
+    return {r.run_id: (r.status, r.metrics) for r in records}
 
 
 def _run_files(results: Path) -> list[Path]:
@@ -260,8 +260,8 @@ model: {params: 20000}
     assert summary["counts"].pop("oom") == 1 and sum(summary["counts"].values()) == 1
     assert set(summary["counts"]) <= set(FINISHED)
     records, _ = load_runs(tmp_path / "r")
-    oom = [r for r in records if r["status"] == "oom"][0]
-    assert oom["config"]["task"] == "copy" and "allocate" in oom["error"]
+    oom = [r for r in records if r.status == "oom"][0]
+    assert oom.config.task == "copy" and "allocate" in oom.error
     from seqbench.report.render import write_report
     write_report(tmp_path / "r", tmp_path / "out")
     failed_rows = [line for line in (tmp_path / "out" / "leaderboard.md").read_text().splitlines()

@@ -88,16 +88,16 @@ def test_search_finds_each_ability_and_reports_censoring(monkeypatch, suite_file
     # The manifest lists each chain with its probes' run ids; each probe's run file carries its chain.
     manifest = json.loads((results / "suites" / "searchy.json").read_text())
     assert [s["chain"] for s in manifest["searches"]] == sorted(s["chain"] for s in summary["searches"])
-    records = {r["run_id"]: r for r in load_runs(results)[0]}
+    records = {r.run_id: r for r in load_runs(results)[0]}
     for entry in manifest["searches"]:
         assert {"task", "model", "lr", "grid", "seed", "start", "max", "refine", "probes", "longest",
                 "censored", "below_start"} <= set(entry)
         for probe in entry["probes"]:
             record = records[probe["run_id"]]
             assert probe["run_id"] in manifest["run_ids"]
-            assert record["search"] == {"chain": entry["chain"], "start": 8, "max": 256, "refine": 2}
-            assert RunConfig.from_dict(record["config"]).run_id == record["run_id"]  # the block is not hashed
-    assert not any("search" in r for r in records.values() if r["config"]["task"] == "copy")
+            assert record.search.to_dict() == {"chain": entry["chain"], "start": 8, "max": 256, "refine": 2}
+            assert record.config.run_id == record.run_id  # the block is not hashed
+    assert not any(r.search for r in records.values() if r.config.task == "copy")
 
 
 def test_interrupted_search_resumes_without_redoing_probes(monkeypatch, suite_file, tmp_path):
@@ -119,7 +119,7 @@ def test_interrupted_search_resumes_without_redoing_probes(monkeypatch, suite_fi
 
 def _calls_on_disk(results: Path) -> list:
     """(task, model, length) of every run file: what a trainer was asked to do."""
-    return [(r["config"]["task"], r["config"]["model"]["name"], r["config"]["length"]) for r in load_runs(results)[0]]
+    return [(r.config.task, r.config.model.name, r.config.length) for r in load_runs(results)[0]]
 
 
 def test_work_queue_puts_probes_first_and_its_total_grows(suite_file, tmp_path):
@@ -206,7 +206,7 @@ def test_search_on_real_executors_with_real_runs(tmp_path, executor):
     assert summary["chains"] == 2 and summary["probes"] >= 2
     records = load_runs(results)[0]
     assert len(records) == summary["probes"]
-    assert all(r["search"]["start"] == 4 and r["search"]["max"] == 8 for r in records)
+    assert all(r.search.start == 4 and r.search.max == 8 for r in records)
     again = sweep(path, results, workers=2, threads=1, executor=executor)
     if executor == "ray":
         import ray

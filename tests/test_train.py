@@ -7,7 +7,8 @@ import torch
 
 from seqbench.models import MODELS
 from seqbench.runner import execute
-from seqbench.store import RUN_FIELDS, read_run
+from seqbench.record import RunRecord
+from seqbench.store import read_run
 from seqbench.tasks import get_task
 from seqbench.train import lr_schedule
 from seqbench.config import TrainConfig
@@ -34,13 +35,14 @@ def test_every_task_model_pair_runs(task, model, results):
     for name in t.metrics:
         assert math.isfinite(record.metrics[f"test/{name}"])
     assert record.steps == 6 and record.task.test_examples == 24
-    assert read_run(path)["run_id"] == record.run_id == path.stem
+    assert read_run(path).run_id == record.run_id == path.stem
 
 
 def test_run_file_holds_every_field(results):
     record, path = tiny_run("adding", "lstm", results)
     on_disk = json.loads(path.read_text())
-    for key in RUN_FIELDS + ("loss_curve", "val_curve", "grad_norm", "by_slice", "model_info"):
+    for key in RunRecord.REQUIRED + ("schema_version", "payload_sha256", "loss_curve", "val_curve", "grad_norm", "by_slice",
+                                     "model_info"):
         assert key in on_disk, key
     assert set(on_disk["timing"]) >= {"train_time_s", "median_step_ms", "eval_tokens_per_s"}
     assert on_disk["memory"]["peak_mb"] > 0
@@ -75,7 +77,7 @@ def test_divergence_is_recorded_not_raised(results, tmp_path):
     assert record.steps == -(-record.diverged_at // log_every) * log_every
     assert all(step < record.diverged_at and math.isfinite(loss) for step, loss in record.loss_curve)
     assert record.grad_norm.n_steps == record.diverged_at  # norms up to the bad step only
-    assert read_run(path)["status"] == "diverged"
+    assert read_run(path).status == "diverged"
 
 
 def _losses_at(monkeypatch, bad: dict[int, float]) -> None:
@@ -96,7 +98,7 @@ def test_a_nan_or_exploded_loss_is_diverged_at_its_step(loss, results, monkeypat
     record, path = tiny_run("adding", "lstm", results, steps=20, log_every=2, eval_every=10)
     assert record.status == "diverged" and record.diverged_at == 5 and record.steps == 6
     assert [step for step, _ in record.loss_curve] == [2, 4]
-    assert read_run(path)["status"] == "diverged" and read_run(path)["diverged_at"] == 5
+    assert read_run(path).status == "diverged" and read_run(path).diverged_at == 5
 
 
 def test_a_time_budget_stops_the_run_as_budget_limited(results, tmp_path):
@@ -107,7 +109,7 @@ def test_a_time_budget_stops_the_run_as_budget_limited(results, tmp_path):
     record, path = tiny_run("adding", "lstm", results, steps=20, log_every=2, eval_every=10, time_budget_s=1e-9)
     assert record.stopped_by == "time_budget" and record.status == "budget-limited"
     assert record.steps == 2 and [step for step, _ in record.val_curve] == [2]
-    assert read_run(path)["status"] == "budget-limited"
+    assert read_run(path).status == "budget-limited"
 
 
 def test_schedule_warms_up_then_decays():

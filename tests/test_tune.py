@@ -147,15 +147,16 @@ def test_sweep_releases_the_other_seeds_at_the_chosen_lr_only(monkeypatch, tmp_p
     assert seeds[("lstm", 1)] == seeds[("lstm", 2)] == 1e-2
     # Released run files say how their lr was chosen, beside the config (the run id is the config hash).
     records, _ = load_runs(results)
-    released = [r for r in records if r["config"]["seed"] != 0]
-    assert released and all(r["lr_selection"]["seed"] == 0 for r in released)
-    copy_lstm = next(r for r in released if r["config"]["task"] == "copy" and r["config"]["model"]["name"] == "lstm")
-    assert copy_lstm["lr_selection"] == {"seed": 0, "chosen": 3e-3, "candidates": {"0.001": 0.8, "0.003": 0.95, "0.01": None}}
-    assert copy_lstm["run_id"] == RunConfig.from_dict(copy_lstm["config"]).run_id
-    assert not any("lr_selection" in r for r in records if r["config"]["seed"] == 0)
+    released = [r for r in records if r.config.seed != 0]
+    assert released and all(r.lr_selection.seed == 0 for r in released)
+    copy_lstm = next(r for r in released if r.config.task == "copy" and r.config.model.name == "lstm")
+    assert copy_lstm.lr_selection.to_dict() == {"seed": 0, "chosen": 3e-3,
+                                                "candidates": {"0.001": 0.8, "0.003": 0.95, "0.01": None}}
+    assert copy_lstm.run_id == copy_lstm.config.run_id
+    assert not any(r.lr_selection for r in records if r.config.seed == 0)
     # The suite manifest lists the released runs and chains, so the report finds them.
     manifest = json.loads((results / "suites" / "tuney.json").read_text())
-    assert set(manifest["run_ids"]) == {r["run_id"] for r in records}
+    assert set(manifest["run_ids"]) == {r.run_id for r in records}
     assert {(s["model"], s["seed"]) for s in manifest["searches"]} == {(m, s) for m in ("lstm", "gru") for s in (0, 1, 2)}
 
 
@@ -274,12 +275,12 @@ def test_tuning_on_the_local_executor_with_real_runs(tmp_path):
     summary = sweep(path, results, workers=2, threads=1, executor="local")
     assert summary["released"] == 2 and summary["released_runs"] == 1
     records = load_runs(results)[0]
-    released = [r for r in records if r["config"]["seed"] == 1]
-    assert released and all(r["lr_selection"]["seed"] == 0 for r in released)
-    fixed = next(r for r in released if r["config"]["task"] == "copy")
-    assert fixed["config"]["train"]["lr"] == fixed["lr_selection"]["chosen"]
-    chosen = select_lr(runs_frame([r for r in records if r["config"]["task"] == "copy"]))
-    assert set(chosen["lr"]) == {fixed["lr_selection"]["chosen"]} and set(chosen["seed"]) == {0, 1}
+    released = [r for r in records if r.config.seed == 1]
+    assert released and all(r.lr_selection.seed == 0 for r in released)
+    fixed = next(r for r in released if r.config.task == "copy")
+    assert fixed.config.train.lr == fixed.lr_selection.chosen
+    chosen = select_lr(runs_frame([r for r in records if r.config.task == "copy"]))
+    assert set(chosen["lr"]) == {fixed.lr_selection.chosen} and set(chosen["seed"]) == {0, 1}
     again = sweep(path, results, workers=2, threads=1, executor="local")
     assert again["counts"] == {} and again["released"] == 2
 

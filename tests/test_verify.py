@@ -12,7 +12,7 @@ from seqbench.store import load_runs, write_run
 from seqbench.verify.audit import audit
 from seqbench.verify.rerun import choose, compare, seed_spreads
 
-from fixture_runs import write_fixture_runs
+from fixture_runs import minimal_record, write_fixture_runs
 
 STANDARD = Path(__file__).resolve().parent.parent / "results" / "standard"
 
@@ -23,8 +23,8 @@ def clean(tmp_path_factory):
     results = tmp_path_factory.mktemp("verify") / "results"
     write_fixture_runs(results)
     sst2 = next(r for r in load_runs(STANDARD)[0]
-                if r["config"]["task"] == "sst2" and r["task"].get("predictions_file"))
-    for name in (f"{sst2['run_id']}.json", sst2["task"]["predictions_file"]):
+                if r.config.task == "sst2" and r.task.predictions_file)
+    for name in (f"{sst2.run_id}.json", sst2.task.predictions_file):
         shutil.copy(STANDARD / "runs" / name, results / "runs" / name)
     write_report(results, results)
     return results, sst2
@@ -52,12 +52,12 @@ def test_a_clean_directory_passes(clean, capsys):
 
 def test_a_tampered_metric_breaks_its_hash(planted, capsys):
     results, sst2 = planted
-    path = results / "runs" / f"{sst2['run_id']}.json"
+    path = results / "runs" / f"{sst2.run_id}.json"
     data = json.loads(path.read_text())
     data["metrics"]["test/accuracy"] = 0.99
     path.write_text(json.dumps(data))
     code, lines = problems_of(results, capsys, "--no-render")
-    assert code == 1 and lines == [f"run file {sst2['run_id']}.json: content hash mismatch (edited or truncated)"]
+    assert code == 1 and lines == [f"run file {sst2.run_id}.json: content hash mismatch (edited or truncated)"]
 
 
 def test_an_orphan_is_named(planted, capsys):
@@ -69,14 +69,14 @@ def test_an_orphan_is_named(planted, capsys):
 
 def test_predictions_that_disagree_with_their_run_are_named(planted, capsys):
     results, sst2 = planted
-    path = results / "runs" / sst2["task"]["predictions_file"]
+    path = results / "runs" / sst2.task.predictions_file
     rows = path.read_text().splitlines()
     index, label, pred = rows[1].split("\t")
     rows[1] = "\t".join([index, label, str(1 - int(pred))])  # one prediction flipped
     path.write_text("\n".join(rows) + "\n")
     code, lines = problems_of(results, capsys, "--no-render")
     assert code == 1 and len(lines) == 2  # accuracy and macro-F1
-    assert all(line.startswith(f"{sst2['run_id']}: test/") and path.name in line for line in lines)
+    assert all(line.startswith(f"{sst2.run_id}: test/") and path.name in line for line in lines)
 
 
 def test_a_leaderboard_cell_that_disagrees_is_named(planted, capsys):
@@ -105,18 +105,18 @@ def test_a_suite_record_naming_a_missing_run_is_named(planted, capsys):
 def test_the_rerun_sample_is_reproducible_spread_and_cheapest_first():
     runs, _ = load_runs(STANDARD)
     first, again, other = choose(runs, 10, seed=0), choose(runs, 10, seed=0), choose(runs, 10, seed=1)
-    assert [r["run_id"] for r in first] == [r["run_id"] for r in again] != [r["run_id"] for r in other]
-    groups = {(r["config"]["task"], r["config"]["model"]["name"]) for r in first}
+    assert [r.run_id for r in first] == [r.run_id for r in again] != [r.run_id for r in other]
+    groups = {(r.config.task, r.config.model.name) for r in first}
     assert len(groups) == 10  # one run per (task, model) before any group gives a second
-    costs = [r["timing"]["train_time_s"] for r in first]
+    costs = [r.timing.train_time_s for r in first]
     assert costs == sorted(costs)
 
 
 def test_verdicts_follow_the_seed_spread():
     def run(seed, value, metrics_extra=()):
-        return {"run_id": f"r{seed}", "status": "converged", "task": {"metric": "accuracy"},
-                "config": {"task": "t", "model": {"name": "m"}, "seed": seed},
-                "metrics": {"test/accuracy": value, **dict(metrics_extra)}, "provenance": {}}
+        return minimal_record(run_id=f"r{seed}", status="converged", task={"metric": "accuracy"},
+                              config={"task": "t", "model": {"name": "m"}, "length": 10, "seed": seed},
+                              metrics={"test/accuracy": value, **dict(metrics_extra)})
     runs = [run(0, 0.80), run(1, 0.84), run(2, 0.82)]  # spread 0.04
     spreads = seed_spreads(runs)
     assert compare(runs[0], run(0, 0.80), spreads).verdict == "identical"

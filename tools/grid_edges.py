@@ -13,48 +13,44 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from seqbench.record import RunRecord
 from seqbench.report.frame import chosen_runs, runs_frame
 from seqbench.search import LengthSearch, SearchResult
-from seqbench.status import SOLVED
 from seqbench.store import load_runs
 
 
-def key(record: dict) -> tuple:
-    cfg = record["config"]
-    return cfg["task"], cfg["model"]["name"]
+def key(record: RunRecord) -> tuple:
+    return record.config.task, record.config.model.name
 
 
-def search_result(records: list[dict]) -> tuple[SearchResult, int]:
+def search_result(records: list[RunRecord]) -> tuple[SearchResult, int]:
     """A seed-0 chain's result, read as the sweep reads it (the probes' `search` block), and its start."""
-    block = records[0]["search"]
-    search = LengthSearch(block["start"], block["max"], block["refine"] or 0)
-    return search.result({r["config"]["length"]: r["status"] == SOLVED for r in records}), search.start
+    block = records[0].search
+    search = LengthSearch(block.start, block.max, block.refine or 0)
+    return search.result({r.config.length: r.solved for r in records}), search.start
 
 
-def score(records: list[dict], searched: bool) -> float:
+def score(records: list[RunRecord], searched: bool) -> float:
     """What the sweep chooses by (selection.py): validation, higher better; for a search, the longest solved length."""
     if searched:
         return float(search_result(records)[0].longest or 0)
     (r,) = records
-    metric = r["task"]["metric"]
-    value = r["metrics"][f"val/{metric}"]
-    return value if r["task"]["higher_is_better"][metric] else -value
+    return r.val_score if r.higher_is_better else -r.val_score
 
 
-def describe(lr: float, records: list[dict], searched: bool) -> str:
+def describe(lr: float, records: list[RunRecord], searched: bool) -> str:
     """'0.01: val 0.798, test 0.802, converged' or, for a search, '0.01: longest solved 16' (the leaderboard's label)."""
     if searched:
         result, start = search_result(records)
         return f"{lr:g}: longest solved {result.label(start)}"
     (r,) = records
-    metric = r["task"]["metric"]
-    return f"{lr:g}: val {r['metrics'][f'val/{metric}']:.4f}, test {r['metrics'][f'test/{metric}']:.4f}, {r['status']}"
+    return f"{lr:g}: val {r.val_score:.4f}, test {r.test_score:.4f}, {r.status}"
 
 
-def by_lr(records: list[dict]) -> dict[float, list[dict]]:
+def by_lr(records: list[RunRecord]) -> dict[float, list[RunRecord]]:
     out: dict = {}
     for r in records:
-        out.setdefault(r["config"]["train"]["lr"], []).append(r)
+        out.setdefault(r.config.train.lr, []).append(r)
     return out
 
 
@@ -65,9 +61,9 @@ def main(standard: Path, edges: Path) -> None:
     print("| task | model | chosen on validation (seed 0) | beyond the grid (seed 0) | better on validation beyond? |\n"
           "| --- | --- | --- | --- | --- |")
     for task_model in sorted({key(r) for r in beyond}):
-        grid = by_lr([r for r in ours if key(r) == task_model and r["config"]["seed"] == 0])
+        grid = by_lr([r for r in ours if key(r) == task_model and r.config.seed == 0])
         far = by_lr([r for r in beyond if key(r) == task_model])
-        searched = any(r.get("search") for rs in far.values() for r in rs)  # probes of a length search
+        searched = any(r.search for rs in far.values() for r in rs)  # probes of a length search
         chosen = chosen_lr[task_model]  # the leaderboard's choice (selection.choose_lr, ties included)
         best_far = max(far, key=lambda lr: score(far[lr], searched))
         gain = score(far[best_far], searched) - score(grid[chosen], searched)

@@ -15,25 +15,25 @@ it is a one-off for old files, not something a run or a report ever calls.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
-from seqbench.config import RunConfig
+from seqbench.record import RunRecord
 from seqbench.runner import metric_directions, recipe_block
 from seqbench.store import CorruptRun, read_run, write_run
 from seqbench.tasks import get_task
 
 
-def upgrade_record(record: dict) -> dict | None:
+def upgrade_record(record: RunRecord) -> RunRecord | None:
     """The record with the missing fields added, or None when it needs nothing (or is a run that
     failed before training, which has no metric to give a direction to)."""
-    task = record.get("task", {})
-    if "metric" not in task or ("higher_is_better" in task and "default" in record.get("recipe", {})):
+    task = record.task
+    has_default = record.recipe is not None and record.recipe.default is not None
+    if task.metric is None or (task.higher_is_better is not None and has_default):
         return None
-    cfg = RunConfig.from_dict(record["config"])
-    return {**record,
-            "task": {**task, "higher_is_better": metric_directions(task["metrics"])},
-            "recipe": recipe_block(get_task(cfg.task), cfg).to_dict()}
+    return record.replace(task=dataclasses.replace(task, higher_is_better=metric_directions(task.metrics)),
+                          recipe=recipe_block(get_task(record.config.task), record.config))
 
 
 def upgrade_results(results: Path) -> tuple[int, list[str]]:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
     from ..models.model import build_model
     from ..provenance import provenance
     from ..runner import execute, resolve_device
-    from ..store import CorruptRun, check_writable, read_record, run_path, write_json_atomic
+    from ..store import CorruptRun, check_writable, read_run, run_path, write_json_atomic
     from ..tasks import derive_seed, get_task
 
     task = get_task(args.task)
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, overrides: list[str]) -> int:
             path = run_path(args.results, cfg.run_id)
             if path.exists():
                 try:
-                    record = read_record(path)
+                    record = read_run(path)
                 except CorruptRun:
                     record = None
             if record is None or record.gradflow is None:

@@ -7,23 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..status import FINISHED, status_of
+from ..record import RunRecord
 from ..store import load_runs
 from .power_law import fit_power_law
 
 
-def step_seconds(record: dict) -> tuple[int, float] | None:
+def step_seconds(record: RunRecord) -> tuple[int, float] | None:
     """(sequence length, seconds per step) of a finished run, or None for a failed or empty one.
 
     Seconds per step are training wall time over steps, evaluation included: what a step costs a
     sweep, which is what both the estimate and the scaling figures are about."""
-    if status_of(record) not in FINISHED or not record["steps"] or not record["timing"]["train_time_s"]:
+    if not record.finished or not record.steps or not record.timing.train_time_s:
         return None
-    seq_len = record["task"].get("seq_len") or record["config"]["length"]  # seq_len: older run files lack it
-    return seq_len, record["timing"]["train_time_s"] / record["steps"]
+    seq_len = record.task.seq_len or record.config.length  # seq_len: older run files lack it
+    return seq_len, record.timing.train_time_s / record.steps
 
 
-def step_history(records: list[dict], by_task: bool = True) -> dict[tuple, list[tuple[int, float]]]:
+def step_history(records: list[RunRecord], by_task: bool = True) -> dict[tuple, list[tuple[int, float]]]:
     """(task, model) -> [(sequence length, seconds per step), ...] over the finished runs; keyed by
     (model,) alone when `by_task` is False."""
     history: dict[tuple, list[tuple[int, float]]] = {}
@@ -31,8 +31,8 @@ def step_history(records: list[dict], by_task: bool = True) -> dict[tuple, list[
         point = step_seconds(r)
         if point is None:
             continue
-        model = r["config"]["model"]["name"]
-        key = (r["config"]["task"], model) if by_task else (model,)
+        model = r.config.model.name
+        key = (r.config.task, model) if by_task else (model,)
         history.setdefault(key, []).append(point)
     return history
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..protocol import protocol_key
-from ..status import SOLVED, status_of
+from ..record import GradFlow, RunRecord, Search
 from .findings import COLUMNS, Evidence, Finding
-from .frame import adapter_of, chosen_ids, runs_frame
+from .frame import chosen_ids, runs_frame
 from .section import Section, Text, note_section
 from .table import Table
 
@@ -25,25 +25,18 @@ ABOUT = ("Each textbook claim, decided by the runs at hand: `reproduced`, `not r
          "verdict follows.")
 
 
-def _slope(record: dict, when: str):
-    return ((record.get("gradflow") or {}).get(when) or {}).get("slope")
-
-
-def evidence_row(record: dict) -> dict:
-    cfg = record["config"]
-    task = record.get("task", {})
-    status = status_of(record)
-    search = record.get("search") or {}
+def evidence_row(record: RunRecord) -> dict:
+    cfg = record.config
+    search = record.search or Search()
+    gradflow = record.gradflow or GradFlow()
     return {
-        "task": cfg["task"], "model": cfg["model"]["name"], "main": bool(record.get("recipe", {}).get("default", True)),
-        "length": cfg["length"], "seed": cfg["seed"], "lr": cfg["train"]["lr"], "status": status,
-        "value": (record.get("metrics") or {}).get(f"test/{task.get('metric')}"),
-        "solved": status == SOLVED, "solved_step": record.get("solved_step"),
-        "clip": cfg["train"].get("clip"), "init": cfg["model"].get("init"),
-        "nonlinearity": cfg["model"].get("nonlinearity"), "loss": cfg["train"].get("loss", "default"),
-        "slope_init": _slope(record, "init"), "slope_final": _slope(record, "final"),
-        "protocol": protocol_key(record), "chain": search.get("chain"), "search_max": search.get("max"),
-        "adapter": adapter_of(record), "recurrent": ((record.get("model_info") or {}).get("hf") or {}).get("recurrent"),
+        "task": cfg.task, "model": cfg.model.name, "main": record.default_recipe,
+        "length": cfg.length, "seed": cfg.seed, "lr": cfg.train.lr, "status": record.status,
+        "value": record.test_score, "solved": record.solved, "solved_step": record.solved_step,
+        "clip": cfg.train.clip, "init": cfg.model.init, "nonlinearity": cfg.model.nonlinearity, "loss": cfg.train.loss,
+        "slope_init": gradflow.slope("init"), "slope_final": gradflow.slope("final"),
+        "protocol": protocol_key(record), "chain": search.chain, "search_max": search.max,
+        "adapter": record.adapter, "recurrent": record.model_info.recurrent if record.model_info else None,
     }
 
 
@@ -57,12 +50,12 @@ def speed_file(results: Path) -> dict | None:
     return None
 
 
-def evidence_of(records: list[dict], results: Path, chosen: set[str] | None = None) -> Evidence:
+def evidence_of(records: list[RunRecord], results: Path, chosen: set[str] | None = None) -> Evidence:
     """`chosen`: the run ids at the learning rate validation chose per group (frame.chosen_runs), computed
     here when not given; findings that compare metrics read only those."""
     if chosen is None:
         chosen = chosen_ids(runs_frame(records)) if records else set()
-    runs = pd.DataFrame([{**evidence_row(r), "chosen": r.get("run_id") in chosen} for r in records], columns=list(COLUMNS))
+    runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen} for r in records], columns=list(COLUMNS))
     return Evidence(runs, speed_file(results))
 
 

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 
 from ..search import LengthSearch, SearchResult
-from ..status import FINISHED, SOLVED, status_of
-from .frame import arrow, chosen_runs, is_default_recipe, main_rows, max_solved, passes, runs_frame
+from ..record import RunRecord
+from ..status import FINISHED
+from .frame import arrow, chosen_runs, main_rows, max_solved, passes, runs_frame
 from .leaderboard import model_name
 from .numbers import metric_range, spread
 from .style import new_figure, palette, panels, plotting, save, seed_points
@@ -161,20 +162,20 @@ def _longest(task: str, label: str, results: list[tuple[SearchResult, int]]) -> 
                    head.below_start, head.label(start), tuple(values))
 
 
-def _chain_results(records: list[dict]) -> list[Longest]:
+def _chain_results(records: list[RunRecord]) -> list[Longest]:
     """Search chains (run files with a `search` block): each chain's LengthSearch result, per model
     the learning rate whose median is longest."""
-    chains: dict[tuple, list[dict]] = {}
+    chains: dict[tuple, list[RunRecord]] = {}
     for r in records:
-        if isinstance(r.get("search"), dict) and is_default_recipe(r):
-            chains.setdefault((r["config"]["task"], repr(r["search"].get("chain"))), []).append(r)
+        if r.search is not None and r.default_recipe:
+            chains.setdefault((r.config.task, repr(r.search.chain)), []).append(r)
     by_lr: dict[tuple, list] = {}
     for (task, _), runs in chains.items():
-        s = runs[0]["search"]
-        search = LengthSearch(int(s["start"]), int(s["max"]), int(s.get("refine", 2)))
-        result = search.result({int(r["config"]["length"]): status_of(r) == SOLVED for r in runs})
-        cfg = runs[0]["config"]
-        by_lr.setdefault((task, cfg["model"]["name"]), {}).setdefault(cfg["train"]["lr"], []).append((result, search.start))
+        s = runs[0].search
+        search = LengthSearch(int(s.start), int(s.max), int(s.refine if s.refine is not None else 2))
+        result = search.result({int(r.config.length): r.solved for r in runs})
+        cfg = runs[0].config
+        by_lr.setdefault((task, cfg.model.name), {}).setdefault(cfg.train.lr, []).append((result, search.start))
     out = []
     for (task, model), lrs in sorted(by_lr.items()):
         candidates = [x for x in (_longest(task, model, results) for _, results in sorted(lrs.items())) if x]
@@ -183,10 +184,10 @@ def _chain_results(records: list[dict]) -> list[Longest]:
     return out
 
 
-def _fixed_results(records: list[dict]) -> list[Longest]:
+def _fixed_results(records: list[RunRecord]) -> list[Longest]:
     """Fixed lengths (no search): per seed, the longest length tried whose test metric passes the
     threshold below the first that does not, censored when it is the longest length tried."""
-    plain = [r for r in records if not isinstance(r.get("search"), dict)]
+    plain = [r for r in records if r.search is None]
     if not plain:
         return []
     runs = chosen_runs(runs_frame(plain))
@@ -201,9 +202,9 @@ def _fixed_results(records: list[dict]) -> list[Longest]:
         search = LengthSearch(int(group["length"].min()), int(group["length"].max()), 0)
         results = []
         for _, seed in group.groupby("seed"):
-            solved = {int(r["length"]): r["status"] in FINISHED and passes(r.get(f"test/{r['metric']}", math.nan),
-                                                                          threshold, bool(r["higher_is_better"]))
-                      for _, r in seed.iterrows()}
+            solved = {int(row["length"]): row["status"] in FINISHED and passes(row.get(f"test/{row['metric']}", math.nan),
+                                                                                threshold, bool(row["higher_is_better"]))
+                      for _, row in seed.iterrows()}
             results.append((search.result(solved), search.start))
         found = _longest(task, label, results)
         if found:
@@ -211,12 +212,12 @@ def _fixed_results(records: list[dict]) -> list[Longest]:
     return out
 
 
-def longest_table(records: list[dict]) -> list[Longest]:
+def longest_table(records: list[RunRecord]) -> list[Longest]:
     """Per (task, model): the longest solved length, from search chains where a task has them,
     else from the fixed lengths tried."""
     searched = _chain_results(records)
     tasks = {x.task for x in searched}
-    fixed = _fixed_results([r for r in records if r["config"]["task"] not in tasks])
+    fixed = _fixed_results([r for r in records if r.config.task not in tasks])
     return sorted(searched + fixed, key=lambda x: (x.task, x.label))
 
 
@@ -274,7 +275,7 @@ def _longest_figure(table: list[Longest]):
     return fig
 
 
-def longest_solved(records: list[dict], out: Path) -> list[str]:
+def longest_solved(records: list[RunRecord], out: Path) -> list[str]:
     """The longest solved length per task and model: searched (chains) or from the fixed lengths;
     a censored result (≥ L) is an open triangle with an arrow up, nothing solved (< start) one down."""
     table = longest_table(records)
@@ -314,25 +315,24 @@ class CurveSet:
     panels: dict  # panel key -> [Curve]
 
 
-def _curve(record: dict, label: str) -> Curve | None:
-    points = [(s, v) for s, v in record.get("val_curve") or [] if v is not None and math.isfinite(v)]
+def _curve(record: RunRecord, label: str) -> Curve | None:
+    points = [(s, v) for s, v in record.val_curve or [] if v is not None and math.isfinite(v)]
     if not points:
         return None
     steps, values = zip(*points)
-    return Curve(label, int(record["config"]["seed"]), steps, values)
+    return Curve(label, int(record.config.seed), steps, values)
 
 
-def _task_info(record: dict) -> tuple[str, bool, float | None]:
-    task = record["task"]
-    return task["metric"], bool(task.get("higher_is_better", {}).get(task["metric"], True)), task.get("solved")
+def _task_info(record: RunRecord) -> tuple[str, bool, float | None]:
+    return record.task.metric, record.higher_is_better is not False, record.task.solved
 
 
-def curve_sets(records: list[dict]) -> list[CurveSet]:
+def curve_sets(records: list[RunRecord]) -> list[CurveSet]:
     """Per task: the validation curves of the default recipe at the chosen learning rate."""
-    scored = [r for r in records if r.get("val_curve") and "metric" in r.get("task", {})]
+    scored = [r for r in records if r.val_curve and r.task.metric is not None]
     if not scored:
         return []
-    by_id = {r["run_id"]: r for r in scored}
+    by_id = {r.run_id: r for r in scored}
     runs = chosen_runs(runs_frame(scored))
     runs = runs.assign(label=_labels(runs))
     sets = []
@@ -376,7 +376,7 @@ def _curves_figure(items: list[tuple[str, CurveSet, list]], colors: dict, title:
     return fig
 
 
-def learning_curves(records: list[dict], out: Path) -> list[str]:
+def learning_curves(records: list[RunRecord], out: Path) -> list[str]:
     """figures/curves_<task>.png: validation metric against step, one panel per length (per model
     when the task has one length), one thin line per model and seed, the solved threshold dashed."""
     paths = []
@@ -409,17 +409,17 @@ def _only_positions_vary(frame: pd.DataFrame) -> list[bool]:
     return keep
 
 
-def position_sets(records: list[dict]) -> list[CurveSet]:
+def position_sets(records: list[RunRecord]) -> list[CurveSet]:
     """Per (task, length) of recall and copy where Transformer runs vary only `model.positions`:
     their curves at each positions value's chosen learning rate."""
-    runs = [r for r in records if r["config"]["model"]["name"] == "transformer" and r.get("val_curve")
-            and r["config"]["task"] in POSITION_TASKS and "metric" in r.get("task", {})]
+    runs = [r for r in records if r.config.model.name == "transformer" and r.val_curve
+            and r.config.task in POSITION_TASKS and r.task.metric is not None]
     if not runs:
         return []
-    by_id = {r["run_id"]: r for r in runs}
+    by_id = {r.run_id: r for r in runs}
     frame = runs_frame(runs)
-    frame = frame.assign(recipe_default=frame["main"], main=True, positions=[by_id[i]["config"]["model"].get("positions") or DEFAULT_POSITIONS
-                                               for i in frame["run_id"]])
+    frame = frame.assign(recipe_default=frame["main"], main=True,
+                         positions=[by_id[i].config.model.positions or DEFAULT_POSITIONS for i in frame["run_id"]])
     frame = chosen_runs(frame[_only_positions_vary(frame)])
     sets = []
     for (task, length), group in frame.groupby(["task", "length"], sort=True):
@@ -435,7 +435,7 @@ def position_sets(records: list[dict]) -> list[CurveSet]:
     return sets
 
 
-def positions(records: list[dict], out: Path) -> list[str]:
+def positions(records: list[RunRecord], out: Path) -> list[str]:
     """figures/positions.png: the Transformer's validation curves on recall and copy, one colour per
     position encoding (sinusoidal | learned | rope), one panel per task and length; [] without such runs."""
     items = [(f"transformer: {cs.task}, length {length}", cs, curves)
@@ -479,21 +479,21 @@ def step_time_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
         return [save(fig, out, "step_time_vs_length")]
 
 
-def by_bucket(records: list[dict], out: Path) -> list[str]:
+def by_bucket(records: list[RunRecord], out: Path) -> list[str]:
     """Real tasks: the primary metric per input-length bucket (from each run's by_slice), default
     recipe at the chosen learning rate; seeds as points, mean with a band in the metric's range."""
-    runs = [r for r in records if r.get("by_slice") and status_of(r) in FINISHED and "metric" in r.get("task", {})]
+    runs = [r for r in records if r.by_slice and r.finished and r.task.metric is not None]
     if not runs:
         return []
     chosen = set(chosen_runs(runs_frame(runs))["run_id"])
     rows = []
     for r in runs:
-        if r["run_id"] not in chosen:
+        if r.run_id not in chosen:
             continue
         metric, higher, _ = _task_info(r)
-        for s in r["by_slice"]:
+        for s in r.by_slice:
             if metric in s:
-                rows.append({"task": r["config"]["task"], "model": r["config"]["model"]["name"], "bucket": str(s["value"]),
+                rows.append({"task": r.config.task, "model": r.config.model.name, "bucket": str(s["value"]),
                              "value": s[metric], "metric": metric, "higher_is_better": higher})
     if not rows:
         return []

@@ -23,9 +23,10 @@ import pandas as pd
 from scipy import stats
 
 from ..protocol import Protocol, protocol_key
+from ..record import RunRecord, Search
 from ..search import LengthSearch
 from ..selection import choose_lr, median as median_of, run_score, search_score
-from ..status import BUDGET_LIMITED, FINISHED, SOLVED, status_of
+from ..status import BUDGET_LIMITED, FINISHED, SOLVED
 from ..store import flatten
 from .numbers import spread
 
@@ -42,36 +43,26 @@ def model_rank(model: str) -> tuple:
     return (MODEL_ORDER.index(base) if base in MODEL_ORDER else len(MODEL_ORDER), model)
 
 
-def _settings(record: dict) -> dict:
-    cfg = record["config"]
-    out = {f"{k}": cfg["model"].get(k) for k in VARIANT_MODEL_FIELDS}
-    out["clip"] = cfg["train"].get("clip")
-    out["loss"] = cfg["train"].get("loss", "default")
+def _settings(record: RunRecord) -> dict:
+    model, train = record.config.model, record.config.train
+    out = {k: getattr(model, k) for k in VARIANT_MODEL_FIELDS}
+    out["clip"] = train.clip
+    out["loss"] = train.loss
     return out
 
 
-def missing_fields(record: dict) -> str | None:
+def missing_fields(record: RunRecord) -> str | None:
     """Why the report cannot use a finished run's file, or None. Files written before the runner
     recorded the metric direction and the recipe flag are upgraded by tools/upgrade_runs.py."""
-    if "metric" not in record.get("task", {}):
+    if record.task.metric is None:
         return None  # a run that failed before training (sweep.failed_record): shown as failed
-    missing = [name for name, present in (("task.higher_is_better", "higher_is_better" in record["task"]),
-                                          ("recipe.default", "default" in record.get("recipe", {}))) if not present]
+    missing = [name for name, present in (("task.higher_is_better", record.task.higher_is_better is not None),
+                                          ("recipe.default", record.recipe is not None and record.recipe.default is not None))
+               if not present]
     if not missing:
         return None
-    return (f"{record.get('run_id')}.json: written by an older seqbench, lacks {', '.join(missing)} "
+    return (f"{record.run_id}.json: written by an older seqbench, lacks {', '.join(missing)} "
             "(upgrade it: python tools/upgrade_runs.py RESULTS)")
-
-
-def adapter_of(record: dict) -> str:
-    """'hf' for a model built through the transformers adapter (its run file records the config), else ''."""
-    return "hf" if (record.get("model_info") or {}).get("hf") else ""
-
-
-def is_default_recipe(record: dict) -> bool:
-    """The runner's verdict, stored in the run file. A run that failed before training has no
-    recipe block and no numbers; it counts as default so that it is listed with the main entries."""
-    return bool(record.get("recipe", {}).get("default", True))
 
 
 def arrow(higher_is_better: bool) -> str:
@@ -83,11 +74,11 @@ def arrow(higher_is_better: bool) -> str:
 CHANCE_LABEL = {"bpc": TRAIN_UNIGRAM_ENTROPY}
 
 
-def baselines_of(record: dict) -> dict[str, float]:
+def baselines_of(record: RunRecord) -> dict[str, float]:
     """{strategy: primary-metric score}, chance first. Files from before named strategies carry one
     `baseline` block: it is chance."""
-    metric = record.get("task", {}).get("metric")
-    named = record.get("baselines") or {"chance": record.get("baseline") or {}}
+    metric = record.task.metric
+    named = record.baselines or {"chance": record.baseline or {}}
     order = sorted(named, key=lambda name: name != "chance")  # run files store keys sorted: chance goes first again
     scores = {name: float(named[name][metric]) for name in order
               if metric in (named[name] or {}) and named[name][metric] is not None}
@@ -99,20 +90,19 @@ def baselines_of(record: dict) -> dict[str, float]:
     return scores
 
 
-def n_scored(record: dict) -> int | None:
+def n_scored(record: RunRecord) -> int | None:
     """Test outputs scored, for the binomial noise of a share: test examples x outputs per example when
     the run file says; else the examples alone, which can only overstate the noise (never claims a win)."""
-    task = record.get("task", {})
-    examples, outputs = task.get("test_examples"), task.get("outputs")
+    examples, outputs = record.task.test_examples, record.task.outputs
     if isinstance(examples, int) and isinstance(outputs, int):
         return int(examples * outputs)
     return int(examples) if isinstance(examples, int) else None
 
 
-def variant_labels(records: list[dict]) -> list[str]:
+def variant_labels(records: list[RunRecord]) -> list[str]:
     """Per run, the settings that vary among runs of its (task, protocol, model) ('' when none vary)."""
     def key(r):
-        return (r["config"]["task"], protocol_key(r), r["config"]["model"]["name"])
+        return (r.config.task, protocol_key(r), r.config.model.name)
     seen: dict = {}
     for r in records:
         for name, value in _settings(r).items():
@@ -128,44 +118,43 @@ def variant_labels(records: list[dict]) -> list[str]:
 RSS_KIND = "cpu_max_rss"  # process RSS, recorded before the per-model probe (measure/memory.py)
 
 
-def peak_mb(record: dict) -> float | None:
+def peak_mb(record: RunRecord) -> float | None:
     """A model's peak memory in one training step, or None for files that recorded process RSS,
     which counts the interpreter and every earlier run in the process and does not compare models."""
-    memory = record.get("memory") or {}
-    return None if memory.get("kind", RSS_KIND) == RSS_KIND else memory.get("peak_mb")
+    memory = record.memory
+    return None if memory.kind in (None, RSS_KIND) else memory.peak_mb
 
 
-def runs_frame(records: list[dict]) -> pd.DataFrame:
+def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
     rows = []
     for r, variant in zip(records, variant_labels(records)):
-        row = flatten({**r, "baseline": r.get("baseline") or {}})
+        row = flatten(r)
         protocol = Protocol.of_record(r)
         row["protocol"] = protocol.key
         row["protocol_text"] = protocol.describe()
         row["baselines"] = baselines_of(r)
         row["n_scored"] = n_scored(r)
-        search = r.get("search") or {}
-        row.update({f"search/{k}": search.get(k) for k in ("chain", "start", "max", "refine")})
-        row["solved_step"] = r.get("solved_step")
-        row["solved_s"] = r.get("solved_s")
-        row["status"] = status_of(r)  # files from before early stopping say "ok": derived from their curve
-        task = r.get("task", {})
-        row["metric"] = task.get("metric")
-        row["higher_is_better"] = task.get("higher_is_better", {}).get(task.get("metric"))
+        search = r.search or Search()
+        row.update({f"search/{k}": getattr(search, k) for k in ("chain", "start", "max", "refine")})
+        row["solved_step"] = r.solved_step
+        row["solved_s"] = r.solved_s
+        row["status"] = r.status
+        row["metric"] = r.task.metric
+        row["higher_is_better"] = r.higher_is_better
         row["lr_score"] = run_score(r)  # how select_lr compares learning rates: the sweep's rule
-        row["solved_threshold"] = task.get("solved")
-        row["seq_len"] = task.get("seq_len")
-        row["task_version"] = r["config"].get("task_version")
+        row["solved_threshold"] = r.task.solved
+        row["seq_len"] = r.task.seq_len
+        row["task_version"] = r.config.task_version
         row["variant"] = variant
-        row["main"] = is_default_recipe(r)
+        row["main"] = r.default_recipe
         row.update({f"config/{k}": v for k, v in _settings(r).items()})  # the recipe, for the ablation
-        row["grad_norm_max"] = (r.get("grad_norm") or {}).get("max")
-        row["init_slope"] = ((r.get("gradflow") or {}).get("init") or {}).get("slope")
+        row["grad_norm_max"] = r.grad_norm.max if r.grad_norm else None
+        row["init_slope"] = r.gradflow.slope("init") if r.gradflow else None
         row["peak_mb"] = peak_mb(r)
-        row["embedding_params"] = (r.get("params") or {}).get("params_embedding")
-        row["threads"] = r["provenance"].get("threads")
-        row["adapter"] = adapter_of(r)
-        row["kernel"] = (r.get("model_info") or {}).get("kernel")
+        row["embedding_params"] = r.params.params_embedding
+        row["threads"] = r.provenance.threads
+        row["adapter"] = r.adapter
+        row["kernel"] = r.model_info.kernel if r.model_info else None
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:

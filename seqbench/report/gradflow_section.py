@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .frame import is_default_recipe, model_rank
+from ..record import RunRecord
+from .frame import model_rank
 from .section import Section, Text, note_section
 from .style import new_figure, palette, plotting, save
 from .table import Table, format_or_dash
@@ -41,37 +42,37 @@ def _mean_profile(blocks: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(common), values
 
 
-def _groups(records: list[dict]) -> dict[tuple, list[dict]]:
+def _groups(records: list[RunRecord]) -> dict[tuple, list[RunRecord]]:
     """(task, length, model label) -> the default-recipe runs with a profile, all seeds (the caller passes
     the chosen learning rate's runs: rates that lost on validation are not more seeds)."""
-    runs = [r for r in records if isinstance(r.get("gradflow"), dict) and is_default_recipe(r)]
+    runs = [r for r in records if r.gradflow is not None and r.default_recipe]
     sizes: dict[tuple, set] = {}
     for r in runs:
-        cfg = r["config"]
-        sizes.setdefault((cfg["task"], cfg["model"]["name"]), set()).add(cfg["model"]["params"])
-    groups: dict[tuple, list[dict]] = {}
+        cfg = r.config
+        sizes.setdefault((cfg.task, cfg.model.name), set()).add(cfg.model.params)
+    groups: dict[tuple, list[RunRecord]] = {}
     for r in runs:  # a model seen at several budgets gets one line per budget: "rnn (25,000)"
-        cfg = r["config"]
-        name = cfg["model"]["name"]
-        label = name if len(sizes[(cfg["task"], name)]) == 1 else f"{name} ({cfg['model']['params']:,})"
-        groups.setdefault((cfg["task"], cfg["length"], label), []).append(r)
+        cfg = r.config
+        name = cfg.model.name
+        label = name if len(sizes[(cfg.task, name)]) == 1 else f"{name} ({cfg.model.params:,})"
+        groups.setdefault((cfg.task, cfg.length, label), []).append(r)
     return groups
 
 
-def gradflow_section(records: list[dict], out: Path) -> Section:
+def gradflow_section(records: list[RunRecord], out: Path) -> Section:
     groups = _groups(records)
     if not groups:
         return note_section(TITLE, "No run files with gradient-flow profiles (run or sweep with this version of seqbench).")
     rows, flat = [], set()
     for (task, length, model) in sorted(groups, key=lambda k: (k[0], k[1], model_rank(k[2]))):
         members = groups[(task, length, model)]
-        if all(len((m["gradflow"].get(stage) or {}).get("distance") or []) < 2
+        if all(len((m.gradflow.profile(stage) or {}).get("distance") or []) < 2
                for m in members for stage in ("init", "final")):
             flat.add(task)  # one distance: no slope, and far/near is 1 by definition, not a finding
             continue
-        cells = [task, length, model, f"{members[0]['params']['params']:,}", len(members)]
+        cells = [task, length, model, f"{members[0].params.params:,}", len(members)]
         for stage in ("init", "final"):
-            blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
+            blocks = [m.gradflow.profile(stage) for m in members if m.gradflow.profile(stage)]
             slopes = [b["slope"] for b in blocks if b.get("slope") is not None]
             ratios = [b["far_near_ratio"] for b in blocks if b.get("far_near_ratio")]
             cells.append(format_or_dash(float(np.mean(slopes)) if slopes else None, ".4f"))
@@ -93,7 +94,7 @@ def profiles(groups: dict) -> dict[tuple, dict[str, dict[str, tuple]]]:
     found: dict = {}
     for (task, length, model), members in groups.items():
         for stage in STAGES:
-            blocks = [m["gradflow"].get(stage) for m in members if m["gradflow"].get(stage)]
+            blocks = [m.gradflow.profile(stage) for m in members if m.gradflow.profile(stage)]
             if not blocks:
                 continue
             distance, norm = _mean_profile(blocks)

@@ -153,13 +153,14 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
             marks.update(m for m, on in ((PARTIAL_MARK, sum(r.failed_counts.values()) and r.n),
                                          (BUDGET_MARK, r.n_budget_limited), (mark, mark)) if on)
             cells.append(Cell(text, sort=r.mean, bold=r.n > 0 and L in best and r.mean == best[L]))
-        reach, label = 0.0, ""
+        reach, censored = 0.0, False
         if multi:
             mine = longest[(longest["model"] == model) & (longest["variant"] == variant)]
             reach = float(mine["longest"].iloc[0]) if len(mine) else 0.0
-            label = mine["label"].iloc[0] if len(mine) else "—"
-            cells.append(Cell(label, sort=reach))
-        lr, at_end = lr_cell(group, open_ended=not (searched and label.startswith("≥")))
+            censored = bool(mine["censored"].iloc[0]) if len(mine) else False
+            cells.append(Cell(mine["label"].iloc[0] if len(mine) else "—", sort=reach))
+        # A search solved even its longest length: the lr grid's end is no sign of a missed rate there.
+        lr, at_end = lr_cell(group, open_ended=not (searched and censored))
         if at_end:
             marks.add(EDGE_MARK)
         solved_steps = group["solved_step"].dropna()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..record import RunRecord
 from .frame import select_lr
 from .numbers import Spread, fmt, spread
 from .section import Section, Text
@@ -56,9 +57,9 @@ def ours(runs: pd.DataFrame, models: list[str], metric: str, higher: bool) -> li
     return out
 
 
-def direction(records_by_id: dict[str, dict], run_ids, metric: str) -> bool:
+def direction(records_by_id: dict[str, RunRecord], run_ids, metric: str) -> bool:
     for run_id in run_ids:
-        hib = records_by_id[run_id].get("task", {}).get("higher_is_better", {})
+        hib = records_by_id[run_id].task.higher_is_better or {}
         if metric in hib:
             return bool(hib[metric])
     return True
@@ -83,12 +84,12 @@ def pick_lengths(found: list[Ours], compare: dict) -> tuple[list[Ours], str]:
     return list(longest.values()), ""
 
 
-def published(ref: dict, records_by_id: dict[str, dict], o: Ours, metric: str) -> float | None:
+def published(ref: dict, records_by_id: dict[str, RunRecord], o: Ours, metric: str) -> float | None:
     if ref.get("value") is not None:
         return float(ref["value"])
     strategy = ref.get("baseline")
     for run_id in o.run_ids:
-        value = ((records_by_id[run_id].get("baselines") or {}).get(strategy) or {}).get(metric)
+        value = ((records_by_id[run_id].baselines or {}).get(strategy) or {}).get(metric)
         if value is not None:
             return float(value)
     return None
@@ -172,12 +173,12 @@ def _headline(mine: list[Ours], floor: dict, higher: bool) -> float:
     return means[-1]
 
 
-def literature_section(records: list[dict], frame: pd.DataFrame, main_protocol: dict[str, str],
+def literature_section(records: list[RunRecord], frame: pd.DataFrame, main_protocol: dict[str, str],
                        results: Path) -> Section | None:
     refs = read_references(results)
     if refs is None or frame.empty:
         return None
-    records_by_id = {r["run_id"]: r for r in records}
+    records_by_id = {r.run_id: r for r in records}
     blocks = [Text("Published numbers for settings the suite can match (tasks/references.yaml, copied into this "
                    "results directory), beside ours from the main protocol's runs. The settings are never identical: "
                    "the last column says how they differ.")]

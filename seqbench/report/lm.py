@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..status import FINISHED, status_of
+from ..record import RunRecord
 from .frame import TRAIN_UNIGRAM_ENTROPY, model_rank, runs_frame, select_lr
 from .leaderboard import model_name
 from .section import Sample, Samples, Section, Text
@@ -35,28 +35,28 @@ ABOUT = ("Character-level language models: test bits per character (mean over se
 COLUMNS = ["task", "length", "model", "test bpc ↓", "bpc, last 10% of positions", "effective context", "lr", "n"]
 
 
-def _groups(records: list[dict]) -> dict[tuple, list[dict]]:
+def _groups(records: list[RunRecord]) -> dict[tuple, list[RunRecord]]:
     """(task, length, model) -> the runs (all seeds) of the learning rate frame.select_lr keeps."""
-    lm = [r for r in records if status_of(r) in FINISHED and "lm" in r]
+    lm = [r for r in records if r.finished and r.lm is not None]
     if not lm:
         return {}
-    by_id = {r["run_id"]: r for r in lm}
+    by_id = {r.run_id: r for r in lm}
     chosen = {}
     for (task, length, model, variant), rows in select_lr(runs_frame(lm)).groupby(["task", "length", "model", "variant"]):
         chosen[(task, int(length), model_name(model, variant))] = sorted(
-            (by_id[run_id] for run_id in rows["run_id"]), key=lambda r: r["config"]["seed"])
+            (by_id[run_id] for run_id in rows["run_id"]), key=lambda r: r.config.seed)
     return chosen
 
 
-def _summary(runs: list[dict]) -> dict:
-    curves = [np.asarray(r["lm"]["per_position_loss"], dtype=float) for r in runs]
+def _summary(runs: list[RunRecord]) -> dict:
+    curves = [np.asarray(r.lm.per_position_loss, dtype=float) for r in runs]
     curve = np.mean(curves, axis=0)
-    bpc = [r["metrics"].get("test/bpc", float("nan")) for r in runs]
-    contexts = [r["lm"]["effective_context"] for r in runs]
+    bpc = [r.metrics.get("test/bpc", float("nan")) for r in runs]
+    contexts = [r.lm.effective_context for r in runs]
     return {"curve": curve, "bpc": float(np.mean(bpc)), "bpc_sd": float(np.std(bpc, ddof=1)) if len(bpc) > 1 else None,
-            "context": float(np.mean(contexts)), "n": len(runs), "baseline": runs[0].get("baseline", {}).get("bpc"),
-            "sample": runs[0]["lm"].get("sample", {}), "lr": runs[0]["config"]["train"]["lr"],
-            "final_bpc": float(np.mean([r["lm"]["final_loss"] for r in runs])) / LN2}
+            "context": float(np.mean(contexts)), "n": len(runs), "baseline": (runs[0].baseline or {}).get("bpc"),
+            "sample": runs[0].lm.sample or {}, "lr": runs[0].config.train.lr,
+            "final_bpc": float(np.mean([r.lm.final_loss for r in runs])) / LN2}
 
 
 def _figure(task: str, table: dict[tuple, dict], out: Path) -> str:
@@ -96,7 +96,7 @@ def _task_table(task: str, table: dict[tuple, dict]) -> Table:
     return Table("", COLUMNS, rows, footer=footer)
 
 
-def lm_section(records: list[dict], out: Path) -> Section | None:
+def lm_section(records: list[RunRecord], out: Path) -> Section | None:
     """The section for the language-model runs in `records`; None when there are none."""
     table = {key: _summary(runs) for key, runs in _groups(records).items()}
     if not table:

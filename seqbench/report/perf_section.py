@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..record import RunRecord
 from ..store import suite_record_path
 from .frame import model_rank
 from .section import Section, Text
@@ -12,7 +13,7 @@ from .table import Cell, Table
 TITLE = "Performance of the harness (seqbench perf)"
 
 
-def perf_section(results: Path, records: list[dict] | None = None) -> Section | None:
+def perf_section(results: Path, records: list[RunRecord] | None = None) -> Section | None:
     """The section, or None when there is neither a perf.json nor a suite time breakdown."""
     text, tables = perf_tables(results, records)
     if not text and not tables:
@@ -20,7 +21,7 @@ def perf_section(results: Path, records: list[dict] | None = None) -> Section | 
     return Section(TITLE, [Text(p) for p in text.split("\n\n") if p] + tables)
 
 
-def perf_tables(results: Path, records: list[dict] | None = None) -> tuple[str, list[Table]]:
+def perf_tables(results: Path, records: list[RunRecord] | None = None) -> tuple[str, list[Table]]:
     breakdown = time_breakdown(records or [], results)
     path = Path(results) / "perf.json"
     if not path.exists():
@@ -32,20 +33,20 @@ def perf_tables(results: Path, records: list[dict] | None = None) -> tuple[str, 
     tables = [
         Table("harness overhead: seqbench training step / bare PyTorch loop (goal ≤ 1.05)",
               ["model", "task", "L", "seqbench ms", "bare ms", "ratio"],
-              [[Cell(r["model"]), Cell(r["task"]), Cell(str(r["length"])), Cell(f"{r['harness_ms']:.2f}"),
-                Cell(f"{r['bare_ms']:.2f}"), Cell(f"{r['ratio']:.3f}", r["ratio"])] for r in report.get("harness_overhead", [])]),
+              [[Cell(row["model"]), Cell(row["task"]), Cell(str(row["length"])), Cell(f"{row['harness_ms']:.2f}"),
+                Cell(f"{row['bare_ms']:.2f}"), Cell(f"{row['ratio']:.3f}", row["ratio"])] for row in report.get("harness_overhead", [])]),
         Table("synthetic data generation as a share of a training step (goal ≤ 2%)",
               ["task", "model", "L", "data ms", "step ms", "share"],
-              [[Cell(r["task"]), Cell(r["model"]), Cell(str(r["length"])), Cell(f"{r['data_ms']:.3f}"),
-                Cell(f"{r['step_ms']:.2f}"), Cell(f"{100 * r['share']:.2f}%", r["share"])] for r in report.get("data_share", [])]),
+              [[Cell(row["task"]), Cell(row["model"]), Cell(str(row["length"])), Cell(f"{row['data_ms']:.3f}"),
+                Cell(f"{row['step_ms']:.2f}"), Cell(f"{100 * row['share']:.2f}%", row["share"])] for row in report.get("data_share", [])]),
         Table("real data: first load (read, tokenise, write the cache) against a load from the cache",
               ["task", "first s", "cached s", "speed-up"],
-              [[Cell(r["task"]), Cell(f"{r['first_s']:.2f}"), Cell(f"{r['cached_s']:.3f}"),
-                Cell(f"{r['speedup']:.0f}×", r["speedup"])] for r in report.get("real_data_loads", []) if "skipped" not in r]),
+              [[Cell(row["task"]), Cell(f"{row['first_s']:.2f}"), Cell(f"{row['cached_s']:.3f}"),
+                Cell(f"{row['speedup']:.0f}×", row["speedup"])] for row in report.get("real_data_loads", []) if "skipped" not in row]),
         Table("fused nn.LSTM against a per-step LSTMCell loop (forward + backward)",
               ["T", "", "fused ms", "naive ms", "speed-up"],
-              [[Cell(str(r["T"])), Cell(""), Cell(f"{r['fused_ms']:.2f}"), Cell(f"{r['naive_ms']:.2f}"),
-                Cell(f"{r['speedup']:.1f}×", r["speedup"])] for r in report.get("fused_vs_naive", [])]),
+              [[Cell(str(row["T"])), Cell(""), Cell(f"{row['fused_ms']:.2f}"), Cell(f"{row['naive_ms']:.2f}"),
+                Cell(f"{row['speedup']:.1f}×", row["speedup"])] for row in report.get("fused_vs_naive", [])]),
     ]
     kernels = report.get("kernels")
     if kernels:
@@ -87,7 +88,7 @@ def kernel_table(k: dict) -> Table:
          for r in k["rows"]])
 
 
-def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> Table | None:
+def time_breakdown(records: list[RunRecord], results: Path, suite: str = "quick") -> Table | None:
     """Where a suite's time goes: training minutes per task and model, from its run files."""
     import pandas as pd
 
@@ -96,8 +97,8 @@ def time_breakdown(records: list[dict], results: Path, suite: str = "quick") -> 
         ids = set(json.loads(manifest.read_text())["run_ids"])
     except (OSError, ValueError, KeyError):
         return None
-    rows = [(r["config"]["task"], r["config"]["model"]["name"], r["timing"]["train_time_s"])
-            for r in records if r["run_id"] in ids and r.get("timing", {}).get("train_time_s")]
+    rows = [(r.config.task, r.config.model.name, r.timing.train_time_s)
+            for r in records if r.run_id in ids and r.timing.train_time_s]
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["task", "model", "seconds"])

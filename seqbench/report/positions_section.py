@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..protocol import protocol_key
-from ..status import status_of
+from ..record import RunRecord
 from . import figures
 from .section import Section, Text
 from .table import Table
@@ -21,26 +21,25 @@ TITLE = "Position encodings (Transformer)"
 COLUMNS = ["task", "length", "positions", "status", "best val", "test", "steps to solve", "steps run"]
 
 
-def _rows(records: list[dict]) -> list[dict]:
+def _rows(records: list[RunRecord]) -> list[dict]:
     rows = []
     for r in records:
-        model, task = r["config"]["model"], r["config"]["task"]
-        if model["name"] != "transformer" or task not in figures.POSITION_TASKS or not r.get("val_curve"):
+        model, task = r.config.model, r.config.task
+        if model.name != "transformer" or task not in figures.POSITION_TASKS or not r.val_curve:
             continue
-        metric = r["task"]["metric"]
-        higher = r["task"].get("higher_is_better", {}).get(metric, True)
-        values = [v for _, v in r["val_curve"]]
-        rows.append({"protocol": protocol_key(r), "task": task, "length": r["config"]["length"],
-                     "positions": model.get("positions") or "sinusoidal",
-                     "status": status_of(r), "best": max(values) if higher else min(values),
-                     "test": r["metrics"].get(f"test/{metric}"), "solved_step": r.get("solved_step"), "steps": r["steps"],
+        higher = r.higher_is_better is not False
+        values = [v for _, v in r.val_curve]
+        rows.append({"protocol": protocol_key(r), "task": task, "length": r.config.length,
+                     "positions": model.positions or "sinusoidal",
+                     "status": r.status, "best": max(values) if higher else min(values),
+                     "test": r.test_score, "solved_step": r.solved_step, "steps": r.steps,
                      "higher": higher})
     # Only protocols where the positions vary compare them; the main tables' runs use one encoding.
     varied = {p for p in {x["protocol"] for x in rows} if len({x["positions"] for x in rows if x["protocol"] == p}) > 1}
     return [x for x in rows if x["protocol"] in varied]
 
 
-def positions_section(records: list[dict], out: Path) -> Section | None:
+def positions_section(records: list[RunRecord], out: Path) -> Section | None:
     rows = _rows(records)
     if len({row["positions"] for row in rows}) < 2:
         return None

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import __version__
 from ..leaderboard_version import read_version, version_suites
+from ..record import RunRecord
 from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
@@ -55,8 +56,8 @@ def incomplete_notice(names: list[str]) -> str:
             "length search shows the lengths reached so far). Run the same `seqbench sweep` command to finish it.")
 
 
-def training_time_text(records: list[dict]) -> str:
-    seconds = [r.get("timing", {}).get("train_time_s") for r in records]
+def training_time_text(records: list[RunRecord]) -> str:
+    seconds = [r.timing.train_time_s for r in records]
     seconds = [x for x in seconds if isinstance(x, (int, float))]
     if not seconds:
         return "—"
@@ -67,19 +68,18 @@ def training_time_text(records: list[dict]) -> str:
 SITTING_GAP_S = 600  # a pause this long between runs' training starts a new sitting
 
 
-def training_intervals(records: list[dict]) -> list[tuple[datetime, datetime]]:
+def training_intervals(records: list[RunRecord]) -> list[tuple[datetime, datetime]]:
     """Each run's training loop as (start, end): end is timing.finished_at, start that less train_time_s."""
     out = []
     for r in records:
-        timing = r.get("timing", {})
-        end, seconds = timing.get("finished_at"), timing.get("train_time_s")
+        end, seconds = r.timing.finished_at, r.timing.train_time_s
         if isinstance(end, str) and isinstance(seconds, (int, float)):
             finished = datetime.fromisoformat(end.replace("Z", "+00:00"))
             out.append((finished - timedelta(seconds=seconds), finished))
     return sorted(out)
 
 
-def wall_clock_text(records: list[dict]) -> str:
+def wall_clock_text(records: list[RunRecord]) -> str:
     """How long the runs took on the clock: the union of their training intervals, in sittings (a gap
     over SITTING_GAP_S starts one). Parallel workers overlap, so this is less than the worker-hours."""
     sittings: list[list[datetime]] = []
@@ -98,20 +98,20 @@ def wall_clock_text(records: list[dict]) -> str:
             "starts a sitting)")
 
 
-def newest_run_text(records: list[dict]) -> str:
+def newest_run_text(records: list[RunRecord]) -> str:
     """The report's date: when its newest run finished, so the same run files give the same report
     (a date from the clock would make every re-render differ)."""
-    finished = [r.get("timing", {}).get("finished_at") for r in records]
+    finished = [r.timing.finished_at for r in records]
     finished = [datetime.fromisoformat(x.replace("Z", "+00:00")) for x in finished if isinstance(x, str)]
     return (max(finished).strftime("%Y-%m-%d %H:%M UTC") + " (the newest run's timing.finished_at)") if finished else "—"
 
 
-def provenance_block(records: list[dict], results: Path) -> dict:
+def provenance_block(records: list[RunRecord], results: Path) -> dict:
     def unique(key):
-        return sorted({str(r["provenance"].get(key)) for r in records})
+        return sorted({str(getattr(r.provenance, key)) for r in records})
     suites = [suite_label(data.get("name"), data.get("version")) + (" (incomplete)" if data.get("complete") is False else "")
               for data in suite_records(results)]
-    per_commit = Counter((str(r["provenance"].get("git_commit") or "unknown")[:12], bool(r["provenance"].get("git_dirty")))
+    per_commit = Counter((str(r.provenance.git_commit or "unknown")[:12], bool(r.provenance.git_dirty))
                          for r in records)
     version = read_version(results) or {}
     # VERSION names the code of the sweep that last wrote it; runs made across several sittings come
@@ -127,7 +127,7 @@ def provenance_block(records: list[dict], results: Path) -> dict:
                                             for (commit, dirty), n in sorted(per_commit.items())),
         "torch": ", ".join(unique("torch")),
         "python": ", ".join(unique("python")),
-        "device": ", ".join(sorted({f"{r['provenance'].get('device')} ({r['provenance'].get('device_name')})" for r in records})),
+        "device": ", ".join(sorted({f"{r.provenance.device} ({r.provenance.device_name})" for r in records})),
         "threads per run": ", ".join(unique("threads")),
         "runs": str(len(records)),
         # What the leaderboard cost: the training loops alone (validation included); test evaluation,
@@ -138,19 +138,19 @@ def provenance_block(records: list[dict], results: Path) -> dict:
     }
 
 
-def sections(records: list[dict], results: Path, out: Path) -> list[Section]:
+def sections(records: list[RunRecord], results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
     frame = runs_frame(records)
     chosen = chosen_ids(frame)
     found = [modern_section(frame, summarise(frame) if not frame.empty else pd.DataFrame()),
-             lm_section(records, out), gradflow_section([r for r in records if r["run_id"] in chosen], out),
+             lm_section(records, out), gradflow_section([r for r in records if r.run_id in chosen], out),
              ablation_section(frame),
              positions_section(records, out), generalisation_section(records, results, out),
              cost_section(results, out), perf_section(results, records)]
     return [s for s in found if s is not None]
 
 
-def usable_records(records: list[dict]) -> tuple[list[dict], list[str]]:
+def usable_records(records: list[RunRecord]) -> tuple[list[RunRecord], list[str]]:
     """The records the report can read, and one message per record it cannot (an old file)."""
     usable, skipped = [], []
     for r in records:
@@ -207,7 +207,7 @@ def write_report(results: Path, out: Path) -> dict:
         main_protocol = {b.task: b.protocol for b in boards_ if b.kind == "main"}
         main_frame = in_main_protocol(frame, main_protocol)
         main_ids = set(main_frame["run_id"])
-        main_records = [r for r in records if r["run_id"] in main_ids]
+        main_records = [r for r in records if r.run_id in main_ids]
         figs += figures.metric_vs_length(main_frame, out)
         figs += figures.longest_solved(main_records, out)
         figs += figures.step_time_vs_length(main_frame, out)

@@ -21,18 +21,12 @@ from .. import __version__
 from ..config import RunConfig
 from ..errors import UserError
 from ..protocol import Protocol, config_identity, protocol_differences, versions
+from ..record import RunRecord
 from ..suite import Chain, Suite
 from .manifest import suite_manifest
 
 
-def _config(record: dict) -> RunConfig | None:
-    try:
-        return RunConfig.from_dict(record["config"])
-    except (UserError, KeyError, TypeError):
-        return None  # a file from another schema: not ours to compare
-
-
-def other_versions(records: Iterable[dict], runs: list[RunConfig], chains: Iterable[Chain]) -> list[dict]:
+def other_versions(records: Iterable[RunRecord], runs: list[RunConfig], chains: Iterable[Chain]) -> list[RunRecord]:
     """The records whose config is one of the planned ones (a fixed run, or a probe of a planned
     search at the record's value of its parameter) made by another protocol version."""
     planned = {cfg.run_id for cfg in runs}
@@ -42,9 +36,9 @@ def other_versions(records: Iterable[dict], runs: list[RunConfig], chains: Itera
         searches.setdefault((chain.task, chain.model, chain.seed), []).append(chain)
     found = []
     for record in records:
-        cfg = None if record.get("run_id") in planned else _config(record)
-        if cfg is None:
+        if record.run_id in planned:
             continue
+        cfg = record.config
         identity = config_identity(cfg)
         same = identity in identities
         for chain in searches.get((cfg.task, cfg.model.name, cfg.seed), []) if not same else ():
@@ -63,27 +57,26 @@ def other_versions(records: Iterable[dict], runs: list[RunConfig], chains: Itera
     return found
 
 
-def describe_versions(records: list[dict]) -> str:
+def describe_versions(records: list[RunRecord]) -> str:
     """'4 run file(s) (task copy v1 and trainer v1: 3; task adding v1 and trainer v1: 1)'."""
-    counts = Counter(versions(r["config"]) for r in records)
+    counts = Counter(versions(r.config_dict()) for r in records)
     return f"{len(records)} run file(s) (" + "; ".join(f"{k}: {n}" for k, n in sorted(counts.items())) + ")"
 
 
-def differences(manifest: dict, suite_version: int, existing: list[dict], planned: list[Protocol]) -> list[str]:
+def differences(manifest: dict, suite_version: int, existing: list[RunRecord], planned: list[Protocol]) -> list[str]:
     """Why the planned runs would not be ranked with the suite's runs already there, one phrase per
     difference ('parameter target 8,000 here, 5,000 in the runs (adding)'); [] when each planned
     protocol is that of some run of its task there (tasks with no run there are new, not mixed)."""
     diffs = []
     if manifest.get("version") != suite_version:
         diffs.append(f"suite version {suite_version} here, {manifest.get('version')} in the runs")
-    made_by = sorted({str(r.get("provenance", {}).get("seqbench")) for r in existing} - {__version__})
+    made_by = sorted({str(r.provenance.seqbench) for r in existing} - {__version__})
     if made_by:
         diffs.append(f"seqbench {__version__} here, {', '.join(made_by)} in the runs")
     there: dict[str, dict[str, Protocol]] = {}
     for record in existing:
-        if _config(record) is not None:
-            protocol = Protocol.of_record(record)
-            there.setdefault(protocol.task, {})[protocol.key] = protocol
+        protocol = Protocol.of_record(record)
+        there.setdefault(protocol.task, {})[protocol.key] = protocol
     for mine in {p.key: p for p in planned}.values():
         theirs = there.get(mine.task, {})
         if not theirs or mine.key in theirs:
@@ -98,7 +91,7 @@ def differences(manifest: dict, suite_version: int, existing: list[dict], planne
 
 
 def refuse_other_protocol(results: Path, suite: Suite, added: tuple[str, ...], runs: list[RunConfig],
-                          chains: list[Chain], records: list[dict],
+                          chains: list[Chain], records: list[RunRecord],
                           data_of: Callable[[str, int], dict] | None = None) -> None:
     """A `--models` sweep ranks its models among the suite's other models in `results`: refuse, in
     one line, when those were made under another protocol. `data_of(task, length)`: the task block
@@ -107,8 +100,8 @@ def refuse_other_protocol(results: Path, suite: Suite, added: tuple[str, ...], r
     if manifest is None:
         return  # none of this suite's runs here: nothing to be ranked against, nothing to mix
     ids = set(manifest.get("run_ids", []))
-    existing = [r for r in records if r["run_id"] in ids and r["config"]["model"]["name"] not in added]
-    tasks = {r["config"]["task"] for r in existing}
+    existing = [r for r in records if r.run_id in ids and r.config.model.name not in added]
+    tasks = {r.config.task for r in existing}
     configs = [cfg for cfg in runs + [chain.config(chain.search.start) for chain in chains] if cfg.task in tasks]
     data_of = functools.cache(data_of or _described)
     planned = [Protocol.of(cfg.to_dict(), data_of(cfg.task, cfg.length)) for cfg in configs]

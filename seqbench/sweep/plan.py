@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import TRAINER_VERSION, RunConfig
-from ..status import ERROR, OOM, status_of
+from ..status import ERROR, OOM
 from ..store import CorruptRun, finished_ids, load_runs, read_run, run_path
 from ..suite import Suite, load_suite, plan
 from ..tasks import find_suite
@@ -78,7 +78,7 @@ def _remove_failed(results: Path, done_ids: set[str]) -> None:
     """--retry-failed: the run files of runs that did not finish (oom, error) go, so they run again."""
     for run_id in list(done_ids):
         try:
-            if status_of(read_run(run_path(results, run_id))) in (ERROR, OOM):
+            if read_run(run_path(results, run_id)).status in (ERROR, OOM):
                 done_ids.discard(run_id)
                 run_path(results, run_id).unlink()
         except CorruptRun:

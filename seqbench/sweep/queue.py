@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 from ..config import RunConfig
 from ..selection import choose_lr, median, run_score, search_score
-from ..status import ERROR, SOLVED, status_of
+from ..record import RunRecord
+from ..status import ERROR, SOLVED
 from ..store import CorruptRun, read_run, run_path
 from ..suite import Chain, Deferred
 
@@ -23,7 +24,7 @@ def file_status(results: Path, run_id: str) -> str | None:
     if not path.exists():
         return None
     try:
-        return status_of(read_run(path))
+        return read_run(path).status
     except CorruptRun:
         return ERROR
 
@@ -123,7 +124,7 @@ class DeferredState:
                     return None
                 values[lr] = search_score(chain.search, state.solved)
                 longest = max(state.probes, key=lambda p: p[state.param])
-                tiebreak[lr] = {self.group.seed: run_score(_tuning_record(results, longest["run_id"]))}
+                tiebreak[lr] = {self.group.seed: _tuning_score(results, longest["run_id"])}
             chosen = choose_lr({lr: {self.group.seed: v} for lr, v in values.items()}, median, tiebreak)
         else:
             scores = {}
@@ -131,9 +132,8 @@ class DeferredState:
                 if not run_path(results, cfg.run_id).exists():
                     return None
                 record = _tuning_record(results, cfg.run_id)
-                scores[lr] = run_score(record)
-                values[lr] = record.get("metrics", {}).get(f"val/{record.get('task', {}).get('metric')}") \
-                    if scores[lr] is not None else None
+                scores[lr] = run_score(record) if record is not None else None
+                values[lr] = record.val_score if scores[lr] is not None else None
             chosen = choose_lr({lr: {self.group.seed: v} for lr, v in scores.items()})
         return {"seed": self.group.seed, "chosen": chosen, "candidates": {f"{lr:g}": v for lr, v in values.items()}}
 
@@ -150,12 +150,17 @@ class DeferredState:
         return any(file_status(results, cfg.run_id) is None for cfg in work)
 
 
-def _tuning_record(results: Path, run_id: str) -> dict:
-    """A tuning run's file; a missing or corrupt one reads as a failed run, which has no score."""
+def _tuning_record(results: Path, run_id: str) -> RunRecord | None:
+    """A tuning run's file; None for a missing or corrupt one, which counts as a failed run (no score)."""
     try:
         return read_run(run_path(results, run_id))
     except (CorruptRun, OSError):
-        return {"status": ERROR}
+        return None
+
+
+def _tuning_score(results: Path, run_id: str) -> float | None:
+    record = _tuning_record(results, run_id)
+    return run_score(record) if record is not None else None
 
 
 class WorkQueue:

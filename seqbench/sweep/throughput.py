@@ -66,8 +66,8 @@ def sweep_throughput(quick_suite: Path, workers: int, threads: int,
             total["seconds"] += seconds
             total["sweeps_s"].append(seconds)
             for r in load_runs(Path(tmp) / f"{label}-{i}")[0]:
-                model = r["config"]["model"]["name"]
-                total["train_s_by_model"][model] = total["train_s_by_model"].get(model, 0.0) + r["timing"]["train_time_s"]
+                model = r.config.model.name
+                total["train_s_by_model"][model] = total["train_s_by_model"].get(model, 0.0) + r.timing.train_time_s
     for label, total in totals.items():
         total["runs_per_hour"] = 3600 * total["runs"] / total["seconds"]
         total["train_s_by_model"] = dict(sorted(total["train_s_by_model"].items()))

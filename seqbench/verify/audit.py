@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..record import RunRecord
 from ..store import CorruptRun, load_runs, read_run, run_path, suite_records
 from .predictions import disagreements
 
@@ -52,23 +53,23 @@ def hash_problems(results: Path) -> tuple[int, list[str]]:
     return len(paths), problems
 
 
-def orphan_problems(results: Path, runs: list[dict]) -> tuple[int, list[str]]:
+def orphan_problems(results: Path, runs: list[RunRecord]) -> tuple[int, list[str]]:
     from ..store import orphans
-    named = [(r["run_id"], r["task"].get("predictions_file")) for r in runs if r["task"].get("predictions_file")]
+    named = [(r.run_id, r.task.predictions_file) for r in runs if r.task.predictions_file]
     missing = [f"{run_id}: names {name}, which is not in runs/" for run_id, name in named
                if not (Path(results) / "runs" / name).is_file()]
     strays = [f"orphan: runs/{path.name} belongs to no run file" for path in orphans(results)]
     return len(runs), missing + strays
 
 
-def prediction_problems(results: Path, runs: list[dict]) -> tuple[int, list[str]]:
+def prediction_problems(results: Path, runs: list[RunRecord]) -> tuple[int, list[str]]:
     problems, checked = [], 0
     for run in runs:
-        name = run["task"].get("predictions_file")
+        name = run.task.predictions_file
         path = Path(results) / "runs" / str(name)
         if name and path.is_file():
             checked += 1
-            problems += disagreements(run["run_id"], run["metrics"], path)
+            problems += disagreements(run.run_id, run.metrics, path)
     return checked, problems
 
 
