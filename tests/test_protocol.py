@@ -9,10 +9,13 @@ from seqbench import __version__
 from seqbench.config import RunConfig, TrainConfig
 from seqbench.protocol import (DATA_FIELDS, NOT_PROTOCOL_TRAIN, Protocol, config_identity, protocol_differences,
                                protocol_key)
+from seqbench.record import Provenance, RunRecord
 from seqbench.store import suite_record_path
 from seqbench.suite import load_suite, plan
 from seqbench.sweep.existing import differences, refuse_other_protocol
 from seqbench.errors import UserError
+
+from fixture_runs import minimal_record
 
 REAL_DATA = {"source": "imdb", "data": "train.csv test.csv", "data_hash": "ab12"}
 
@@ -21,9 +24,9 @@ def base_config() -> dict:
     return RunConfig("adding", 8, 0, task_version=2).to_dict()
 
 
-def base_record(**task_block) -> dict:
-    return {"run_id": "base", "config": base_config(), "task": {"name": "adding", **task_block},
-            "provenance": {"seqbench": __version__}}
+def base_record(**task_block) -> RunRecord:
+    return minimal_record(run_id="base", config=base_config(), task={"name": "adding", **task_block},
+                          provenance={"seqbench": __version__})
 
 
 def changed(path: str, value) -> dict:
@@ -103,12 +106,14 @@ def test_differences_are_empty_exactly_when_keys_agree():
 
 def test_the_key_is_the_hash_every_leaderboard_already_shows():
     """Changing the key would regroup every committed leaderboard: pinned on a fixed config."""
-    record = {"config": {"task": "copy", "task_version": 1, "model": {"params": 5000},
-                         "train": {"steps": 6, "lr": 1e-3, "device": "cpu"}}, "task": {"name": "copy"}}
-    assert protocol_key(record) == "b660b480"
-    bumped = json.loads(json.dumps(record))
-    bumped["config"]["trainer_version"] = 1  # hash-neutral at 1: files before the field keep their key
-    assert protocol_key(bumped) == "b660b480"
+    config = {"task": "copy", "task_version": 1, "model": {"params": 5000}, "train": {"steps": 6, "lr": 1e-3, "device": "cpu"}}
+    assert Protocol.of(config, {"name": "copy"}).key == "b660b480"
+    bumped = {**config, "trainer_version": 1}  # hash-neutral at 1: files before the field keep their key
+    assert Protocol.of(bumped, {"name": "copy"}).key == "b660b480"
+    # A run record's key is that of its config as the file holds it, with or without the field.
+    full = RunConfig.from_dict({**config, "length": 6, "seed": 0}).to_dict()
+    older = {k: v for k, v in full.items() if k != "trainer_version"}
+    assert protocol_key(minimal_record(config=full)) == protocol_key(minimal_record(config=older)) == Protocol.of(full).key
 
 
 def test_config_identity_leaves_out_the_protocol_versions_only():
@@ -132,7 +137,7 @@ def test_a_sweep_refuses_another_budget_which_the_old_check_let_through():
 
 
 def test_a_sweep_names_suite_and_seqbench_versions():
-    old = {**base_record(), "provenance": {"seqbench": "0.0.1"}}
+    old = base_record().replace(provenance=Provenance(seqbench="0.0.1"))
     diffs = differences({"version": 1}, 2, [old], planned(base_config()))
     assert diffs == ["suite version 2 here, 1 in the runs", f"seqbench {__version__} here, 0.0.1 in the runs"]
 
@@ -140,7 +145,7 @@ def test_a_sweep_names_suite_and_seqbench_versions():
 def test_a_sweep_accepts_a_protocol_shared_by_any_run_of_its_task():
     """A suite may hold several protocols of a task (a per-model budget): matching one of them is
     enough, and a mismatch is described against the nearest one."""
-    other = {**base_record(), "config": changed("train.warmup", 0.5)}
+    other = base_record().replace(config=RunConfig.from_dict(changed("train.warmup", 0.5)))
     manifest = {"version": 1}
     assert differences(manifest, 1, [other, base_record()], planned(base_config())) == []
     far = changed("train.warmup", 0.5)
@@ -176,11 +181,11 @@ def test_refuse_other_protocol_in_one_line(tmp_path):
     (tmp_path / "tiny.yaml").write_text(SUITE)
     suite = load_suite(tmp_path / "tiny.yaml")
     baseline = plan(suite).runs
-    records = [{"run_id": cfg.run_id, "config": cfg.to_dict(), "task": {"name": "adding"},
-                "provenance": {"seqbench": __version__}} for cfg in baseline]
+    records = [minimal_record(run_id=cfg.run_id, config=cfg.to_dict(), task={"name": "adding"},
+                              provenance={"seqbench": __version__}) for cfg in baseline]
     path = suite_record_path(tmp_path / "results", "tiny")
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"name": "tiny", "version": 1, "run_ids": [r["run_id"] for r in records]}))
+    path.write_text(json.dumps({"name": "tiny", "version": 1, "run_ids": [r.run_id for r in records]}))
     mine = dataclasses.replace(suite, models=("gru",))
     runs = plan(mine).runs
     refuse_other_protocol(tmp_path / "results", mine, ("gru",), runs, [], records)  # same protocol: accepted
