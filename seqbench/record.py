@@ -257,8 +257,6 @@ def upgrade(data: dict) -> dict:
     """
     data = dict(data)
     status = data.get("status")
-    if "status" not in data:
-        return data
     if status == "ok":
         task = data.get("task") or {}
         metric = task.get("metric")
@@ -276,7 +274,7 @@ def _config(data: dict) -> tuple[RunConfig, tuple[str, ...]]:
     return RunConfig.from_dict(data), absent
 
 
-# Top-level fields: (name, block type or None). Required ones are always written.
+# The top-level fields that are blocks, and their types.
 BLOCKS = {"task": TaskInfo, "recipe": Recipe, "params": Params, "timing": Timing, "memory": Memory,
           "grad_norm": GradNorm, "gradflow": GradFlow, "model_info": ModelInfo, "provenance": Provenance,
           "search": Search, "lr_selection": LrSelection, "lm": LmAnalysis, "generalisation": Generalisation,
