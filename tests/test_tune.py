@@ -15,7 +15,7 @@ from seqbench.store import load_runs, write_run
 from seqbench.suite import load_suite, plan
 from seqbench.sweep import sweep
 
-from fixture_runs import fake_trainer_record, record as fixture_record
+from fixture_runs import fake_trainer_record, minimal_record, record as fixture_record
 
 LRS = [1e-3, 3e-3, 1e-2]
 SUITE = """
@@ -209,9 +209,9 @@ def test_choose_lr_failed_lose_ties_go_to_the_smaller_lr():
     assert choose_lr({1e-3: {0: 0}, 1e-2: {0: 0}}, median, {1e-3: {0: 0.34}, 1e-2: {0: 0.85}}) == 1e-2
     assert choose_lr({1e-3: {0: 0}, 1e-2: {0: 0}}, median, {1e-3: {0: 0.34}, 1e-2: {0: None}}) == 1e-3
     assert choose_lr({1e-3: {0: 8}, 1e-2: {0: 0}}, median, {1e-3: {0: 0.1}, 1e-2: {0: 0.9}}) == 1e-3
-    assert run_score({"status": DIVERGED, "metrics": {}}) is None
-    assert run_score({"status": CONVERGED, "task": {"metric": "mse", "higher_is_better": {"mse": False}},
-                      "metrics": {"val/mse": 0.2}}) == -0.2
+    assert run_score(minimal_record(status=DIVERGED)) is None
+    assert run_score(minimal_record(status=CONVERGED, task={"metric": "mse", "higher_is_better": {"mse": False}},
+                                    metrics={"val/mse": 0.2})) == -0.2
 
 
 def test_frame_compares_lrs_on_the_seeds_they_share(tmp_path):
