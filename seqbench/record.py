@@ -83,6 +83,7 @@ class TaskInfo(Block):
     data: Any = None
     data_hash: str | None = None
     vocab_size: int | None = None
+    language_class: str | None = None  # formal tasks: regular | context-free | context-sensitive
     predictions_file: str | None = None  # test predictions beside the run file
 
     @property

@@ -110,4 +110,4 @@ def test_the_section_from_tiny_runs(tmp_path):
     assert (tmp_path / "out" / section.figures[0]).stat().st_size > 0
     published = json.loads((results / "references.json").read_text())["generalisation"]
     assert published["scores"]["parity_check"]["lstm"] == 1.0 and published["verified"] is False
-    assert generalisation_frame([r for r in records if r["config"]["task"] == "copy"]).empty
+    assert generalisation_frame([r for r in records if r.config.task == "copy"]).empty

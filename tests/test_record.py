@@ -56,8 +56,9 @@ def test_a_file_that_is_not_a_record_is_refused_with_its_reason():
 # tables share (task, status, params, ...) are flagged when read from a variable that names a run.
 RUN_ONLY = ("metrics", "timing", "memory", "lr_selection", "recipe", "by_slice", "model_info",
             "gradflow", "grad_norm", "val_curve", "loss_curve", "val_seconds", "diverged_at", "stopped_by",
-            "best_step", "generalisation", "lm", "state")
+            "best_step", "lm", "state")
 SHARED = ("run_id", "status", "config", "task", "params", "steps", "search", "provenance", "baseline", "baselines",
+          "generalisation",
           "solved_step", "solved_s", "error")
 RUN_VARIABLE = r"\b(?:run|record|rec|r|committed|fresh|(?:runs|records)\[[^\]]+\])"
 

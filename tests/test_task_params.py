@@ -116,8 +116,8 @@ def test_a_search_over_n_pairs_doubles_then_bisects_and_labels_like_a_length_sea
     assert searches["rnn"]["label"] == "< 4" and searches["rnn"]["below_start"]
     assert {length for _, length, _ in calls} == {16}
     for record in load_runs(tmp_path / "r")[0]:
-        assert record["search"]["param"] == "n_pairs" and record["search"]["max"] == 64
-        assert RunConfig.from_dict(record["config"]).run_id == record["run_id"]
+        assert record.search.param == "n_pairs" and record.search.max == 64
+        assert record.config.run_id == record.run_id
     # resumed: nothing runs again
     calls.clear()
     assert sweep(suite, tmp_path / "r", workers=1, threads=1, executor="inline")["searches"] == summary["searches"]

@@ -23,7 +23,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from ..status import FINISHED, status_of
+from ..record import RunRecord
 from .findings import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Finding
 from .frame import runs_frame, select_lr, t_interval
 
@@ -46,9 +46,9 @@ def _mean_accuracy(rows: list[dict]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def generalisation_frame(records: list[dict]) -> pd.DataFrame:
+def generalisation_frame(records: list[RunRecord]) -> pd.DataFrame:
     """One row per finished run of a formal task at its chosen learning rate (module docstring)."""
-    mine = [r for r in records if r.get("generalisation")]
+    mine = [r for r in records if r.generalisation is not None]
     if not mine:
         return pd.DataFrame()
     frame = runs_frame(mine)
@@ -59,16 +59,15 @@ def generalisation_frame(records: list[dict]) -> pd.DataFrame:
     chosen = set(select_lr(frame)["run_id"])
     rows = []
     for r in mine:
-        if r["run_id"] not in chosen or status_of(r) not in FINISHED:
+        if r.run_id not in chosen or not r.finished:
             continue
-        block, model = r["generalisation"], r["config"]["model"]
-        rows.append({"run_id": r["run_id"], "task": r["config"]["task"],
-                     "language_class": r["task"].get("language_class", ""),
-                     "row": row_label(model["name"], model.get("positions")), "model": model["name"],
-                     "seed": r["config"]["seed"], "lr": r["config"]["train"]["lr"], "status": status_of(r),
-                     "score": r["metrics"].get("test/accuracy"), "train": _mean_accuracy(block.get("val") or []),
-                     "test_lengths": {int(x["length"]): x.get("accuracy") for x in block.get("test") or []},
-                     "train_lengths": {int(x["length"]): x.get("accuracy") for x in block.get("val") or []}})
+        block, model = r.generalisation, r.config.model
+        rows.append({"run_id": r.run_id, "task": r.config.task, "language_class": r.task.language_class or "",
+                     "row": row_label(model.name, model.positions), "model": model.name,
+                     "seed": r.config.seed, "lr": r.config.train.lr, "status": r.status,
+                     "score": r.metrics.get("test/accuracy"), "train": _mean_accuracy(block.val or []),
+                     "test_lengths": {int(x["length"]): x.get("accuracy") for x in block.test or []},
+                     "train_lengths": {int(x["length"]): x.get("accuracy") for x in block.val or []}})
     return pd.DataFrame(rows)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..record import RunRecord
 from .findings import Finding
 from .frame import model_rank
 from .generalisation import (CLASS_TITLES, CLASSES, GENERALISES, TRANSFORMER, generalisation_findings,
@@ -107,7 +108,7 @@ def accuracy_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
         return [save(fig, out, "generalisation_accuracy_vs_length")]
 
 
-def generalisation_section(records: list[dict], results: Path, out: Path) -> Section | None:
+def generalisation_section(records: list[RunRecord], results: Path, out: Path) -> Section | None:
     frame = generalisation_frame(records)
     if frame.empty:
         return None
