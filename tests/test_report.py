@@ -227,13 +227,32 @@ def test_csv_and_latex(report_dir):
     assert r"\toprule" in tex and r"\bottomrule" in tex and "--" in tex and r"\textbf{" in tex
 
 
+def require_tool(path: str | None, what: str) -> str:
+    """A tool a test needs: in CI (`CI` set, as .ci/run sets it) a missing one fails the test, since
+    .ci/run installs it; elsewhere the test is skipped."""
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is missing in CI (.ci/run installs it)")
+        pytest.skip(f"{what} not installed")
+    return path
+
+
+@pytest.mark.parametrize("ci", ["", "1"])
+def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(ci, monkeypatch):
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(pytest.fail.Exception if ci else pytest.skip.Exception, match="pdflatex"):
+        require_tool(None, "pdflatex")
+    assert require_tool("/usr/bin/pdflatex", "pdflatex") == "/usr/bin/pdflatex"
+    assert "\nexport CI=1\n" in (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not shutil.which("pdflatex"), reason="pdflatex not installed")
 def test_latex_compiles(report_dir, tmp_path):
+    pdflatex = require_tool(shutil.which("pdflatex"), "pdflatex")
     doc = tmp_path / "doc.tex"
     doc.write_text("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n"
                    + (report_dir / "tables" / "copy.tex").read_text() + "\\end{document}\n")
-    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", doc.name], cwd=tmp_path, capture_output=True, timeout=120)
+    proc = subprocess.run([pdflatex, "-interaction=nonstopmode", doc.name], cwd=tmp_path, capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 
@@ -241,9 +260,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="chromium not installed")
 def test_html_renders_tables_and_images_in_headless_chromium(report_dir, tmp_path):
-    assert CHROMIUM, "CI must have chromium (.ci/run installs it)"
+    require_tool(CHROMIUM, "chromium")
     page = (report_dir / "leaderboard.html").read_text()
     assert "http://" not in page and "https://" not in page  # self-contained: nothing fetched
     # Chromium runs the page's script; the DOM it dumps shows what a reader sees.

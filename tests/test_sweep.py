@@ -350,3 +350,36 @@ def test_two_sweeps_at_once_run_each_config_exactly_once(suite_file, tmp_path):
     assert len(ran) == 18 and len({tuple(x[:5]) for x in labels}) == 18  # each config ran once, in one sweep
     assert len(_metrics(results)) == 18
     assert not list((results / "runs").glob("*.lock"))
+
+
+def test_retry_failed_reruns_errors_and_ooms_only(tmp_path):
+    """--retry-failed runs again the runs that produced no number through no fault of their own
+    (error, oom, and the legacy 'failed'); a diverged run is an outcome and stays; without the flag
+    a failed run counts as done."""
+    from seqbench.store import payload_hash
+
+    path = tmp_path / "retry.yaml"
+    path.write_text("""
+name: retry
+models: [lstm]
+seeds: [0, 1, 2, 3]
+tasks:
+  adding: {lengths: [6]}
+train: {steps: 4, eval_every: 2, log_every: 2, val_examples: 8, test_examples: 8, batch_size: 8, eval_batch_size: 8}
+model: {params: 20000}
+""")
+    results = tmp_path / "r"
+    assert sweep(path, results, executor="inline")["todo"] == 4
+    files = {read_run(p)["config"]["seed"]: p for p in (results / "runs").glob("*.json")}
+    for seed, status in {0: "error", 1: "oom", 2: "failed", 3: "diverged"}.items():
+        record = json.loads(files[seed].read_text())
+        record["status"] = status
+        record["payload_sha256"] = payload_hash(record)
+        files[seed].write_text(json.dumps(record))
+    diverged = files[3].stat().st_mtime_ns
+    assert sweep(path, results, executor="inline")["todo"] == 0  # without the flag: done
+    assert read_run(files[0])["status"] == "error"
+    again = sweep(path, results, executor="inline", retry_failed=True)
+    assert again["todo"] == 3
+    assert {seed: read_run(p)["status"] in FINISHED for seed, p in files.items()} == {0: True, 1: True, 2: True, 3: False}
+    assert read_run(files[3])["status"] == "diverged" and files[3].stat().st_mtime_ns == diverged
