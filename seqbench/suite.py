@@ -12,6 +12,8 @@
       adding: {lengths: {search: {start: 8, max: 4096, refine: 2}}, seeds: [0]}   # a length search (search.py), its own seeds
       recall_mqar: {lengths: [16], search: {param: n_pairs, start: 4, max: 64, refine: 1}}   # a task parameter's search at L=16
       recall: {lengths: [64], task: {n_pairs: 8}}      # generator fields set for this suite (a run's task_params)
+      copy/loss: {lengths: [16], run_models: [lstm], grid: {train.loss: [mse]}, lr: {lstm: [1.0e-3]}}
+          # a second entry of copy (`<task>/<label>`) with its own models, grid and lr grid
     grid: {model.init: [default, identity]}           # crossed with everything (optional)
     # grid: {model.positions: {transformer: [sinusoidal, rope]}}   # a mapping: only for the models it names
     train: {}                                         # overrides for every run (optional)
@@ -21,7 +23,9 @@ Expansion order: task x model x length x lr x grid x seed. Models a task declare
 (`skip_models` in the task YAML) are left out, with the reason reported. A task whose lengths are
 a search expands into one `Chain` per model x lr x grid x seed instead: the same config at the
 lengths the search chooses, one probe after another (`plan`; the sweep runs them). A search over a
-task parameter (`search: {param: ...}`) is one chain per model x length x lr x grid x seed.
+task parameter (`search: {param: ...}`) is one chain per model x length x lr x grid x seed. A task
+may have several entries (`copy`, `copy/loss`): each its own lengths, models (`run_models`), lr
+grid and grid (over the suite's); a run or chain two entries share is planned once.
 
 With `tune: {seed: S}` (suite level; a task may set its own `tune:` or `tune: null`) the lr grid
 runs on seed S only. The other seeds wait in a `Deferred` group per (task, model, grid point,
@@ -32,6 +36,7 @@ costs 3 + 2 runs per group instead of 9.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -69,11 +74,34 @@ class Suite:
     memory_limit_mb: int | None = None  # CPU memory cap per worker process; runs beyond it are recorded as oom
     tune: dict | None = None  # {seed: S}: the lr grid runs on seed S, the other seeds at the chosen lr
 
-    def grid_for(self, model: str) -> dict:
+    def grid_for(self, model: str, settings: dict | None = None) -> dict:
         """The grid keys and values that apply to `model`: a list to every model, a mapping
-        {model: [values]} to the models it names (the others run without that key)."""
+        {model: [values]} to the models it names (the others run without that key). A task entry's
+        `grid` (in `settings`) adds keys to the suite's, or replaces their values."""
+        grid = {**self.grid, **(settings or {}).get("grid", {})}
         return {key: values[model] if isinstance(values, dict) else values
-                for key, values in self.grid.items() if not isinstance(values, dict) or model in values}
+                for key, values in grid.items() if not isinstance(values, dict) or model in values}
+
+    def lrs_for(self, model: str, settings: dict | None = None) -> list:
+        """`model`'s learning-rate grid: a task entry's `lr` over the suite's, each by model, then "default"."""
+        lr = {**self.lr, **(settings or {}).get("lr", {})}
+        return lr.get(model, lr.get("default", [None]))
+
+    def restricted(self, models: tuple[str, ...]) -> "Suite":
+        """The suite for `models` only (`seqbench sweep --models`): entries with their own
+        `run_models` keep those among `models`, and are left out when none is."""
+        tasks = {}
+        for entry, settings in self.tasks.items():
+            if "run_models" in settings:
+                settings = {**settings, "run_models": [m for m in settings["run_models"] if m in models]}
+                if not settings["run_models"]:
+                    continue
+            tasks[entry] = settings
+        return dataclasses.replace(self, models=tuple(models), tasks=tasks)
+
+    def models_for(self, settings: dict) -> tuple[str, ...]:
+        """The models a task entry runs: its `run_models`, or the suite's."""
+        return tuple(settings.get("run_models", self.models))
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -105,16 +133,8 @@ def load_suite(path: str | Path) -> Suite:
         value = data.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise UserError(f"{path}: {key!r} must be a positive integer, got {value!r}")
-    for key, values in data.get("grid", {}).items():
-        per_model = values.values() if isinstance(values, dict) and values else [values]
-        if not all(isinstance(v, list) and v for v in per_model):
-            raise UserError(f"{path}: grid {key!r} must be a non-empty list of values, or a mapping of model -> "
-                            f"such a list, got {shown(values)}")
-        if key.split(".")[0] not in ("train", "model") or key.count(".") != 1:
-            raise UserError(f"{path}: grid key {key!r} must look like train.<field> or model.<field>")
-    for model, values in data.get("lr", {}).items():
-        if not isinstance(values, list) or not values:
-            raise UserError(f"{path}: lr for {model!r} must be a non-empty list, got {shown(values)}")
+    check_grid(data.get("grid", {}), str(path))
+    check_lr(data.get("lr", {}), str(path))
     for name, settings in tasks.items():
         if settings is not None and not isinstance(settings, dict):
             raise UserError(f"{path}: settings of task {name!r} must be a mapping, got {shown(settings)}")
@@ -125,6 +145,22 @@ def load_suite(path: str | Path) -> Suite:
                  lr=data.get("lr", {}), grid=data.get("grid", {}), train=data.get("train", {}),
                  model=data.get("model", {}), workers=data.get("workers"), threads=data.get("threads"),
                  memory_limit_mb=data.get("memory_limit_mb"), tune=data.get("tune"))
+
+
+def check_grid(grid: dict, where: str) -> None:
+    for key, values in grid.items():
+        per_model = values.values() if isinstance(values, dict) and values else [values]
+        if not all(isinstance(v, list) and v for v in per_model):
+            raise UserError(f"{where}: grid {key!r} must be a non-empty list of values, or a mapping of model -> "
+                            f"such a list, got {shown(values)}")
+        if key.split(".")[0] not in ("train", "model") or key.count(".") != 1:
+            raise UserError(f"{where}: grid key {key!r} must look like train.<field> or model.<field>")
+
+
+def check_lr(lr: dict, where: str) -> None:
+    for model, values in lr.items():
+        if not isinstance(values, list) or not values:
+            raise UserError(f"{where}: lr for {model!r} must be a non-empty list, got {shown(values)}")
 
 
 def check_tune(value: Any, where: str) -> None:
@@ -211,6 +247,11 @@ class Deferred:
         task = get_task(self.task)
         return [task.resolve(self.model, self.length, seed, copy.deepcopy(self.overrides[lr])) for seed in self.seeds]
 
+    def identity(self) -> tuple:
+        """What the group runs: its tuning work's run ids (a chain's first probe), and its seeds."""
+        work = [item.config(item.search.start) if isinstance(item, Chain) else item for item in self.tuning.values()]
+        return tuple(cfg.run_id for cfg in work), self.length, self.search, self.seeds
+
     def label(self) -> str:
         parts = [f"{self.task}/{self.model}"] + [f"{k}={v}" for k, v in self.grid.items()]
         parts += [f"L={self.length}"] if self.length is not None else []
@@ -281,13 +322,15 @@ def parse_param_search(settings: dict, lengths: list | ParamSearch, where: str) 
 def plan(suite: Suite) -> Plan:
     """The suite's fixed-length runs and its length-search chains."""
     out = Plan([], [], [])
-    for task_name, settings in suite.tasks.items():
+    planned: set = set()  # what is planned already: two entries of a task may share a run or a chain
+    for entry, settings in suite.tasks.items():
+        task_name = entry.partition("/")[0]  # `copy/loss`: a second entry of copy, named for what it adds
         task = get_task(task_name)
-        unknown = sorted(set(settings) - {"lengths", "search", "task", "train", "model", "models", "seeds", "tune"})
+        unknown = sorted(set(settings) - ENTRY_KEYS)
         if unknown:
-            raise UserError(f"suite {suite.name}: task {task_name!r}: unknown key {unknown[0]!r} "
-                            "(lengths, search, seeds, tune, task, train, model, models)")
-        where = f"suite {suite.name}: task {task_name!r}"
+            raise UserError(f"suite {suite.name}: task {entry!r}: unknown key {unknown[0]!r} ({', '.join(ENTRY_KEYS_SHOWN)})")
+        where = f"suite {suite.name}: task {entry!r}"
+        _check_entry(settings, where)
         seeds = settings.get("seeds", list(suite.seeds))  # a task may run fewer (or other) seeds than the suite
         if not isinstance(seeds, list) or not seeds or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
             raise UserError(f"{where}: 'seeds' must be a non-empty list of integers, got {shown(seeds)}")
@@ -306,31 +349,58 @@ def plan(suite: Suite) -> Plan:
         search = parse_param_search(settings, lengths, where) or (lengths if isinstance(lengths, ParamSearch) else None)
         # The chains' fixed lengths: none for a length search, each listed length for a parameter's.
         chain_lengths = [None] if search is None or search.over_length else lengths
-        for model in suite.models:
+        for model in suite.models_for(settings):
             MODELS.get(model)
             reason = task.refusal(model)
             if reason:
                 out.notes.append(f"{task_name}/{model} skipped: {reason}")
                 continue
-            lrs = suite.lr.get(model, suite.lr.get("default", [None]))
+            lrs = suite.lrs_for(model, settings)
             # One lr needs no choosing: tuning only applies to a grid of several.
             tuned = tune is not None and len(lrs) > 1
             run_seeds = [tune["seed"]] if tuned else seeds
-            grid = suite.grid_for(model)
+            grid = suite.grid_for(model, settings)
             points = list(itertools.product(lrs, itertools.product(*grid.values()), run_seeds))
             if search is not None:
                 for length, (lr, combo, seed) in itertools.product(chain_lengths, points):
                     chain = Chain(task_name, model, seed, _overrides(suite, settings, model, lr, combo),
                                   dict(zip(grid, combo)), search, length)
-                    chain.config(search.max)  # a bad override or a max beyond the task's fails here, before any run
-                    out.chains.append(chain)
+                    first = chain.config(search.max)  # a bad override or a max beyond the task's fails here, before any run
+                    if _new(planned, ("chain", first.run_id, search, length)):
+                        out.chains.append(chain)
             else:
                 for length, (lr, combo, seed) in itertools.product(lengths, points):
-                    out.runs.append(task.resolve(model, length, seed, _overrides(suite, settings, model, lr, combo)))
+                    cfg = task.resolve(model, length, seed, _overrides(suite, settings, model, lr, combo))
+                    if _new(planned, cfg.run_id):
+                        out.runs.append(cfg)
             if tuned:
-                out.deferred += _deferred(suite, settings, task_name, model, lrs, lengths, search,
-                                          tune["seed"], [s for s in seeds if s != tune["seed"]])
+                groups = _deferred(suite, settings, task_name, model, lrs, lengths, search,
+                                   tune["seed"], [s for s in seeds if s != tune["seed"]])
+                out.deferred += [g for g in groups if _new(planned, ("deferred", g.identity()))]
     return out
+
+
+ENTRY_KEYS_SHOWN = ("lengths", "search", "seeds", "tune", "run_models", "lr", "grid", "task", "train", "model", "models")
+ENTRY_KEYS = set(ENTRY_KEYS_SHOWN)
+
+
+def _check_entry(settings: dict, where: str) -> None:
+    """A task entry's own model list, lr grid and grid."""
+    models = settings.get("run_models", ["-"])
+    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+        raise UserError(f"{where}: 'run_models' must be a non-empty list of model names, got {shown(models)}")
+    for section in ("lr", "grid"):
+        _check_mapping(settings.get(section, {}), f"{where}: {section!r}")
+    check_grid(settings.get("grid", {}), where)
+    check_lr(settings.get("lr", {}), where)
+
+
+def _new(planned: set, key) -> bool:
+    """True the first time `key` is seen (and remembers it)."""
+    if key in planned:
+        return False
+    planned.add(key)
+    return True
 
 
 def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: list, lengths: list | ParamSearch,
@@ -340,7 +410,7 @@ def _deferred(suite: Suite, settings: dict, task_name: str, model: str, lrs: lis
     if not others:
         return []
     task, groups = get_task(task_name), []
-    model_grid = suite.grid_for(model)
+    model_grid = suite.grid_for(model, settings)
     for combo in itertools.product(*model_grid.values()):
         grid = dict(zip(model_grid, combo))
         overrides = {lr: _overrides(suite, settings, model, lr, combo) for lr in lrs}
@@ -359,7 +429,7 @@ def _overrides(suite: Suite, settings: dict, model: str, lr: float | None, combo
     point: dict = {"train": {"device": suite.device}, "model": {}}
     if lr is not None:
         point["train"]["lr"] = lr
-    for key, value in zip(suite.grid_for(model), combo):  # keys are train.<field> or model.<field>
+    for key, value in zip(suite.grid_for(model, settings), combo):  # keys are train.<field> or model.<field>
         section, name = key.split(".")
         point[section][name] = value
     overrides = {"train": suite.train, "model": suite.model}

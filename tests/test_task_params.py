@@ -124,16 +124,20 @@ def test_a_search_over_n_pairs_doubles_then_bisects_and_labels_like_a_length_sea
     assert not calls
 
 
-@pytest.mark.parametrize("settings,message", [
-    ("{lengths: {search: {start: 8, max: 64}}, search: {param: n_pairs, start: 4, max: 64}}", "one search per task"),
-    ("{lengths: [16], search: {start: 4, max: 64}}", "must name its task parameter"),
-    ("{lengths: [16], search: {param: length, start: 4, max: 64}}", "search the length with lengths"),
-    ("{lengths: [16], search: {param: n_pairs, start: 4, max: 65}}", r"n_pairs \(65\) must not exceed"),
-    ("{lengths: [16], search: {param: n_pairs, start: 4, max: 64, step: 2}}", "unknown key 'step'"),
+@pytest.mark.parametrize("entry,message", [
+    ("recall_mqar: {lengths: {search: {start: 8, max: 64}}, search: {param: n_pairs, start: 4, max: 64}}", "one search per task"),
+    ("recall_mqar: {lengths: [16], search: {start: 4, max: 64}}", "must name its task parameter"),
+    ("recall_mqar: {lengths: [16], search: {param: length, start: 4, max: 64}}", "search the length with lengths"),
+    ("recall_mqar: {lengths: [16], search: {param: n_pairs, start: 4, max: 65}}", r"n_pairs \(65\) must not exceed"),
+    ("recall_mqar: {lengths: [16], search: {param: n_pairs, start: 4, max: 64, step: 2}}", "unknown key 'step'"),
+    ("copy/x: {run_models: lstm}", "'run_models' must be a non-empty list"),  # task entries (test_suite_entries.py)
+    ("copy/x: {lr: {lstm: 1.0e-3}}", "lr for 'lstm' must be a non-empty list"),
+    ("copy/x: {grid: {clip: [1.0]}}", "grid key 'clip' must look like train.<field>"),
+    ("copy/x: {models_only: [lstm]}", "unknown key 'models_only'"),
 ])
-def test_bad_parameter_searches_are_refused_before_any_run(tmp_path, settings, message):
+def test_bad_searches_and_entries_are_refused_in_one_line_before_any_run(tmp_path, entry, message):
     path = tmp_path / "bad.yaml"
-    path.write_text(f"name: bad\nmodels: [lstm]\ntasks:\n  recall_mqar: {settings}\n")
+    path.write_text(f"name: bad\nmodels: [lstm]\ntasks:\n  {entry}\n")
     with pytest.raises(UserError, match=message):
         plan(load_suite(path))
 

@@ -1,7 +1,6 @@
 """A sweep's plan: the suite's work against what its results directory already holds."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +47,7 @@ def plan_sweep(suite_path: Path, results: Path, workers: int | None, threads: in
     suite = load_suite(find_suite(suite_path))
     added = tuple(dict.fromkeys(models)) if models else None
     if added:
-        suite = dataclasses.replace(suite, models=added)
+        suite = suite.restricted(added)
     found = plan(suite)
     workers, threads = default_workers_threads(workers or suite.workers, threads or suite.threads)
     EXECUTORS.get(executor)
