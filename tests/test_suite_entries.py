@@ -2,6 +2,7 @@
 and grid, planned once where they share a run or a chain; and the standard v2 suite's plan."""
 import pytest
 
+from seqbench.protocol import Protocol
 from seqbench.suite import load_suite, plan
 
 SUITE = """
@@ -61,11 +62,19 @@ def test_standard_v2_plans_the_pairs_axis_the_ablation_and_the_wider_grids():
     assert (suite.name, suite.version) == ("standard", 2)
     found = plan(suite)
     pairs = {c.model for c in found.chains if c.task == "recall_mqar"}
-    assert pairs == {"rnn", "lstm", "gru", "bilstm", "transformer", "hf:mamba", "hf:mamba2", "hf:rwkv", "hf:xlstm"}
-    assert {c.search.max for c in found.chains if c.task == "copy"} == {512}
-    assert {c.search.max for c in found.chains if c.task == "adding"} == {1024}
+    assert pairs == {"rnn", "lstm", "gru", "bilstm", "transformer"}
+    assert {c.search.param for c in found.chains if c.task == "recall_mqar"} == {"n_pairs"}
+    copy_max = {c.model: c.search.max for c in found.chains if c.task == "copy" and c.config(8).model.init != "identity"}
+    assert copy_max["lstm"] == 256 and copy_max["transformer"] == 64
+    assert {c.search.max for c in found.chains if c.task == "adding" and c.model != "rnn"} == {512}
     irnn = [c for c in found.chains if c.config(16).model.init == "identity"]
     assert irnn and {c.model for c in irnn} == {"rnn"} and {c.task for c in irnn} == {"adding", "copy"}
     conll = {c.train.lr for c in found.runs if c.task == "conll2003" and c.model.name == "transformer"}
     ts = {c.train.lr for c in found.runs if c.task == "tinyshakespeare" and c.model.name == "lstm"}
     assert max(conll) == 1e-2 and max(ts) == 3e-2
+    # the hf models' pairs axis: its own suite, the same protocol
+    hf = plan(load_suite("tasks/suites/standard-hf.yaml"))
+    assert {c.model for c in hf.chains} == {"hf:mamba", "hf:mamba2", "hf:rwkv", "hf:xlstm"}
+    mine = next(c for c in found.chains if c.task == "recall_mqar").config(8)
+    theirs = hf.chains[0].config(8)
+    assert Protocol.of(mine.to_dict()).key == Protocol.of(theirs.to_dict()).key
