@@ -19,6 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("suite", type=Path, help="suite YAML, e.g. tasks/suites/quick.yaml, or a packaged suite's name (quick)")
     p.add_argument("--models", help="comma-separated models to sweep instead of the suite's (any registered model); "
                    "the suite's runs of other models in --results are kept, and must share the protocol")
+    p.add_argument("--tasks", help="with --models: comma-separated tasks of the suite to sweep them on (a partial entry)")
     p.add_argument("--workers", type=int, help="worker processes (default: one per core / threads)")
     p.add_argument("--threads", type=int, help="torch threads per worker (default: 1)")
     p.add_argument("--executor", default="local", help="local | ray | inline (one run at a time in this process, for debugging)")
@@ -36,12 +37,16 @@ def run(args: argparse.Namespace) -> int:
     EXECUTORS.get(args.executor)
     if args.models is not None and not split_names(args.models):
         raise UserError("--models needs at least one model name, e.g. --models mymodel")
+    if args.tasks is not None and not split_names(args.models):
+        raise UserError("--tasks goes with --models (e.g. --models mymodel --tasks recall): the suite's own "
+                        "sweep runs all its tasks")
     for name in ("workers", "threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UserError(f"--{name} must be at least 1, got {value}")
     sweep(args.suite, args.results, args.workers, args.threads, args.executor, args.address,
-          args.dry_run, args.retry_failed, ConsoleDisplay(args.quiet), models=split_names(args.models) or None)
+          args.dry_run, args.retry_failed, ConsoleDisplay(args.quiet), models=split_names(args.models) or None,
+          tasks=split_names(args.tasks) or None)
     return 0
 
 

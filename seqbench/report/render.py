@@ -32,6 +32,7 @@ from .lm import lm_section
 from .modern_section import modern_section
 from .perf_section import perf_section
 from .section import Section
+from .submissions import accepted_entries
 from .table import Table
 
 # summary columns the CSV leaves out (its columns are stable; dicts and lists are not CSV)
@@ -188,6 +189,8 @@ def _img(out: Path, rel: str) -> str:
 def write_report(results: Path, out: Path) -> dict:
     results, out = Path(results), Path(out)
     records, skipped = load_runs(results)
+    entries = accepted_entries(results)
+    records += [run for entry in entries for run in entry.runs]
     records, old = usable_records(records)
     skipped += old
     for message in skipped:
@@ -195,6 +198,8 @@ def write_report(results: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     frame = runs_frame(records)
     prov = provenance_block(records, results)
+    if entries:
+        prov["submitted entries"] = "; ".join(entry.line() for entry in entries)
     summary = pd.DataFrame() if frame.empty else summarise(frame)
     boards_ = [] if frame.empty else boards(summary, frame)
     tables: dict[str, Table] = {b.task: b.table for b in boards_ if b.kind == "main"}

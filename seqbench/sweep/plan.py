@@ -1,10 +1,12 @@
 """A sweep's plan: the suite's work against what its results directory already holds."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import TRAINER_VERSION, RunConfig
+from ..errors import UserError
 from ..status import ERROR, OOM
 from ..store import CorruptRun, finished_ids, load_runs, read_run, run_path
 from ..suite import Suite, load_suite, plan
@@ -43,11 +45,21 @@ class SweepPlan:
 
 
 def plan_sweep(suite_path: Path, results: Path, workers: int | None, threads: int | None, executor: str,
-               retry_failed: bool, models: list[str] | None, display: Display) -> SweepPlan:
+               retry_failed: bool, models: list[str] | None, display: Display,
+               tasks: list[str] | None = None) -> SweepPlan:
     suite = load_suite(find_suite(suite_path))
     added = tuple(dict.fromkeys(models)) if models else None
     if added:
         suite = suite.restricted(added)
+    if tasks:
+        # An entry is named by its task, or task/variant ("copy/loss"): --tasks copy takes both.
+        def task_of(entry: str) -> str:
+            return entry.split("/", 1)[0]
+        unknown = [t for t in tasks if t not in {task_of(e) for e in suite.tasks}]
+        if unknown:
+            raise UserError(f"--tasks names {', '.join(unknown)}, not in suite {suite.name}; "
+                            f"its tasks: {', '.join(dict.fromkeys(map(task_of, suite.tasks)))}")
+        suite = dataclasses.replace(suite, tasks={e: spec for e, spec in suite.tasks.items() if task_of(e) in tasks})
     found = plan(suite)
     workers, threads = default_workers_threads(workers or suite.workers, threads or suite.threads)
     EXECUTORS.get(executor)

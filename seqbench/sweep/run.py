@@ -16,13 +16,15 @@ from .queue import Job, WorkQueue
 
 def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: int | None = None,
           executor: str = "local", address: str | None = None, dry_run: bool = False,
-          retry_failed: bool = False, display: Display | None = None, models: list[str] | None = None) -> dict:
+          retry_failed: bool = False, display: Display | None = None, models: list[str] | None = None,
+          tasks: list[str] | None = None) -> dict:
     """Run a suite's unfinished work into `results`; returns a summary (counts, searches, lr choices).
     `models`: sweep only these (the suite's or any registered model), beside the suite's runs of its
-    other models already in `results`, which must share their protocol (see existing.py). `display`:
+    other models already in `results`, which must share their protocol (see existing.py); `tasks`, with
+    `models`: only these of the suite's tasks. `display`:
     what to show as it goes (commands/sweep.py prints); None shows nothing."""
     display = display or Silent()
-    p = plan_sweep(suite_path, results, workers, threads, executor, retry_failed, models, display)
+    p = plan_sweep(suite_path, results, workers, threads, executor, retry_failed, models, display, tasks)
     summary = p.summary()
     if dry_run:
         return {**summary, **estimate(p, display)}
