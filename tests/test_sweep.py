@@ -370,7 +370,7 @@ model: {params: 20000}
 """)
     results = tmp_path / "r"
     assert sweep(path, results, executor="inline")["todo"] == 4
-    files = {read_run(p)["config"]["seed"]: p for p in (results / "runs").glob("*.json")}
+    files = {read_run(p).config.seed: p for p in (results / "runs").glob("*.json")}
     for seed, status in {0: "error", 1: "oom", 2: "failed", 3: "diverged"}.items():
         record = json.loads(files[seed].read_text())
         record["status"] = status
@@ -378,8 +378,8 @@ model: {params: 20000}
         files[seed].write_text(json.dumps(record))
     diverged = files[3].stat().st_mtime_ns
     assert sweep(path, results, executor="inline")["todo"] == 0  # without the flag: done
-    assert read_run(files[0])["status"] == "error"
+    assert read_run(files[0]).status == "error"
     again = sweep(path, results, executor="inline", retry_failed=True)
     assert again["todo"] == 3
-    assert {seed: read_run(p)["status"] in FINISHED for seed, p in files.items()} == {0: True, 1: True, 2: True, 3: False}
-    assert read_run(files[3])["status"] == "diverged" and files[3].stat().st_mtime_ns == diverged
+    assert {seed: read_run(p).status in FINISHED for seed, p in files.items()} == {0: True, 1: True, 2: True, 3: False}
+    assert read_run(files[3]).status == "diverged" and files[3].stat().st_mtime_ns == diverged
