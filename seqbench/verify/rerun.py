@@ -148,7 +148,7 @@ def rerun_one(run: RunRecord, scratch: Path, spreads: dict[str, float]) -> Rerun
         return Rerun(run.run_id, cfg.task, cfg.model.name, main_metric(run), None, None, None, "not rerun",
                      f"its config hashes to {cfg.run_id} today")
     threads = run.provenance.threads
-    if cfg.train.threads is None and isinstance(threads, int):
+    if not cfg.train.threads and isinstance(threads, int):  # 0 or None: the sweep worker chose (1)
         torch.set_num_threads(threads)  # as the committed run had them: some kernels' sums depend on it
     try:
         fresh, _ = execute(cfg, scratch, search=run.search.to_dict() if run.search else None,
