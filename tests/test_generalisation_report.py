@@ -86,6 +86,19 @@ def test_row_labels_name_the_transformer_by_its_positions():
     assert row_label("transformer", None) == "transformer (sinusoidal)"  # a file from before the field
 
 
+def test_published_cells_are_unverified_unless_the_table_or_the_cell_was_checked():
+    from seqbench.report.generalisation_section import _published
+    published = {"scores": {"parity_check": {"lstm": 1.0, "transformer": 0.52}, "cycle_navigation": {"transformer": 0.619}},
+                 "verified": False, "verified_scores": {"cycle_navigation": {"transformer": "Appendix B.3.2"}}}
+    assert _published(published, "cycle_navigation", "transformer (none)") == "0.619"  # every encoding's row
+    assert _published(published, "parity_check", "transformer (none)") == "0.520 (unverified)"
+    assert _published(published, "parity_check", "lstm") == "1.000 (unverified)"
+    assert _published(published, "parity_check", "gru") == "—"
+    assert _published({**published, "verified": True}, "parity_check", "lstm") == "1.000"
+    assert _published({k: v for k, v in published.items() if k != "verified_scores"},
+                      "cycle_navigation", "transformer (rope)") == "0.619 (unverified)"
+
+
 def test_the_section_from_tiny_runs(tmp_path):
     """Real run files (tiny budgets) through the report: the section, its tables and its figure."""
     from conftest import TINY
@@ -110,4 +123,6 @@ def test_the_section_from_tiny_runs(tmp_path):
     assert (tmp_path / "out" / section.figures[0]).stat().st_size > 0
     published = json.loads((results / "references.json").read_text())["generalisation"]
     assert published["scores"]["parity_check"]["lstm"] == 1.0 and published["verified"] is False
+    # tasks/references.yaml: only the cells read from the paper are unmarked (its why says which)
+    assert "lstm" in published["verified_scores"]["parity_check"] and "transformer" not in published["verified_scores"]["parity_check"]
     assert generalisation_frame([r for r in records if r.config.task == "copy"]).empty

@@ -28,7 +28,8 @@ COLUMNS = ["task", "model", "score (mean ± 95% CI, n)", "best seed", "at traini
 
 
 def read_published(results: Path) -> dict:
-    """{"scores": {task: {model: score}}, "verified": bool, ...} from references.json, or {}."""
+    """{"scores": {task: {model: score}}, "verified": bool, "verified_scores": {task: {model: source}}, ...}
+    from references.json, or {}."""
     return (read_references(results) or {}).get("generalisation") or {}
 
 
@@ -37,7 +38,8 @@ def _published(published: dict, task: str, row: str) -> str:
     value = (published.get("scores") or {}).get(task, {}).get(model)
     if value is None:
         return "—"
-    return f"{value:.3f}" + ("" if published.get("verified") else " (unverified)")
+    checked = published.get("verified") or model in ((published.get("verified_scores") or {}).get(task) or {})
+    return f"{value:.3f}" + ("" if checked else " (unverified)")
 
 
 def _score(mean: float, half: float, n: int) -> str:
