@@ -108,14 +108,44 @@ def test_relu_identity_both_ways():
     assert evaluate(rows(25, 50)).verdict == NOT_REPRODUCED
 
 
+def speed_probe(transformer: dict, rnn: dict, threads=2, T=512) -> dict:
+    """A speed probe's file: per model its train exponent `k`, thread speed-up `up` and depth per T."""
+    def entry(m):
+        scaling = {"T": T, "threads": threads, "speedup": m["up"]} if m.get("up") is not None else None
+        return {"exponent": {"train": m["k"]}, "thread_scaling": scaling,
+                "points": [{"T": t, "sequential_depth": d} for t, d in m["depth"].items()]}
+    return {"device": "cpu", "models": {"transformer": entry(transformer), "rnn": entry(rnn)}}
+
+
+CHAIN = {16: 16, 1024: 1024}  # a recurrent step's depth: one dependent step per position
+FLAT = {16: 2, 1024: 2}  # a 2-layer Transformer's
+
+
 def test_attention_parallel_both_ways():
     evaluate = FINDINGS.get("attention-parallel")
-    speed = lambda kt, kr: {"device": "cpu", "models": {  # noqa: E731
-        "transformer": {"exponent": {"train": kt}, "points": [{"T": 16}, {"T": 1024}]},
-        "rnn": {"exponent": {"train": kr}, "points": [{"T": 16}, {"T": 1024}]}}}
-    assert evaluate(Evidence(pd.DataFrame(), speed(0.6, 1.0))).verdict == REPRODUCED
-    finding = evaluate(Evidence(pd.DataFrame(), speed(1.4, 1.0)))
-    assert finding.verdict == NOT_REPRODUCED and finding.numbers["transformer exponent"] == 1.4
+    decide = lambda t, r, **kw: evaluate(Evidence(pd.DataFrame(), speed_probe(t, r, **kw)))  # noqa: E731
+    finding = decide({"k": 1.5, "up": 1.74, "depth": FLAT}, {"k": 1.0, "up": 0.96, "depth": CHAIN})
+    assert finding.verdict == REPRODUCED  # slower to grow with T or not, the step is parallel
+    assert finding.numbers["transformer thread speed-up"] == "1.74× (2 threads, T=512)"
+    assert finding.numbers["transformer sequential depth"] == "2 at T=16, 2 at T=1024"
+    # The rnn gains as much from threads: not reproduced, whatever the depths.
+    assert decide({"k": 1.5, "up": 1.2, "depth": FLAT}, {"k": 1.0, "up": 1.3, "depth": CHAIN}).verdict == NOT_REPRODUCED
+    # A depth that grows with T is a chain, however well it threads.
+    assert decide({"k": 1.5, "up": 1.9, "depth": CHAIN}, {"k": 1.0, "up": 1.0, "depth": CHAIN}).verdict == NOT_REPRODUCED
+    # One thread, or no thread study, or no probe: nothing measured.
+    assert decide({"k": 1.5, "up": 1.0, "depth": FLAT}, {"k": 1, "up": 1.0, "depth": CHAIN}, threads=1).verdict == NOT_MEASURED
+    assert decide({"k": 1.5, "up": None, "depth": FLAT}, {"k": 1, "up": 1.0, "depth": CHAIN}).verdict == NOT_MEASURED
+    assert evaluate(Evidence(pd.DataFrame(), None)).verdict == NOT_MEASURED
+
+
+def test_attention_quadratic_both_ways():
+    evaluate = FINDINGS.get("attention-quadratic")
+    decide = lambda kt, kr: evaluate(Evidence(pd.DataFrame(), speed_probe(  # noqa: E731
+        {"k": kt, "up": 1.7, "depth": FLAT}, {"k": kr, "up": 1.0, "depth": CHAIN})))
+    finding = decide(1.55, 0.97)
+    assert finding.verdict == REPRODUCED and finding.numbers["transformer exponent"] == 1.55
+    assert finding.numbers["lengths"] == "16–1024"
+    assert decide(0.9, 1.0).verdict == NOT_REPRODUCED
     assert evaluate(Evidence(pd.DataFrame(), None)).verdict == NOT_MEASURED
 
 
