@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from .config import HASH_NEUTRAL_DEFAULTS, RunConfig
 from .errors import UserError
 from .protocol import DATA_FIELDS
+from .search import LENGTH
 from .status import ERROR, FAILED, FINISHED, SOLVED, StopRule
 
 SCHEMA_VERSION = 1
@@ -409,6 +410,16 @@ class RunRecord:
     def score(self, split: str) -> float | None:
         """The primary metric on `split` ('val' or 'test'), or None."""
         return self.metrics.get(f"{split}/{self.task.metric}") if self.task.metric else None
+
+    @property
+    def axis(self) -> tuple[str, int]:
+        """Where the run sits on its table's axis: ("length", L), or for a probe of a search over a task
+        parameter (`search.param`, e.g. recall_mqar's pairs at a fixed length) that parameter and its
+        value, ("n_pairs", 16), so that its probes are told apart as a length search's are."""
+        param = self.search.param if self.search else None
+        if param and param in self.config.task_params:
+            return param, int(self.config.task_params[param])
+        return LENGTH, self.config.length
 
     @property
     def test_score(self) -> float | None:

@@ -301,3 +301,83 @@ def test_recall_attention_on_length_searches_compares_longest_solved_lengths():
     assert evaluate(_recall_search({"transformer": 32, "lstm": 32})).verdict == NOT_REPRODUCED
     # A recurrent model that solved the max is not beaten, whatever the medians.
     assert evaluate(_recall_search({"transformer": 128, "lstm": 128})).verdict == NOT_REPRODUCED
+
+
+# ---- the pairs axis (recall_mqar: a search over n_pairs at L = 16; `length` holds the pair count)
+
+STATE = {"rnn": 1200, "gru": 700, "lstm": 1120, "hf:mamba": 9000, "transformer": None}
+
+
+def pairs_runs(most: dict, seeds=(0, 1, 2), pairs=(4, 8, 16, 32), **extra):
+    """Search probes of recall_mqar per model up to its first failure: solves every pair count up to
+    most[model]; each model's state as STATE says (the Transformer's cache grows with T)."""
+    rows = []
+    for m, best in most.items():
+        kind = "grows with length" if m == "transformer" else "fixed"
+        hf = {"adapter": "hf", "recurrent": True} if m.startswith("hf:") else {}
+        for s in seeds:
+            for P in pairs:
+                rows.append(run("recall_mqar", m, P, s, solved=P <= best, value=1.0 if P <= best else 0.3, axis="n_pairs",
+                                chain=f"{m}-{s}", search_max=pairs[-1], state_kind=kind,
+                                state_bytes=STATE[m] if m in STATE else 500, **hf, **extra))
+                if P > best:
+                    break  # the search stops at its first failure
+    return rows
+
+
+def test_recall_capacity_both_ways():
+    evaluate = FINDINGS.get("recall-capacity")
+    found = evaluate(frame(pairs_runs({"gru": 4, "lstm": 8, "rnn": 16, "transformer": 32})))
+    assert found.verdict == REPRODUCED  # gru 700 B < lstm 1120 B < rnn 1200 B, and the Transformer solves 32
+    assert found.numbers["gru state (bytes)"] == 700 and found.numbers["lstm most pairs solved (median over seeds)"] == 8
+    assert found.numbers["transformer censored"] is True
+    # A larger state that holds fewer pairs: not reproduced.
+    assert evaluate(frame(pairs_runs({"gru": 16, "lstm": 8, "rnn": 16, "transformer": 32}))).verdict == NOT_REPRODUCED
+    # Every state holds the same: no growth.
+    assert evaluate(frame(pairs_runs({"gru": 8, "lstm": 8, "rnn": 8, "transformer": 32}))).verdict == NOT_REPRODUCED
+    # The Transformer fails a pair count tried.
+    assert evaluate(frame(pairs_runs({"gru": 4, "lstm": 8, "rnn": 16, "transformer": 16}))).verdict == NOT_REPRODUCED
+    # bilstm has no state: it is left out, and one recurrent model is not a trend.
+    rows = pairs_runs({"lstm": 8, "transformer": 32}) + [
+        {**r, "state_kind": "none", "state_bytes": None} for r in pairs_runs({"rnn": 4})]
+    assert evaluate(frame(rows)).verdict == NOT_MEASURED
+    # Runs on recall's lengths (v1) are not the pairs axis.
+    assert evaluate(frame(chains("recall", {"rnn": 8, "lstm": 16, "transformer": 64}))).verdict == NOT_MEASURED
+
+
+def test_recall_modern_on_the_pairs_axis_both_ways():
+    evaluate = FINDINGS.get("recall-modern")
+    found = evaluate(frame(pairs_runs({"transformer": 32, "hf:mamba": 8, "hf:rwkv": 4, "lstm": 8})))
+    assert found.verdict == REPRODUCED and found.numbers["axis"] == "n_pairs"
+    assert found.numbers["hf:mamba most pairs solved (median over seeds)"] == 8
+    found = evaluate(frame(pairs_runs({"transformer": 16, "hf:mamba": 16, "hf:rwkv": 4})))
+    assert found.verdict == NOT_REPRODUCED and found.numbers["reached the Transformer"] == "hf:mamba"
+    # Without a modern model on the pairs axis, recall's lengths decide as before.
+    rows = pairs_runs({"transformer": 32, "lstm": 8}) + _modern(0.99, {"hf:mamba": 0.6}).runs.to_dict("records")
+    found = evaluate(frame(rows))
+    assert found.verdict == REPRODUCED and found.numbers["length"] == 16
+
+
+def copy_runs(xents: dict, solved_at=(), init="auto", model="lstm", seeds=(0, 1, 2)):
+    """LSTM copy runs at each T with that mean cross-entropy per step; the memoryless score 10·ln 8/(T+20)."""
+    import math
+    return [run("copy", model, T, s, solved=T in solved_at, xent_per_step=x, init=init,
+                memoryless_xent_per_step=10 * math.log(8) / (T + 20)) for T, x in xents.items() for s in seeds]
+
+
+def test_copy_literature_both_ways():
+    import math
+    evaluate = FINDINGS.get("copy-literature")
+    memoryless = {T: 10 * math.log(8) / (T + 20) for T in (64, 128, 256)}
+    at_baseline = copy_runs({64: 0.01, 128: memoryless[128] * 0.99, 256: memoryless[256]})
+    found = evaluate(frame(at_baseline))
+    assert found.verdict == REPRODUCED and set(found.numbers) == {"lstm init", "T=128", "T=256"}  # T < 100 not read
+    assert found.numbers["lstm init"] == "chrono (auto)" and "solved 0/3 seeds" in found.numbers["T=128"]
+    # It solves T = 128: not at the baseline.
+    assert evaluate(frame(copy_runs({128: 0.001}, solved_at=(128,)))).verdict == NOT_REPRODUCED
+    # Well below the baseline without solving: it learned part of the copy.
+    assert evaluate(frame(copy_runs({128: memoryless[128] * 0.5}))).verdict == NOT_REPRODUCED
+    # Nothing at T >= 100 (v1 searched copy to 32): not measured, with how far it got.
+    found = evaluate(frame(copy_runs({16: 0.01, 32: 0.01}, solved_at=(16, 32))))
+    assert found.verdict == NOT_MEASURED and found.numbers == {"lstm longest T run": 32}
+    assert evaluate(frame(copy_runs({128: 0.7}, model="gru"))).verdict == NOT_MEASURED

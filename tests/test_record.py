@@ -42,6 +42,15 @@ def test_a_failure_record_round_trips_and_a_rewrite_loses_unknown_keys_not():
     assert back == run and back.to_dict()["future_block"] == {"x": 1} and back.task.extra == {"newer_field": 2}
 
 
+def test_the_axis_is_the_length_unless_a_task_parameter_was_searched():
+    from fixture_runs import minimal_record
+    assert minimal_record().axis == ("length", 10)
+    assert minimal_record(search={"chain": "c", "start": 8, "max": 64}).axis == ("length", 10)  # a length search
+    pairs = {"task": "recall_mqar", "length": 16, "seed": 0, "task_params": {"n_pairs": 8}}
+    assert minimal_record(config=pairs).axis == ("length", 16)  # a fixed pair count: the length is the axis
+    assert minimal_record(config=pairs, search={"chain": "c", "start": 4, "max": 32, "param": "n_pairs"}).axis == ("n_pairs", 8)
+
+
 def test_a_file_that_is_not_a_record_is_refused_with_its_reason():
     from seqbench.record import RecordError
     with pytest.raises(RecordError, match="missing fields memory"):

@@ -117,6 +117,7 @@ def test_a_search_over_n_pairs_doubles_then_bisects_and_labels_like_a_length_sea
     assert {length for _, length, _ in calls} == {16}
     for record in load_runs(tmp_path / "r")[0]:
         assert record.search.param == "n_pairs" and record.search.max == 64
+        assert record.axis == ("n_pairs", record.config.task_params["n_pairs"])  # what the report's axis shows
         assert record.config.run_id == record.run_id
     # resumed: nothing runs again
     calls.clear()

@@ -31,12 +31,16 @@ def evidence_row(record: RunRecord) -> dict:
     gradflow = record.gradflow or GradFlow()
     return {
         "task": cfg.task, "model": cfg.model.name, "main": record.default_recipe,
-        "length": cfg.length, "seed": cfg.seed, "lr": cfg.train.lr, "status": record.status,
+        "length": record.axis[1], "seed": cfg.seed, "lr": cfg.train.lr, "status": record.status,
         "value": record.test_score, "solved": record.solved, "solved_step": record.solved_step,
         "clip": cfg.train.clip, "init": cfg.model.init, "nonlinearity": cfg.model.nonlinearity, "loss": cfg.train.loss,
         "slope_init": gradflow.slope("init"), "slope_final": gradflow.slope("final"),
         "protocol": protocol_key(record), "chain": search.chain, "search_max": search.max,
         "adapter": record.adapter, "recurrent": record.model_info.recurrent if record.model_info else None,
+        "axis": record.axis[0],
+        "state_kind": record.state.kind if record.state else None, "state_bytes": record.state.bytes if record.state else None,
+        "xent_per_step": record.metrics.get("test/xent_per_step"),
+        "memoryless_xent_per_step": ((record.baselines or {}).get("memoryless") or {}).get("xent_per_step"),
     }
 
 

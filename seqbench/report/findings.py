@@ -10,7 +10,11 @@ status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / s
 gradient-flow probe's fitted ln-norm slope per step) and protocol (see seqbench/protocol.py); and,
 where known, lr, chain (a length search's chain id) and search_max (its longest length); adapter
 ('hf' for a transformers model), recurrent (an hf model's preset says it scans) and chosen (the run is
-of the learning rate validation chose for its task, protocol, model and length: frame.chosen_runs).
+of the learning rate validation chose for its task, protocol, model and length: frame.chosen_runs);
+axis (what `length` holds: "length", or the task parameter a search varied, e.g. "n_pairs" on
+recall_mqar, whose probes then carry the pair count in `length`: RunRecord.axis); state_kind and
+state_bytes (the state block: measure/state_size.py); xent_per_step and memoryless_xent_per_step
+(copy's test cross-entropy per step and the memoryless strategy's, 10·ln 8/(T+20)).
 
 Findings that compare metrics read the chosen runs only, as the tables do: with a suite that tunes on
 one seed, the rates that lost on validation are not more seeds. Length searches pick their rate the
@@ -35,6 +39,7 @@ REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not 
 GATED = ("lstm", "gru")
 RECURRENT = ("rnn", "lstm", "gru", "bilstm")
 RECALL_SOLVED = 0.95
+PAIRS = "n_pairs"  # recall_mqar's key-value-pairs axis: a search over this task parameter (RunRecord.axis)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ class Finding:
 
 COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved", "solved_step", "clip", "init",
            "nonlinearity", "loss", "slope_init", "slope_final", "protocol", "lr", "chain", "search_max",
-           "adapter", "recurrent", "chosen")
+           "adapter", "recurrent", "chosen", "axis", "state_kind", "state_bytes", "xent_per_step",
+           "memoryless_xent_per_step")
 
 
 @dataclass(frozen=True)
@@ -235,28 +241,30 @@ MODERN_MARGIN = 0.02  # accuracy points: within this of the Transformer counts a
 
 @FINDINGS.register("recall-modern")
 def recall_modern(evidence: Evidence) -> Finding:
-    claim = ("At the recall lengths measured, the modern recurrent models (hf: Mamba, Mamba-2, RWKV, xLSTM) fall short "
-             "of the Transformer's accuracy on associative recall at the same parameter budget (Zoology, Arora et al. 2023).")
-    rule = (f"at the longest recall length that the Transformer and the modern recurrent models all ran and the "
-            f"Transformer solved (mean accuracy >= {RECALL_SOLVED}): reproduced when every modern recurrent model's mean "
-            f"accuracy is more than {MODERN_MARGIN} below the Transformer's, not reproduced when one reaches it; not measured "
-            "when the Transformer solved none (on the plateau, there is no accuracy to reach); read on the protocol with the "
-            "most such runs")
+    claim = ("The modern recurrent models (hf: Mamba, Mamba-2, RWKV, xLSTM) fall short of the Transformer on associative "
+             "recall at the same parameter budget (Zoology, Arora et al. 2023): on the key-value-pairs axis (recall_mqar) "
+             "where it was searched, else at the recall lengths measured.")
+    rule = (f"pairs axis, when the Transformer and a modern recurrent model searched it in one protocol: reproduced when "
+            f"every modern recurrent model's median most pairs solved is below the Transformer's, not reproduced when one "
+            f"reaches it. Else on recall's lengths: at the longest length that the Transformer and the modern recurrent "
+            f"models all ran and the Transformer solved (mean accuracy >= {RECALL_SOLVED}): reproduced when every modern "
+            f"recurrent model's mean accuracy is more than {MODERN_MARGIN} below the Transformer's, not reproduced when "
+            "one reaches it; not measured when the Transformer solved none (on the plateau, there is no accuracy to "
+            "reach); read on the protocol with the most such runs")
     runs = _chosen(evidence.runs)
+    if not runs.empty:
+        on_pairs = _modern_on_pairs(runs[runs["axis"] == PAIRS], claim, rule)
+        if on_pairs is not None:
+            return on_pairs
     recall = runs[(runs["task"] == "recall") & runs["main"].astype(bool)
                   & runs["status"].isin(["solved", "converged", "budget-limited"])] if not runs.empty else runs
-    modern = recall[(recall["adapter"] == "hf") & recall["recurrent"].fillna(False).astype(bool)] if not recall.empty else recall
-    both = set(modern["protocol"]) & set(recall.loc[recall["model"] == "transformer", "protocol"]) if not modern.empty else set()
-    if not both:
+    recall, models = _modern_protocol(recall)
+    if recall is None:
         return Finding("recall-modern", claim, NOT_MEASURED, {}, rule)
-    counts = modern[modern["protocol"].isin(both)].groupby("protocol").size()
-    protocol = sorted(counts.index, key=lambda p: (-counts[p], p))[0]
-    here = recall[recall["protocol"] == protocol]
-    models = ["transformer"] + sorted(set(modern.loc[modern["protocol"] == protocol, "model"]))
-    lengths = sorted(set.intersection(*(set(here.loc[here["model"] == m, "length"]) for m in models)))
+    lengths = sorted(set.intersection(*(set(recall.loc[recall["model"] == m, "length"]) for m in models)))
     if not lengths:
         return Finding("recall-modern", claim, NOT_MEASURED, {}, rule)
-    means = here[here["length"].isin(lengths)].groupby(["length", "model"])["value"].mean()
+    means = recall[recall["length"].isin(lengths)].groupby(["length", "model"])["value"].mean()
     numbers = {f"{m} accuracy at L={int(L)}": round(float(means[(L, m)]), 4) for L in lengths for m in models}
     solved = [L for L in lengths if means[(L, "transformer")] >= RECALL_SOLVED]
     if not solved:
@@ -264,6 +272,38 @@ def recall_modern(evidence: Evidence) -> Finding:
     L = solved[-1]
     reached = [m for m in models[1:] if means[(L, m)] >= means[(L, "transformer")] - MODERN_MARGIN]
     numbers = {"length": int(L), "reached the Transformer": ", ".join(reached) or "none", **numbers}
+    return Finding("recall-modern", claim, NOT_REPRODUCED if reached else REPRODUCED, numbers, rule)
+
+
+def _modern_protocol(runs: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
+    """The finished default-recipe runs of the protocol with the most modern recurrent (hf) runs that
+    the Transformer shares, and its models, the Transformer first; (None, []) when there is none."""
+    runs = runs[runs["main"].astype(bool) & runs["status"].isin(["solved", "converged", "budget-limited"])] \
+        if not runs.empty else runs
+    modern = runs[(runs["adapter"] == "hf") & runs["recurrent"].fillna(False).astype(bool)] if not runs.empty else runs
+    both = set(modern["protocol"]) & set(runs.loc[runs["model"] == "transformer", "protocol"]) if not modern.empty else set()
+    if not both:
+        return None, []
+    counts = modern[modern["protocol"].isin(both)].groupby("protocol").size()
+    protocol = sorted(counts.index, key=lambda p: (-counts[p], p))[0]
+    return (runs[runs["protocol"] == protocol],
+            ["transformer"] + sorted(set(modern.loc[modern["protocol"] == protocol, "model"])))
+
+
+def _modern_on_pairs(pairs: pd.DataFrame, claim: str, rule: str) -> Finding | None:
+    """recall-modern on the pairs axis (most pairs solved, as recall-capacity reads it); None when the
+    Transformer and a modern recurrent model did not both search it."""
+    pairs, models = _modern_protocol(pairs)
+    if pairs is None:
+        return None
+    found = {m: longest_solved(pairs, m) for m in models}
+    numbers = {}
+    for m, v in found.items():
+        numbers[f"{m} most pairs solved (median over seeds)"] = longest_text(v)
+        numbers[f"{m} censored"] = v["censored"]
+    best = found["transformer"]["median"]
+    reached = [m for m in models[1:] if found[m]["median"] >= best]
+    numbers = {"axis": PAIRS, "reached the Transformer": ", ".join(reached) or "none", **numbers}
     return Finding("recall-modern", claim, NOT_REPRODUCED if reached else REPRODUCED, numbers, rule)
 
 
@@ -430,3 +470,75 @@ def mse_vs_ce(evidence: Evidence) -> Finding:
                "solved, cross-entropy": f"{int(paired['solved_ce'].sum())}/{len(paired)}",
                "solved, MSE": f"{int(paired['solved_mse'].sum())}/{len(paired)}"}
     return Finding("mse-vs-ce", claim, REPRODUCED if ce_faster > mse_faster else NOT_REPRODUCED, numbers, rule)
+
+
+@FINDINGS.register("recall-capacity")
+def recall_capacity(evidence: Evidence) -> Finding:
+    claim = ("On the key-value-pairs axis (recall_mqar, Zoology's MQAR), each recurrent model's most pairs solved grows "
+             "with the size of its state, while the Transformer, whose key-value cache grows with the sequence, solves "
+             "every pair count tried.")
+    rule = ("the main protocol's pairs search, at the chosen rates: the recurrent models with a fixed state (run files' "
+            "state block; bilstm has none), by state bytes; reproduced when their median most pairs solved never falls "
+            "as the state grows and rises at least once, and the Transformer solved the search's max (censored); not "
+            "measured without the Transformer and two recurrent models of measured state on that axis")
+    runs = evidence.runs
+    pairs = _main(runs[runs["axis"] == PAIRS], "recall_mqar") if not runs.empty else runs
+    pairs = pairs[pairs["status"].isin(["solved", "converged", "budget-limited"])] if not pairs.empty else pairs
+    if pairs.empty:
+        return Finding("recall-capacity", claim, NOT_MEASURED, {}, rule)
+    fixed = pairs[(pairs["state_kind"] == "fixed") & (pairs["model"] != "transformer")]
+    state = fixed.groupby("model")["state_bytes"].median().sort_values(kind="stable")
+    transformer = longest_solved(pairs, "transformer")
+    if transformer is None or len(state) < 2:
+        return Finding("recall-capacity", claim, NOT_MEASURED, {}, rule)
+    found = {m: longest_solved(pairs, m) for m in state.index}
+    numbers = {}
+    for m in state.index:
+        numbers[f"{m} state (bytes)"] = int(state[m])
+        numbers[f"{m} most pairs solved (median over seeds)"] = longest_text(found[m])
+    numbers["transformer most pairs solved (median over seeds)"] = longest_text(transformer)
+    numbers["transformer censored"] = transformer["censored"]
+    ordered = [(float(state[m]), found[m]["median"]) for m in state.index]
+    pairs_of = [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:] if a[0] < b[0]]  # a smaller state than b
+    ok = (all(a[1] <= b[1] for a, b in pairs_of) and any(a[1] < b[1] for a, b in pairs_of)
+          and transformer["censored"])
+    return Finding("recall-capacity", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+LITERATURE_T = 100  # Arjovsky et al. 2016: copy at T = 100 to 500
+MEMORYLESS_SHARE = 0.9  # a mean cross-entropy at least this share of the memoryless score is "at the baseline"
+
+
+@FINDINGS.register("copy-literature")
+def copy_literature(evidence: Evidence) -> Finding:
+    claim = (f"On copy at T >= {LITERATURE_T} the LSTM stays at the memoryless baseline 10·ln 8/(T+20) (cross-entropy "
+             "per step), as Arjovsky et al. 2016 report, rather than solving it.")
+    rule = (f"the main protocol's LSTM copy runs at T >= {LITERATURE_T}, at the chosen rate: reproduced when no seed "
+            f"solved any such T and at each the mean test cross-entropy per step is at least {MEMORYLESS_SHARE} of the "
+            "memoryless score; not reproduced when a seed solved one or the mean fell below that (it learned to copy, "
+            "at least in part). The LSTM's init is shown: chrono (Tallec & Ollivier 2018), the default for gated "
+            "cells here, is expected to change the outcome")
+    main = _chosen(_main(evidence.runs, "copy"))
+    lstm = main[(main["model"] == "lstm") & (main["length"] >= LITERATURE_T)
+                & main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
+    lstm = lstm[lstm["xent_per_step"].notna() & lstm["memoryless_xent_per_step"].notna()] if not lstm.empty else lstm
+    if lstm.empty:
+        reached = main.loc[main["model"] == "lstm", "length"].max() if not main.empty else None
+        numbers = {"lstm longest T run": int(reached)} if reached is not None and not pd.isna(reached) else {}
+        return Finding("copy-literature", claim, NOT_MEASURED, numbers, rule)
+    numbers = {"lstm init": ", ".join(sorted({_init_name(i, "lstm") for i in lstm["init"]}))}
+    ok = True
+    for L, at in lstm.groupby("length", sort=True):
+        xent, memoryless = float(at["xent_per_step"].mean()), float(at["memoryless_xent_per_step"].mean())
+        solved = int(at["solved"].astype(bool).sum())
+        numbers[f"T={int(L)}"] = (f"cross-entropy {xent:.4g} against memoryless {memoryless:.4g} "
+                                  f"({xent / memoryless:.0%}), solved {solved}/{len(at)} seeds")
+        ok = ok and not solved and xent >= MEMORYLESS_SHARE * memoryless
+    return Finding("copy-literature", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
+
+
+def _init_name(init, model: str) -> str:
+    """The recurrent init a run used: `auto` is chrono for gated cells (models/encoders.py), default for the rnn."""
+    if init in (None, "auto") or (isinstance(init, float) and math.isnan(init)):
+        return "chrono (auto)" if model in ("lstm", "gru", "bilstm") else "default (auto)"
+    return str(init)
