@@ -17,6 +17,7 @@ from seqbench.data.batch import Batch
 from seqbench.data.charlm import per_position_summary, split_bounds
 from seqbench.metrics import METRICS
 from seqbench.models import MODELS
+from seqbench.report.decisions import decide
 from seqbench.report.lm import lm_section
 from seqbench.runner import execute
 from seqbench.suite import Suite, plan
@@ -209,7 +210,7 @@ def test_tiny_run_of_every_causal_model(data, results, model):
     assert lm.windows > 0 and len(lm.sample["text"]) == 200 and lm.sample["temperature"] == 0.8
     if model == "transformer":
         assert record.model_info.causal and cfg.model.causal
-    section = lm_section([record], results / "report")
+    section = lm_section(decide([record]), results / "report")
     assert f"| {model} |" in section.markdown and "unigram entropy of the training text" in section.markdown
     assert (results / "report" / section.figures[0]).exists() and "<pre>" in section.html
 
@@ -232,7 +233,7 @@ def test_causal_models_never_read_the_future(data):
 
 
 def test_lm_section_is_empty_without_lm_runs(tmp_path):
-    assert lm_section([], tmp_path) is None
+    assert lm_section(decide([]), tmp_path) is None
 
 
 def test_suite_skips_bilstm_with_a_note(data):

@@ -5,7 +5,7 @@ import pytest
 
 from seqbench.record import RunRecord
 from seqbench.report import figures
-from seqbench.report.frame import runs_frame
+from seqbench.report.decisions import decide
 from seqbench.report.gradflow_section import _figure as gradflow_figure
 from seqbench.report.gradflow_section import _groups, gradflow_section, headline_panels, profiles
 from seqbench.report.style import palette, plotting
@@ -46,7 +46,7 @@ def test_bands_stay_in_the_metric_range():
     records = [run("copy", "rnn", 10, s, v) for s, v in enumerate([0.05, 0.95])]
     records += [run("copy", "rnn", 20, s, v) for s, v in enumerate([0.0, 0.02, 0.99])]
     records += [run("adding", "gru", 10, s, v) for s, v in enumerate([0.001, 0.002, 0.5])]
-    bands = figures.band_table(figures.seed_table(runs_frame(records)))
+    bands = figures.band_table(figures.seed_table(decide(records).frame))
     two = bands[(bands["task"] == "copy") & (bands["length"] == 10)].iloc[0]
     assert (two["kind"], two["low"], two["high"]) == ("range", 0.05, 0.95)  # n < 3: min–max, not a t-interval
     three = bands[(bands["task"] == "copy") & (bands["length"] == 20)].iloc[0]
@@ -60,7 +60,7 @@ def test_seeds_are_points_and_ablations_stay_out():
     records = [run("copy", "lstm", L, s, 0.5 + s / 10) for L in (10, 20) for s in range(3)]
     records += [run("copy", "lstm", 10, 0, 1.0, default=False, init="orthogonal")]
     records += [run("copy", "lstm", 20, 3, None, status="diverged")]
-    seeds = figures.seed_table(runs_frame(records))
+    seeds = figures.seed_table(decide(records).frame)
     assert len(seeds) == 6 and set(seeds["label"]) == {"lstm"}  # one point per finished default seed
     assert 1.0 not in set(seeds["value"])
 
@@ -71,7 +71,7 @@ def test_longest_solved_marks_censored_and_nothing_solved():
         records += [run("copy", "transformer", L, seed, 1.0) for L in (20, 40, 80)]  # solves the longest tried
         records += [run("copy", "rnn", L, seed, 0.3) for L in (20, 40, 80)]  # solves none
         records += [run("copy", "gru", L, seed, v) for L, v in ((20, 1.0), (40, 0.5), (80, 0.995))]
-    table = {x.label: x for x in figures.longest_table(records)}
+    table = {x.label: x for x in figures.longest_table(decide(records))}
     assert (table["transformer"].text, table["transformer"].mark) == ("≥ 80", "censored")
     assert (table["rnn"].text, table["rnn"].mark) == ("< 20", "below")
     assert (table["gru"].text, table["gru"].mark) == ("20", "solved")  # 80 passes, but only after a failure
@@ -94,9 +94,9 @@ def test_longest_solved_from_search_chains():
     records = [run("recall", "lstm", L, seed, 0.5, status="solved" if ok else "converged",
                    search={**search, "chain": f"lstm-{seed}"})
                for seed, probes in outcomes.items() for L, ok in probes.items()]
-    (found,) = figures.longest_table(records)
+    (found,) = figures.longest_table(decide(records))
     assert (found.text, found.low, found.high, sorted(found.seeds)) == ("24", 0.0, 64.0, [0.0, 24.0, 64.0])
-    (censored,) = figures.longest_table([r for r in records if r.search.chain == "lstm-0"])
+    (censored,) = figures.longest_table(decide([r for r in records if r.search.chain == "lstm-0"]))
     assert censored.censored and censored.text == "≥ 64"
 
 
@@ -108,7 +108,7 @@ def curves_records(lengths):
 @pytest.mark.parametrize("lengths", [(5, 10, 20, 40), (10,)])
 def test_learning_curves_one_panel_per_length(lengths):
     records = curves_records(lengths) + [run("copy", "rnn", 10, 0, 1.0, default=False, init="identity")]
-    (cs,) = figures.curve_sets(records)
+    (cs,) = figures.curve_sets(decide(records))
     if len(lengths) > 1:
         assert cs.by == "length" and list(cs.panels) == list(lengths)
     else:
@@ -122,16 +122,16 @@ def test_learning_curves_one_panel_per_length(lengths):
 
 
 def test_learning_curves_written(tmp_path):
-    assert figures.learning_curves(curves_records((5, 10)), tmp_path) == ["figures/curves_copy.png"]
+    assert figures.learning_curves(decide(curves_records((5, 10))), tmp_path) == ["figures/curves_copy.png"]
     assert (tmp_path / "figures" / "curves_copy.png").stat().st_size > 0
 
 
 def test_positions_only_where_they_vary(tmp_path):
     plain = [run("recall", "transformer", 8, s, 0.34) for s in (0, 1)]
-    assert figures.position_sets(plain) == [] and figures.positions(plain, tmp_path) == []
+    assert figures.position_sets(decide(plain)) == [] and figures.positions(decide(plain), tmp_path) == []
     varied = plain + [run("recall", "transformer", 8, s, 1.0, positions="learned", default=False) for s in (0, 1)]
     varied += [run("recall", "transformer", 8, 0, 0.5, positions="rope", default=False, init="other")]  # two settings vary
-    (cs,) = figures.position_sets(varied)
+    (cs,) = figures.position_sets(decide(varied))
     assert cs.task == "recall" and sorted({c.label for c in cs.panels[8]}) == ["learned", "sinusoidal"]
 
 

@@ -200,9 +200,10 @@ def test_longest_solved_follows_search_chains_and_picks_one_learning_rate():
 def test_evidence_frame_from_run_files(tmp_path):
     from fixture_runs import write_fixture_runs
 
+    from seqbench.report.decisions import decide
     from seqbench.report.evidence import evidence_of
     records = write_fixture_runs(tmp_path)
-    runs = evidence_of(records, tmp_path).runs
+    runs = evidence_of(records, tmp_path, decide(records).chosen_ids).runs
     assert len(runs) == len(records) and set(runs.columns) >= set(COLUMNS)
     assert runs["protocol"].nunique() == 3 and (~runs["main"]).sum() == 2  # the copy/rnn runs without clipping
     assert runs.loc[runs["status"] == "solved", "solved"].all() and runs["clip"].isna().sum() == 2

@@ -102,6 +102,7 @@ def test_published_cells_are_unverified_unless_the_table_or_the_cell_was_checked
 def test_the_section_from_tiny_runs(tmp_path):
     """Real run files (tiny budgets) through the report: the section, its tables and its figure."""
     from conftest import TINY
+    from seqbench.report.decisions import decide
     from seqbench.report.generalisation_section import generalisation_section
     from seqbench.runner import execute
     from seqbench.leaderboard_version import snapshot_references
@@ -115,7 +116,7 @@ def test_the_section_from_tiny_runs(tmp_path):
         execute(get_task(task).resolve(model, 6, 0, overrides), results)
     snapshot_references(results)
     records, _ = load_runs(results)
-    section = generalisation_section(records, results, tmp_path / "out")
+    section = generalisation_section(decide(records), results, tmp_path / "out")
     text = section.markdown
     assert "**regular**" in text and "**deterministic context-free**" in text and "context-sensitive**" not in text
     assert "| parity_check | transformer (none) |" in text and "(unverified)" in text
@@ -125,4 +126,4 @@ def test_the_section_from_tiny_runs(tmp_path):
     assert published["scores"]["parity_check"]["lstm"] == 1.0 and published["verified"] is False
     # tasks/references.yaml: only the cells read from the paper are unmarked (its why says which)
     assert "lstm" in published["verified_scores"]["parity_check"] and "transformer" not in published["verified_scores"]["parity_check"]
-    assert generalisation_frame([r for r in records if r.config.task == "copy"]).empty
+    assert generalisation_frame(decide([r for r in records if r.config.task == "copy"])).empty

@@ -7,6 +7,7 @@ import pytest
 
 from seqbench.cli import main
 from seqbench.measure.power_law import fit_power_law
+from seqbench.report.decisions import decide
 from seqbench.report.render import sections
 from seqbench.runner import execute
 from seqbench.store import load_runs
@@ -87,7 +88,7 @@ def test_fit_power_law():
 
 
 def _render(records, results, out):
-    found = sections(records, results, out)
+    found = sections(decide(records), results, out)
     return {s.title: s for s in found}
 
 

@@ -4,6 +4,7 @@ import dataclasses
 from fixture_runs import record
 
 from seqbench.record import RunRecord
+from seqbench.report.decisions import decide
 from seqbench.report.positions_section import positions_section
 
 
@@ -21,10 +22,10 @@ def _text(section) -> str:
 
 
 def test_a_clear_winner_is_named(tmp_path):
-    text = _text(positions_section(_runs({"learned": 1.0, "rope": 0.9, "sinusoidal": 0.8}), tmp_path))
+    text = _text(positions_section(decide(_runs({"learned": 1.0, "rope": 0.9, "sinusoidal": 0.8})), tmp_path))
     assert "**learned** is the best" in text
 
 
 def test_a_tie_is_called_a_tie(tmp_path):
-    text = _text(positions_section(_runs({"learned": 1.0, "rope": 1.0, "sinusoidal": 0.8}), tmp_path))
+    text = _text(positions_section(decide(_runs({"learned": 1.0, "rope": 1.0, "sinusoidal": 0.8})), tmp_path))
     assert "learned, rope tie" in text and "is the best" not in text

@@ -13,7 +13,8 @@ import pytest
 import json
 
 from seqbench.record import Search
-from seqbench.report.frame import baselines_of, longest_solved, max_solved, runs_frame, summarise, t_interval
+from seqbench.report.decisions import choose_rates, decide, longest_solved, max_solved
+from seqbench.report.frame import baselines_of, t_interval
 from seqbench.report.render import write_report
 from seqbench.store import load_runs
 
@@ -51,7 +52,7 @@ def test_ci_checked_by_hand():
 def test_selection_uses_validation_not_test(tmp_path):
     write_fixture_runs(tmp_path)
     records, _ = load_runs(tmp_path)
-    summary = summarise(runs_frame(records))
+    summary = decide(records).summary
     row = summary[(summary.task == "copy") & (summary.model == "lstm") & (summary.length == 10)].iloc[0]
     assert row.lr == pytest.approx(3e-3)  # lr 1e-2 has the better test score but the worse validation score
     assert row.n == 3 and row["mean"] == pytest.approx(0.99)
@@ -60,7 +61,7 @@ def test_selection_uses_validation_not_test(tmp_path):
 def test_max_solved_length_on_a_constructed_example(tmp_path):
     write_fixture_runs(tmp_path)
     records, _ = load_runs(tmp_path)
-    solved = max_solved(summarise(runs_frame(records)))
+    solved = max_solved(decide(records).summary)
     solved = solved[solved["variant"].isin(["", "clip=1.0"]) & (solved["protocol"] != OTHER_PROTOCOL(records))]
     solved = solved.set_index(["task", "model"])["max_solved"]
     assert solved[("copy", "lstm")] == 20  # 0.99 and 0.994 pass 0.99; 0.565 at 40 does not
@@ -165,14 +166,18 @@ def _search_frame(chains: dict, start=8, top=32) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _longest(frame: pd.DataFrame) -> pd.DataFrame:
+    return longest_solved(frame, pd.DataFrame(), choose_rates(frame))
+
+
 def test_longest_solved_of_searched_chains():
     frame = _search_frame({0: [(8, True), (16, True), (32, False), (24, True), (28, False)],
                            1: [(8, True), (16, True), (32, True)]})
-    row = longest_solved(frame, pd.DataFrame()).iloc[0]
+    row = _longest(frame).iloc[0]
     assert row["longest"] == 28 and row["label"] == "28 [24–≥ 32]" and not row["censored"]
-    censored = longest_solved(_search_frame({0: [(8, True), (16, True), (32, True)]}), pd.DataFrame()).iloc[0]
+    censored = _longest(_search_frame({0: [(8, True), (16, True), (32, True)]})).iloc[0]
     assert censored["censored"] and censored["label"] == "≥ 32"
-    nothing = longest_solved(_search_frame({0: [(8, False)], 1: [(8, False)]}), pd.DataFrame()).iloc[0]
+    nothing = _longest(_search_frame({0: [(8, False)], 1: [(8, False)]})).iloc[0]
     assert nothing["label"] == "< 8"
 
 
@@ -180,8 +185,7 @@ def test_fixed_lengths_mark_a_solved_longest_length_as_a_floor(report_dir):
     ablation = _section((report_dir / "leaderboard.md").read_text(), "## copy")
     assert "| 20 |" in ablation  # lstm: 40 failed
     records, _ = load_runs(report_dir)
-    frame = runs_frame(records)
-    solved = longest_solved(frame, summarise(frame)).set_index(["task", "model", "variant"])
+    solved = decide(records).longest.set_index(["task", "model", "variant"])
     assert solved.loc[("adding", "transformer", ""), "label"] == "< 50"
 
 
@@ -451,15 +455,13 @@ def test_leaderboard_marks_and_explains_a_grid_end(tmp_path):
             extra.append(r.replace(config=config, run_id=r.run_id[:-3] + "fff",
                                    metrics={**r.metrics, "val/accuracy": 0.2}))
     assert extra
-    frame = runs_frame(records + extra)
-    copy_board = next(b for b in boards(summarise(frame), frame) if b.task == "copy" and b.kind == "main")
+    copy_board = next(b for b in boards(decide(records + extra)) if b.task == "copy" and b.kind == "main")
     lr_column = copy_board.table.columns.index("lr")
     lstm = next(row for row in copy_board.table.rows if any(c.text == "lstm" for c in row))
     assert lstm[lr_column].text == "0.003‡"
     assert "‡ validation chose the largest or smallest rate of the grid tried" in copy_board.table.note
     # Without the third rate nothing is an end: no mark, no note.
-    plain = runs_frame(records)
-    plain_board = next(b for b in boards(summarise(plain), plain) if b.task == "copy" and b.kind == "main")
+    plain_board = next(b for b in boards(decide(records)) if b.task == "copy" and b.kind == "main")
     assert "‡" not in plain_board.table.note
 
 

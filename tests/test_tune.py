@@ -8,7 +8,7 @@ import pytest
 
 from seqbench.config import RunConfig
 from seqbench.errors import UserError
-from seqbench.report.frame import longest_solved, runs_frame, select_lr, summarise
+from seqbench.report.decisions import choose_rates, decide, longest_solved, mark_chosen, select_lr
 from seqbench.selection import choose_lr, median, run_score
 from seqbench.status import CONVERGED, DIVERGED, SOLVED
 from seqbench.store import load_runs, write_run
@@ -222,12 +222,12 @@ def test_frame_compares_lrs_on_the_seeds_they_share(tmp_path):
             ("copy", "lstm", 10, 0, 1e-2, None, None)]
     records = [fixture_record(t, m, L, s, lr, val, test, CONVERGED if val is not None else DIVERGED)
                for t, m, L, s, lr, val, test in rows]
-    row = summarise(runs_frame(records)).iloc[0]
+    row = decide(records).summary.iloc[0]
     assert row.lr == pytest.approx(3e-3) and row.n == 3 and row["mean"] == pytest.approx(0.8333, abs=1e-4)
     # A full grid compares on every seed, as before: 1e-3 wins on its three-seed mean.
     full = records + [fixture_record("copy", "lstm", 10, s, 1e-3, 0.87, 0.87, CONVERGED) for s in (1, 2)] \
         + [fixture_record("copy", "lstm", 10, s, 1e-2, None, None, DIVERGED) for s in (1, 2)]
-    assert select_lr(runs_frame(full))["lr"].unique().tolist() == [pytest.approx(1e-3)]
+    assert decide(full).selected["lr"].unique().tolist() == [pytest.approx(1e-3)]
 
 
 def _chains(outcomes: dict) -> pd.DataFrame:
@@ -246,11 +246,11 @@ def _chains(outcomes: dict) -> pd.DataFrame:
 def test_searched_lengths_compare_lrs_on_the_seeds_they_share():
     # Tuned on seed 0: 1e-3 reached 32 there, 3e-3 16; seeds 1, 2 ran at 1e-3 and reached only 8.
     frame = _chains({(1e-3, 0): 32, (1e-3, 1): 8, (1e-3, 2): 8, (3e-3, 0): 16})
-    row = longest_solved(frame, pd.DataFrame()).iloc[0]
+    row = longest_solved(frame, pd.DataFrame(), choose_rates(frame)).iloc[0]
     assert row["seeds"] == 3 and row["longest"] == 8 and row["high"] == 32
     # With the full grid, every seed counts: 3e-3's median 16 beats 1e-3's 8.
     full = _chains({(1e-3, 0): 32, (1e-3, 1): 8, (1e-3, 2): 8, (3e-3, 0): 16, (3e-3, 1): 16, (3e-3, 2): 16})
-    assert longest_solved(full, pd.DataFrame()).iloc[0]["longest"] == 16
+    assert longest_solved(full, pd.DataFrame(), choose_rates(full)).iloc[0]["longest"] == 16
 
 
 def test_tied_searches_keep_the_rate_that_validated_better_at_every_length():
@@ -258,7 +258,7 @@ def test_tied_searches_keep_the_rate_that_validated_better_at_every_length():
     # every length's cell shows them, not seed 0 of whichever rate scored best at that length alone.
     frame = _chains({(1e-3, 0): 0, (1e-2, 0): 0, (1e-2, 1): 0, (1e-2, 2): 0})
     frame["lr_score"] = [0.34 if lr == 1e-3 else 0.85 for lr in frame["lr"]]
-    chosen = select_lr(frame)
+    chosen = select_lr(mark_chosen(frame, choose_rates(frame)))
     assert chosen["lr"].unique().tolist() == [1e-2] and sorted(chosen["seed"]) == [0, 1, 2]
 
 
@@ -279,7 +279,7 @@ def test_tuning_on_the_local_executor_with_real_runs(tmp_path):
     assert released and all(r.lr_selection.seed == 0 for r in released)
     fixed = next(r for r in released if r.config.task == "copy")
     assert fixed.config.train.lr == fixed.lr_selection.chosen
-    chosen = select_lr(runs_frame([r for r in records if r.config.task == "copy"]))
+    chosen = decide([r for r in records if r.config.task == "copy"]).selected
     assert set(chosen["lr"]) == {fixed.lr_selection.chosen} and set(chosen["seed"]) == {0, 1}
     again = sweep(path, results, workers=2, threads=1, executor="local")
     assert again["counts"] == {} and again["released"] == 2

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from seqbench.record import RunRecord
-from seqbench.report.frame import chosen_runs, runs_frame
+from seqbench.report.decisions import chosen_runs, decide
 from seqbench.search import LengthSearch, SearchResult
 from seqbench.store import load_runs
 
@@ -57,7 +57,7 @@ def by_lr(records: list[RunRecord]) -> dict[float, list[RunRecord]]:
 def main(standard: Path, edges: Path) -> None:
     ours, _ = load_runs(standard)
     beyond, _ = load_runs(edges)
-    chosen_lr = {(r.task, r.model): r.lr for r in chosen_runs(runs_frame(ours)).itertuples()}
+    chosen_lr = {(r.task, r.model): r.lr for r in chosen_runs(decide(ours).frame).itertuples()}
     print("| task | model | chosen on validation (seed 0) | beyond the grid (seed 0) | better on validation beyond? |\n"
           "| --- | --- | --- | --- | --- |")
     for task_model in sorted({key(r) for r in beyond}):

@@ -1,16 +1,15 @@
 """The "Clipping and initialisation ablation" section: the vanilla RNN's recipe variants side by side.
 
 One row per (task, variant) of the RNN, where the variant is frame.variant_labels' (the settings that
-differ among the RNN's runs of that task). Max solved length is frame.max_solved, the leaderboard's rule.
+differ among the RNN's runs of that task). Max solved length is decisions.max_solved, the leaderboard's rule.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pandas as pd
 
-from .frame import max_solved, summarise
+from .decisions import Decisions, max_solved
 from .section import Section, Text, note_section
 from .table import Table, format_or_dash
 
@@ -31,12 +30,13 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def ablation_section(frame: pd.DataFrame) -> Section:
-    """`frame` is frame.runs_frame(records)."""
+def ablation_section(decisions: Decisions) -> Section:
+    frame = decisions.frame
     rnn = frame[frame["model"] == "rnn"] if not frame.empty else frame
     if rnn.empty or len(rnn[RECIPE].drop_duplicates()) < 2:
         return note_section(TITLE, "No ablation runs (run the `ablation` suite: `seqbench sweep tasks/suites/ablation.yaml`).")
-    solved = max_solved(summarise(rnn)).set_index(["task", "protocol", "variant"])
+    summary = decisions.summary
+    solved = max_solved(summary[summary["model"] == "rnn"]).set_index(["task", "protocol", "variant"])
     entries = []
     for (task, protocol, variant), group in rnn.groupby(["task", "protocol", "variant"], sort=True):
         first = group.iloc[0]

@@ -15,7 +15,6 @@ import pandas as pd
 from ..protocol import protocol_key
 from ..record import GradFlow, RunRecord, Search
 from .findings import COLUMNS, Evidence, Finding
-from .frame import chosen_ids, runs_frame
 from .section import Section, Text, note_section
 from .table import Table
 
@@ -54,11 +53,9 @@ def speed_file(results: Path) -> dict | None:
     return None
 
 
-def evidence_of(records: list[RunRecord], results: Path, chosen: set[str] | None = None) -> Evidence:
-    """`chosen`: the run ids at the learning rate validation chose per group (frame.chosen_runs), computed
-    here when not given; findings that compare metrics read only those."""
-    if chosen is None:
-        chosen = chosen_ids(runs_frame(records)) if records else set()
+def evidence_of(records: list[RunRecord], results: Path, chosen: set[str]) -> Evidence:
+    """`chosen`: the run ids at the learning rate chosen per group (decisions.chosen_ids); findings
+    that compare metrics read only those."""
     runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen} for r in records], columns=list(COLUMNS))
     return Evidence(runs, speed_file(results))
 

@@ -25,7 +25,8 @@ import pandas as pd
 from ..search import LengthSearch, SearchResult
 from ..record import RunRecord
 from ..status import FINISHED
-from .frame import arrow, chosen_runs, main_rows, max_solved, passes, runs_frame
+from .decisions import Decisions, chosen_runs, passes
+from .frame import arrow, main_rows
 from .leaderboard import model_name
 from .numbers import metric_range, spread
 from .style import new_figure, palette, panels, plotting, save, seed_points
@@ -184,13 +185,13 @@ def _chain_results(records: list[RunRecord]) -> list[Longest]:
     return out
 
 
-def _fixed_results(records: list[RunRecord]) -> list[Longest]:
+def _fixed_results(frame: pd.DataFrame) -> list[Longest]:
     """Fixed lengths (no search): per seed, the longest length tried whose test metric passes the
     threshold below the first that does not, censored when it is the longest length tried."""
-    plain = [r for r in records if r.search is None]
-    if not plain:
+    plain = frame[frame["search/chain"].isna()] if "search/chain" in frame else frame
+    if plain.empty:
         return []
-    runs = chosen_runs(runs_frame(plain))
+    runs = chosen_runs(plain)
     if runs.empty:
         return []
     runs = runs.assign(label=_labels(runs))
@@ -212,12 +213,13 @@ def _fixed_results(records: list[RunRecord]) -> list[Longest]:
     return out
 
 
-def longest_table(records: list[RunRecord]) -> list[Longest]:
+def longest_table(decisions: Decisions) -> list[Longest]:
     """Per (task, model): the longest solved length, from search chains where a task has them,
     else from the fixed lengths tried."""
-    searched = _chain_results(records)
+    searched = _chain_results(list(decisions.records))
     tasks = {x.task for x in searched}
-    fixed = _fixed_results([r for r in records if r.config.task not in tasks])
+    frame = decisions.frame
+    fixed = _fixed_results(frame[~frame["task"].isin(tasks)]) if not frame.empty else []
     return sorted(searched + fixed, key=lambda x: (x.task, x.label))
 
 
@@ -275,10 +277,10 @@ def _longest_figure(table: list[Longest]):
     return fig
 
 
-def longest_solved(records: list[RunRecord], out: Path) -> list[str]:
+def longest_solved(decisions: Decisions, out: Path) -> list[str]:
     """The longest solved length per task and model: searched (chains) or from the fixed lengths;
     a censored result (≥ L) is an open triangle with an arrow up, nothing solved (< start) one down."""
-    table = longest_table(records)
+    table = longest_table(decisions)
     if not table:
         return []
     with plotting():
@@ -327,13 +329,14 @@ def _task_info(record: RunRecord) -> tuple[str, bool, float | None]:
     return record.task.metric, record.higher_is_better is not False, record.task.solved
 
 
-def curve_sets(records: list[RunRecord]) -> list[CurveSet]:
+def curve_sets(decisions: Decisions) -> list[CurveSet]:
     """Per task: the validation curves of the default recipe at the chosen learning rate."""
-    scored = [r for r in records if r.val_curve and r.task.metric is not None]
+    scored = [r for r in decisions.records if r.val_curve and r.task.metric is not None]
     if not scored:
         return []
     by_id = {r.run_id: r for r in scored}
-    runs = chosen_runs(runs_frame(scored))
+    runs = chosen_runs(decisions.frame)
+    runs = runs[runs["run_id"].isin(by_id)]
     runs = runs.assign(label=_labels(runs))
     sets = []
     for task, group in runs.groupby("task", sort=True):
@@ -376,11 +379,11 @@ def _curves_figure(items: list[tuple[str, CurveSet, list]], colors: dict, title:
     return fig
 
 
-def learning_curves(records: list[RunRecord], out: Path) -> list[str]:
+def learning_curves(decisions: Decisions, out: Path) -> list[str]:
     """figures/curves_<task>.png: validation metric against step, one panel per length (per model
     when the task has one length), one thin line per model and seed, the solved threshold dashed."""
     paths = []
-    for cs in curve_sets(records):
+    for cs in curve_sets(decisions):
         colors = palette(c.label for curves in cs.panels.values() for c in curves)
         items = [(f"{cs.task}, {'length ' if cs.by == 'length' else ''}{key}", cs, curves) for key, curves in cs.panels.items()]
         with plotting():
@@ -409,15 +412,15 @@ def _only_positions_vary(frame: pd.DataFrame) -> list[bool]:
     return keep
 
 
-def position_sets(records: list[RunRecord]) -> list[CurveSet]:
+def position_sets(decisions: Decisions) -> list[CurveSet]:
     """Per (task, length) of recall and copy where Transformer runs vary only `model.positions`:
     their curves at each positions value's chosen learning rate."""
-    runs = [r for r in records if r.config.model.name == "transformer" and r.val_curve
+    runs = [r for r in decisions.records if r.config.model.name == "transformer" and r.val_curve
             and r.config.task in POSITION_TASKS and r.task.metric is not None]
     if not runs:
         return []
     by_id = {r.run_id: r for r in runs}
-    frame = runs_frame(runs)
+    frame = decisions.frame[decisions.frame["run_id"].isin(by_id)]
     frame = frame.assign(recipe_default=frame["main"], main=True,
                          positions=[by_id[i].config.model.positions or DEFAULT_POSITIONS for i in frame["run_id"]])
     frame = chosen_runs(frame[_only_positions_vary(frame)])
@@ -435,11 +438,11 @@ def position_sets(records: list[RunRecord]) -> list[CurveSet]:
     return sets
 
 
-def positions(records: list[RunRecord], out: Path) -> list[str]:
+def positions(decisions: Decisions, out: Path) -> list[str]:
     """figures/positions.png: the Transformer's validation curves on recall and copy, one colour per
     position encoding (sinusoidal | learned | rope), one panel per task and length; [] without such runs."""
     items = [(f"transformer: {cs.task}, length {length}", cs, curves)
-             for cs in position_sets(records) for length, curves in cs.panels.items()]
+             for cs in position_sets(decisions) for length, curves in cs.panels.items()]
     if not items:
         return []
     colors = palette(c.label for _, _, curves in items for c in curves)
@@ -479,13 +482,13 @@ def step_time_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
         return [save(fig, out, "step_time_vs_length")]
 
 
-def by_bucket(records: list[RunRecord], out: Path) -> list[str]:
+def by_bucket(decisions: Decisions, out: Path) -> list[str]:
     """Real tasks: the primary metric per input-length bucket (from each run's by_slice), default
     recipe at the chosen learning rate; seeds as points, mean with a band in the metric's range."""
-    runs = [r for r in records if r.by_slice and r.finished and r.task.metric is not None]
+    runs = [r for r in decisions.records if r.by_slice and r.finished and r.task.metric is not None]
     if not runs:
         return []
-    chosen = set(chosen_runs(runs_frame(runs))["run_id"])
+    chosen = decisions.chosen_ids
     rows = []
     for r in runs:
         if r.run_id not in chosen:

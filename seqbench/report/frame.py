@@ -5,10 +5,9 @@ Grouping: runs are grouped by (task, protocol, model, variant, length). The prot
 recipe settings that vary among a model's runs of one protocol (e.g. `init=identity`), so ablation
 runs never mix with the main entries.
 
-Selection: where a suite has a learning-rate grid, each (task, model, variant, length) keeps the
-learning rate with the best mean *validation* primary metric over the seeds every rate was run on
-(selection.py, the rule the sweep applies when a suite tunes on one seed); test numbers are
-reported for all seeds of that choice. Test data never enters selection.
+Selection: which learning rate each group keeps is decided once, in decisions.py (the sweep's
+recorded choice, checked against selection.py's rule), and marked in the frame's `chosen` column;
+`summarise` reports the test numbers of all seeds of that choice. Test data never enters selection.
 
 Everything here comes from the run files: the metric direction (`task.higher_is_better`), the
 threshold (`task.solved`), the baselines and the default-recipe flag (`recipe.default`) were
@@ -24,8 +23,7 @@ from scipy import stats
 
 from ..protocol import Protocol, protocol_key
 from ..record import RunRecord, Search
-from ..search import LengthSearch
-from ..selection import choose_lr, median as median_of, run_score, search_score
+from ..selection import run_score
 from ..status import BUDGET_LIMITED, FINISHED, SOLVED
 from ..store import flatten
 from .numbers import spread
@@ -141,7 +139,8 @@ def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
         row["status"] = r.status
         row["metric"] = r.task.metric
         row["higher_is_better"] = r.higher_is_better
-        row["lr_score"] = run_score(r)  # how select_lr compares learning rates: the sweep's rule
+        row["lr_score"] = run_score(r)  # how decisions.choose_rates compares learning rates: the sweep's rule
+        row["lr_recorded"] = r.lr_selection.chosen if r.lr_selection else None  # the sweep's choice, where it recorded one
         row["solved_threshold"] = r.task.solved
         row["seq_len"] = r.task.seq_len
         row["task_version"] = r.config.task_version
@@ -175,70 +174,9 @@ def t_interval(values) -> tuple[float, float, int]:
     return mean, half, n
 
 
-def select_lr(frame: pd.DataFrame) -> pd.DataFrame:
-    """Keep, per group, the finished runs of the learning rate with the best mean validation metric
-    on the seeds all its rates share (selection.choose_lr): with a suite's one tuning seed, that
-    seed; with a full grid, every seed. A failed run counts for its seed but has no score.
-
-    Length searches choose once per table row, at every length, the rate the sweep chose: the best
-    median longest solved length (`search_choice`); the other seeds ran only at that rate."""
-    ok = frame[frame["status"].isin(FINISHED)]
-    searched_rows = frame["search/chain"].notna() if "search/chain" in frame else pd.Series(False, index=frame.index)
-    keep = []
-    for _, group in frame[searched_rows].groupby(ROW, sort=True, dropna=False):
-        best = search_choice(group)[0]
-        keep.append(group[(group["lr"] == best) & group["status"].isin(FINISHED)])
-    for _, group in frame[~searched_rows].groupby(GROUP, sort=True, dropna=False):
-        finished = group[group["status"].isin(FINISHED)]
-        if finished.empty:
-            continue
-        scores: dict = {}
-        for lr, seed, score in zip(group["lr"], group["seed"], group["lr_score"]):
-            scores.setdefault(lr, {}).setdefault(seed, score)
-        best = choose_lr(scores)
-        keep.append(finished[finished["lr"] == best])
-    return pd.concat(keep) if keep else ok.iloc[0:0]
-
-
-def search_choice(chains: pd.DataFrame) -> tuple[float, list[int], LengthSearch]:
-    """For one table row's length-search chains: the learning rate the sweep chose (the best median
-    of LengthSearch.result on the seeds all rates share, ties to the validation score at the chain's
-    longest probe: selection.choose_lr; status `solved` is a validation verdict), that rate's longest
-    solved length per chain, and the search."""
-    per_lr: dict = {}
-    scores: dict = {}
-    tiebreak: dict = {}
-    first = chains.iloc[0]
-    search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
-    for (lr, _), chain in chains.groupby(["lr", "search/chain"], sort=True):
-        score = search_score(search, {int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
-        seed = chain["seed"].iloc[0]
-        per_lr.setdefault(lr, []).append(score)
-        scores.setdefault(lr, {}).setdefault(seed, score)
-        tiebreak.setdefault(lr, {}).setdefault(seed, chain.loc[chain["length"].idxmax(), "lr_score"] if "lr_score" in chain else None)
-    lr = choose_lr(scores, median_of, tiebreak)
-    return lr, per_lr[lr], search
-
-
-def chosen_ids(frame: pd.DataFrame) -> set[str]:
-    """The run ids of `chosen_runs`."""
-    return set(chosen_runs(frame)["run_id"]) if not frame.empty else set()
-
-
 def main_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of each model's default recipe (ablation variants are left to their own section)."""
     return frame[frame["main"]] if "main" in frame else frame
-
-
-def chosen_runs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The main rows at the learning rate validation chose per group, failed seeds included: what the
-    tables, figures, findings and gradient-flow section all read, so a learning rate that lost on
-    validation never counts as another seed."""
-    main = main_rows(frame)
-    if main.empty:
-        return main
-    chosen = select_lr(main)[GROUP + ["lr"]].drop_duplicates()
-    return main.merge(chosen, on=GROUP + ["lr"])
 
 
 def _median(values) -> float:
@@ -249,7 +187,7 @@ def _median(values) -> float:
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per group: the primary test metric over the chosen learning rate's seeds (mean, spread,
     t half-width `ci`), its failures, statuses and costs. Failed seeds are counted, never averaged."""
-    selected = select_lr(frame)
+    selected = frame[frame["chosen"].astype(bool) & frame["status"].isin(FINISHED)]  # decisions.mark_chosen
     rows = []
     for key, group in frame.groupby(GROUP, sort=True, dropna=False):
         chosen = selected
@@ -298,74 +236,3 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         row["baseline"] = next(iter(named.values()), float("nan"))  # chance: the first strategy
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def passes(value: float, threshold, higher_is_better: bool) -> bool:
-    """Whether a mean primary metric passes the task's `solved` threshold, in the metric's direction."""
-    if threshold is None or (isinstance(threshold, float) and math.isnan(threshold)) or math.isnan(value):
-        return False
-    return value >= threshold if higher_is_better else value <= threshold
-
-
-def max_solved(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, protocol, model, variant): the largest length whose mean primary metric passes the
-    threshold; `censored` when that is the longest length tried. A length where a run of the chosen
-    learning rate diverged or failed is not solved."""
-    rows = []
-    if summary.empty:
-        return pd.DataFrame(columns=ROW + ["max_solved", "censored", "tested"])
-    for key, group in summary.groupby(ROW, sort=True):
-        solved = [int(r.length) for r in group.itertuples()
-                  if not r.n_failed_at_lr and passes(r.mean, r.solved_threshold, r.higher_is_better)]
-        best = max(solved) if solved else None
-        rows.append({**dict(zip(ROW, key)), "max_solved": best,
-                     "censored": best is not None and best == int(group["length"].max()),
-                     "tested": " ".join(str(int(x)) for x in sorted(group["length"]))})
-    return pd.DataFrame(rows)
-
-
-def _length_text(value: float, start: int, ceiling: int) -> str:
-    if value < start:
-        return f"< {start}"
-    return f"≥ {value:g}" if value >= ceiling else f"{value:g}"
-
-
-def _searched(chains: pd.DataFrame) -> dict:
-    """Longest solved length of searched chains: per chain LengthSearch.result, the learning rate
-    with the best median on the seeds all rates share (selection.choose_lr; status `solved` is a
-    validation verdict), then the median over all its seeds with the min–max. A chain that solved
-    nothing counts 0 ("< start")."""
-    longest, search = search_choice(chains)[1:]
-    median = float(np.median(longest))
-    text = _length_text(median, search.start, search.max)
-    if len(longest) > 1 and min(longest) != max(longest):
-        text += f" [{_length_text(min(longest), search.start, search.max)}–{_length_text(max(longest), search.start, search.max)}]"
-    return {"longest": median, "low": min(longest), "high": max(longest), "censored": median >= search.max,
-            "label": text, "searched": True, "seeds": len(longest)}
-
-
-def longest_solved(frame: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """Per table row (task, protocol, model, variant): the longest solved length and its label.
-
-    Searched chains (run files with a `search` block): see `_searched`; `≥ L` when the median seed
-    solved even the search's max, `< start` when it solved nothing. Fixed lengths: `max_solved`'s
-    rule, `≥ L` when the longest length tried passes, `< L` (the shortest tried) when none does.
-    """
-    fixed = max_solved(summary).set_index(ROW) if not summary.empty else None
-    rows = []
-    for key, group in frame.groupby(ROW, sort=True):
-        chains = group[group["search/chain"].notna()] if "search/chain" in group else group.iloc[0:0]
-        if len(chains):
-            rows.append({**dict(zip(ROW, key)), **_searched(chains)})
-            continue
-        if fixed is None or key not in fixed.index:
-            continue
-        best = fixed.loc[key]
-        shortest = int(group["length"].min())
-        value = best["max_solved"]
-        missing = value is None or (isinstance(value, float) and math.isnan(value))
-        label = f"< {shortest}" if missing else (f"≥ {int(value)}" if best["censored"] else str(int(value)))
-        rows.append({**dict(zip(ROW, key)), "longest": 0.0 if missing else float(value), "low": float("nan"),
-                     "high": float("nan"), "censored": bool(best["censored"]), "label": label, "searched": False,
-                     "seeds": float("nan")})
-    return pd.DataFrame(rows, columns=ROW + ["longest", "low", "high", "censored", "label", "searched", "seeds"])

@@ -4,9 +4,9 @@ A run file of a formal task holds a `generalisation` block: the accuracy at each
 beyond the training maximum) and at each training length (validation). Its test score,
 `test/accuracy`, is the mean over the test lengths (Delétang et al.'s score). Here:
 
-- `generalisation_frame`: one row per run of each task's protocol with the most runs, at the
-  learning rate validation chose for its (task, protocol, model, variant) (frame.select_lr, the
-  sweep's rule): task, its class, the row label
+- `generalisation_frame`: one row per run of each task's main protocol (decisions.main_protocol),
+  at the learning rate chosen for its (task, protocol, model, variant) (decisions.py, the sweep's
+  rule): task, its class, the row label
   (the model; the Transformer by its position encoding), seed, status, score, `train` (the mean
   accuracy over the training lengths) and the per-length accuracies;
 - `summarise`: per (task, row), the mean score with its 95% t-interval, the best seed, the
@@ -23,9 +23,9 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from ..record import RunRecord
 from .findings import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Finding
-from .frame import runs_frame, select_lr, t_interval
+from .decisions import Decisions
+from .frame import t_interval
 
 GENERALISES = 0.9  # a score (mean test accuracy over the test lengths) at or above this generalises
 CLASSES = ("regular", "context-free", "context-sensitive")
@@ -46,17 +46,15 @@ def _mean_accuracy(rows: list[dict]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def generalisation_frame(records: list[RunRecord]) -> pd.DataFrame:
+def generalisation_frame(decisions: Decisions) -> pd.DataFrame:
     """One row per finished run of a formal task at its chosen learning rate (module docstring)."""
-    mine = [r for r in records if r.generalisation is not None]
+    mine = [r for r in decisions.records if r.generalisation is not None]
     if not mine:
         return pd.DataFrame()
-    frame = runs_frame(mine)
-    # One protocol per task, the one with the most runs (as the main tables rank one), so runs made
-    # under another budget never count as more seeds.
-    main = {task: group["protocol"].value_counts().sort_index().idxmax() for task, group in frame.groupby("task")}
-    frame = frame[frame["protocol"] == frame["task"].map(main)]
-    chosen = set(select_lr(frame)["run_id"])
+    # One protocol per task, the one its main table ranks, so runs made under another budget never
+    # count as more seeds.
+    selected = decisions.in_main_protocol().selected
+    chosen = set(selected["run_id"]) if not selected.empty else set()
     rows = []
     for r in mine:
         if r.run_id not in chosen or not r.finished:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..record import RunRecord
+from .decisions import Decisions
 from .findings import Finding
 from .frame import model_rank
 from .generalisation import (CLASS_TITLES, CLASSES, GENERALISES, TRANSFORMER, generalisation_findings,
@@ -110,8 +110,8 @@ def accuracy_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
         return [save(fig, out, "generalisation_accuracy_vs_length")]
 
 
-def generalisation_section(records: list[RunRecord], results: Path, out: Path) -> Section | None:
-    frame = generalisation_frame(records)
+def generalisation_section(decisions: Decisions, results: Path, out: Path) -> Section | None:
+    frame = generalisation_frame(decisions)
     if frame.empty:
         return None
     summary = summarise(frame)

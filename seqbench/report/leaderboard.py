@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..status import FINISHED
-from .frame import arrow, longest_solved
+from .decisions import Decisions, protocol_order
+from .frame import arrow
 from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, versus
 from .table import Cell, Table
 
@@ -244,23 +245,20 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
     return " ".join(parts)
 
 
-def boards(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Board]:
-    """Every table, by task: the main one, then other protocols, then ablations."""
+def boards(decisions: Decisions) -> list[Board]:
+    """Every table, by task: the main one (decisions.main_protocol), then other protocols, then ablations."""
     out: list[Board] = []
+    summary, frame, longest = decisions.summary, decisions.frame, decisions.longest
+    if frame.empty:
+        return out
     # hf models have their own section (modern_section.py): the leaderboard holds the native models.
     hf_models = set(frame.loc[frame["adapter"] == "hf", "model"]) if "adapter" in frame else set()
-    longest = longest_solved(frame, summary)
     for task, rows in summary.groupby("task", sort=True):
-        if not rows["metric"].notna().any():
+        if task not in decisions.main_protocol:
             continue
         every = frame[frame["task"] == task]
         runs = every[~every["model"].isin(hf_models)]
         rows = rows[~rows["model"].isin(hf_models)]
-        # The main protocol: most default runs, preferring one without hf runs, so that adding the
-        # modern suite's runs never changes the main table of the five.
-        hf_protocols = set(every.loc[every["model"].isin(hf_models), "protocol"])
-        by_count = runs[runs["main"]].groupby("protocol").size()
-        order = sorted(by_count.index, key=lambda p: (p in hf_protocols, -by_count[p], p))
 
         def table(protocol: str, main_only: bool, ranked: bool) -> Table | None:
             s = rows[(rows["protocol"] == protocol) & (rows["main"] if main_only else True)]
@@ -273,20 +271,15 @@ def boards(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Board]:
                 return None
             return task_table(s, f, longest[(longest["task"] == task) & (longest["protocol"] == protocol)],
                               ranked=ranked)
-        for i, protocol in enumerate(order):
+        for protocol in protocol_order(frame, task):
             t = table(protocol, True, True)
             if t is not None:
-                out.append(Board(task, protocol, "main" if i == 0 else "other", t))
+                out.append(Board(task, protocol, "main" if protocol == decisions.main_protocol[task] else "other", t))
         for protocol in sorted(set(runs.loc[~runs["main"], "protocol"])):
             t = table(protocol, False, False)
             if t is not None:
                 out.append(Board(task, protocol, "ablation", t))
     return out
-
-
-def leaderboard_tables(summary: pd.DataFrame, frame: pd.DataFrame) -> dict[str, Table]:
-    """The main table per task (the other protocols and ablations: `boards`)."""
-    return {b.task: b.table for b in boards(summary, frame) if b.kind == "main"}
 
 
 def failures_table(frame: pd.DataFrame) -> Table | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..record import RunRecord
-from .frame import select_lr
+from .decisions import Decisions
 from .numbers import Spread, fmt, spread
 from .section import Section, Text
 from .table import Cell, Table
@@ -41,10 +41,11 @@ def read_references(results: Path) -> dict | None:
     return json.loads(path.read_text())
 
 
-def chosen_runs(frame: pd.DataFrame, main_protocol: dict[str, str], task: str) -> pd.DataFrame:
-    """The task's main-protocol, default-recipe runs at each (model, length)'s chosen learning rate."""
-    rows = frame[(frame["task"] == task) & (frame["protocol"] == main_protocol.get(task, "")) & frame["main"]]
-    return select_lr(rows) if len(rows) else rows
+def main_runs(decisions: Decisions, task: str) -> pd.DataFrame:
+    """The task's main-protocol, default-recipe finished runs at each (model, length)'s chosen learning rate."""
+    selected = decisions.selected
+    return selected[(selected["task"] == task) & (selected["protocol"] == decisions.main_protocol.get(task, ""))
+                    & selected["main"]]
 
 
 def ours(runs: pd.DataFrame, models: list[str], metric: str, higher: bool) -> list[Ours]:
@@ -100,14 +101,14 @@ def citation(ref: dict) -> str:
     return f"{cite.get('title', '?')} ({cite.get('year', '?')}) [{cite.get('key', '?')}]"
 
 
-def reference_table(refs: list[dict], frame: pd.DataFrame, records_by_id: dict, main_protocol: dict) -> Table:
+def reference_table(refs: list[dict], decisions: Decisions, records_by_id: dict) -> Table:
     columns = ["reference", "published", "model", "L", "ours (mean [spread], seeds)", "ours − published",
                "differences in setting"]
     rows = []
     for ref in refs:
         compare = ref.get("compare") or {}
         task, metric = compare.get("task"), compare.get("metric")
-        runs = chosen_runs(frame, main_protocol, task) if task else frame.iloc[0:0]
+        runs = main_runs(decisions, task) if task else decisions.frame.iloc[0:0]
         higher = direction(records_by_id, runs["run_id"], metric) if len(runs) else True
         found = ours(runs, list(compare.get("models") or []), metric, higher)
         picks, note = pick_lengths(found, compare)
@@ -133,11 +134,11 @@ def _published_text(ref: dict, value: float | None) -> str:
     return f"{fmt(value)}{strategy} {ref.get('metric', '')}".strip() if value is not None else f"—{strategy}"
 
 
-def floors_table(floors: list[dict], frame: pd.DataFrame, records_by_id: dict, main_protocol: dict) -> Table:
+def floors_table(floors: list[dict], decisions: Decisions, records_by_id: dict) -> Table:
     rows = []
     for floor in floors:
         task, metric, op, bound = floor["task"], floor["metric"], floor.get("op", ">="), float(floor["value"])
-        runs = chosen_runs(frame, main_protocol, task)
+        runs = main_runs(decisions, task)
         higher = op == ">="
         found = ours(runs, sorted(set(runs["model"])) if floor.get("models") == "best" else list(floor.get("models") or []),
                      metric, higher) if len(runs) else []
@@ -173,17 +174,16 @@ def _headline(mine: list[Ours], floor: dict, higher: bool) -> float:
     return means[-1]
 
 
-def literature_section(records: list[RunRecord], frame: pd.DataFrame, main_protocol: dict[str, str],
-                       results: Path) -> Section | None:
+def literature_section(decisions: Decisions, results: Path) -> Section | None:
     refs = read_references(results)
-    if refs is None or frame.empty:
+    if refs is None or decisions.frame.empty:
         return None
-    records_by_id = {r.run_id: r for r in records}
+    records_by_id = {r.run_id: r for r in decisions.records}
     blocks = [Text("Published numbers for settings the suite can match (tasks/references.yaml, copied into this "
                    "results directory), beside ours from the main protocol's runs. The settings are never identical: "
                    "the last column says how they differ.")]
     if refs.get("references"):
-        blocks.append(reference_table(refs["references"], frame, records_by_id, main_protocol))
+        blocks.append(reference_table(refs["references"], decisions, records_by_id))
     if refs.get("floors"):
-        blocks.append(floors_table(refs["floors"], frame, records_by_id, main_protocol))
+        blocks.append(floors_table(refs["floors"], decisions, records_by_id))
     return Section("Against the literature", blocks)

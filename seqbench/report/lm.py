@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..record import RunRecord
-from .frame import TRAIN_UNIGRAM_ENTROPY, model_rank, runs_frame, select_lr
+from .decisions import Decisions
+from .frame import TRAIN_UNIGRAM_ENTROPY, model_rank
 from .leaderboard import model_name
 from .section import Sample, Samples, Section, Text
 from .style import new_figure, palette, plotting, save
@@ -35,14 +36,15 @@ ABOUT = ("Character-level language models: test bits per character (mean over se
 COLUMNS = ["task", "length", "model", "test bpc ↓", "bpc, last 10% of positions", "effective context", "lr", "n"]
 
 
-def _groups(records: list[RunRecord]) -> dict[tuple, list[RunRecord]]:
-    """(task, length, model) -> the runs (all seeds) of the learning rate frame.select_lr keeps."""
-    lm = [r for r in records if r.finished and r.lm is not None]
+def _groups(decisions: Decisions) -> dict[tuple, list[RunRecord]]:
+    """(task, length, model) -> the finished runs (all seeds) of the learning rate decisions chose."""
+    lm = [r for r in decisions.records if r.finished and r.lm is not None]
     if not lm:
         return {}
     by_id = {r.run_id: r for r in lm}
     chosen = {}
-    for (task, length, model, variant), rows in select_lr(runs_frame(lm)).groupby(["task", "length", "model", "variant"]):
+    selected = decisions.selected[decisions.selected["run_id"].isin(by_id)]
+    for (task, length, model, variant), rows in selected.groupby(["task", "length", "model", "variant"]):
         chosen[(task, int(length), model_name(model, variant))] = sorted(
             (by_id[run_id] for run_id in rows["run_id"]), key=lambda r: r.config.seed)
     return chosen
@@ -96,9 +98,9 @@ def _task_table(task: str, table: dict[tuple, dict]) -> Table:
     return Table("", COLUMNS, rows, footer=footer)
 
 
-def lm_section(records: list[RunRecord], out: Path) -> Section | None:
-    """The section for the language-model runs in `records`; None when there are none."""
-    table = {key: _summary(runs) for key, runs in _groups(records).items()}
+def lm_section(decisions: Decisions, out: Path) -> Section | None:
+    """The section for the language-model runs among the decisions' records; None when there are none."""
+    table = {key: _summary(runs) for key, runs in _groups(decisions).items()}
     if not table:
         return None
     tasks = sorted({t for (t, _, _) in table})

@@ -7,9 +7,7 @@ five alone. Models that ran transformers' PyTorch reference scan instead of fuse
 """
 from __future__ import annotations
 
-import pandas as pd
-
-from .frame import longest_solved
+from .decisions import Decisions
 from .leaderboard import task_table
 from .section import Section, Text
 
@@ -21,10 +19,10 @@ ABOUT = ("Selective state spaces (Mamba, Mamba-2), RWKV and xLSTM, and Llama (a 
          "compares them with the Transformer on associative recall.")
 
 
-def modern_section(frame: pd.DataFrame, summary: pd.DataFrame) -> Section | None:
+def modern_section(decisions: Decisions) -> Section | None:
+    frame, summary, longest = decisions.frame, decisions.summary, decisions.longest
     if frame.empty or "adapter" not in frame or not (frame["adapter"] == "hf").any():
         return None
-    longest = longest_solved(frame, summary)
     blocks: list = [Text(ABOUT)]
     hf = frame[frame["adapter"] == "hf"]
     for (task, protocol), _ in hf.groupby(["task", "protocol"], sort=True):

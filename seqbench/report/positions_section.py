@@ -14,6 +14,7 @@ import numpy as np
 from ..protocol import protocol_key
 from ..record import RunRecord
 from . import figures
+from .decisions import Decisions
 from .section import Section, Text
 from .table import Table
 
@@ -39,8 +40,8 @@ def _rows(records: list[RunRecord]) -> list[dict]:
     return [x for x in rows if x["protocol"] in varied]
 
 
-def positions_section(records: list[RunRecord], out: Path) -> Section | None:
-    rows = _rows(records)
+def positions_section(decisions: Decisions, out: Path) -> Section | None:
+    rows = _rows(list(decisions.records))
     if len({row["positions"] for row in rows}) < 2:
         return None
     rows.sort(key=lambda x: (x["task"], x["length"], x["positions"]))
@@ -60,4 +61,4 @@ def positions_section(records: list[RunRecord], out: Path) -> Section | None:
                f"By validation, {', '.join(best)} tie: these runs do not decide between them.")
     text = (f"Mean best validation score across the tasks and lengths below: {summary}. {verdict} The main "
             "tables use the Transformer's default (`model.positions` in its config), recorded in every run file.")
-    return Section(TITLE, [Text(text), table], figures.positions(records, Path(out)))
+    return Section(TITLE, [Text(text), table], figures.positions(decisions, Path(out)))

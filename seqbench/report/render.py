@@ -11,8 +11,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
-
 from .. import __version__
 from ..leaderboard_version import read_version, version_suites
 from ..record import RunRecord
@@ -22,7 +20,8 @@ from .ablation_section import ablation_section
 from .cost_section import cost_section
 from .evidence import evidence_of, findings_json, findings_section
 from .findings import evaluate_findings
-from .frame import ROW, chosen_ids, longest_solved, missing_fields, runs_frame, summarise
+from .decisions import Decisions, decide
+from .frame import ROW, missing_fields
 from .generalisation_section import generalisation_section
 from .gradflow_section import gradflow_section
 from .leaderboard import Board, boards, failures_table
@@ -139,14 +138,13 @@ def provenance_block(records: list[RunRecord], results: Path) -> dict:
     }
 
 
-def sections(records: list[RunRecord], results: Path, out: Path) -> list[Section]:
+def sections(decisions: Decisions, results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
-    frame = runs_frame(records)
-    chosen = chosen_ids(frame)
-    found = [modern_section(frame, summarise(frame) if not frame.empty else pd.DataFrame()),
-             lm_section(records, out), gradflow_section([r for r in records if r.run_id in chosen], out),
-             ablation_section(frame),
-             positions_section(records, out), generalisation_section(records, results, out),
+    records, frame = list(decisions.records), decisions.frame
+    found = [modern_section(decisions), lm_section(decisions, out),
+             gradflow_section(decisions.records_of(decisions.chosen_ids), out),
+             ablation_section(decisions),
+             positions_section(decisions, out), generalisation_section(decisions, results, out),
              cost_section(results, out), perf_section(results, records)]
     return [s for s in found if s is not None]
 
@@ -172,11 +170,6 @@ const asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';const key=r=>{const c=
 [...b.rows].sort((x,y)=>{const a=key(x),c=key(y);return (a>c?1:a<c?-1:0)*(asc?1:-1)}).forEach(r=>b.appendChild(r));}"""
 
 
-def in_main_protocol(rows: pd.DataFrame, main_protocol: dict[str, str]) -> pd.DataFrame:
-    """The rows of each task's main protocol (the one its main table ranks)."""
-    return rows[rows["protocol"] == rows["task"].map(main_protocol)]
-
-
 def _heading(board: Board) -> str:
     return f"{board.task}, protocol {board.protocol}"
 
@@ -196,37 +189,35 @@ def write_report(results: Path, out: Path) -> dict:
     for message in skipped:
         warnings.warn(f"skipped {message}", stacklevel=2)
     out.mkdir(parents=True, exist_ok=True)
-    frame = runs_frame(records)
+    decisions = decide(records)
+    frame, summary = decisions.frame, decisions.summary
+    for message in decisions.warnings:
+        warnings.warn(message, stacklevel=2)
     prov = provenance_block(records, results)
     if entries:
         prov["submitted entries"] = "; ".join(entry.line() for entry in entries)
-    summary = pd.DataFrame() if frame.empty else summarise(frame)
-    boards_ = [] if frame.empty else boards(summary, frame)
+    boards_ = boards(decisions)
     tables: dict[str, Table] = {b.task: b.table for b in boards_ if b.kind == "main"}
     grouped = {kind: [b for b in boards_ if b.kind == kind] for kind in GROUPS}
-    chosen = chosen_ids(frame)
-    findings = evaluate_findings(evidence_of(records, results, chosen))
+    findings = evaluate_findings(evidence_of(records, results, decisions.chosen_ids))
     figs = []
     if not summary.empty:
         # The figures draw what the main tables rank: each task's main protocol, never a mix.
-        main_protocol = {b.task: b.protocol for b in boards_ if b.kind == "main"}
-        main_frame = in_main_protocol(frame, main_protocol)
-        main_ids = set(main_frame["run_id"])
-        main_records = [r for r in records if r.run_id in main_ids]
-        figs += figures.metric_vs_length(main_frame, out)
-        figs += figures.longest_solved(main_records, out)
-        figs += figures.step_time_vs_length(main_frame, out)
-        figs += figures.learning_curves(main_records, out)
-        figs += figures.by_bucket(main_records, out)
+        main = decisions.in_main_protocol()
+        figs += figures.metric_vs_length(main.frame, out)
+        figs += figures.longest_solved(main, out)
+        figs += figures.step_time_vs_length(main.frame, out)
+        figs += figures.learning_curves(main, out)
+        figs += figures.by_bucket(main, out)
     failed = failures_table(frame) if not frame.empty else None
-    found = ([findings_section(findings)] if records else []) + (sections(records, results, out) if records else [])
-    literature = literature_section(records, frame, {b.task: b.protocol for b in boards_ if b.kind == "main"}, results)
+    found = ([findings_section(findings)] if records else []) + (sections(decisions, results, out) if records else [])
+    literature = literature_section(decisions, results)
     found += [literature] if literature is not None else []
     write_json_atomic(out / "findings.json", findings_json(findings, prov))
 
     # CSV: one row per (task, protocol, model, variant, length), with the longest solved length.
     if not summary.empty:
-        longest = longest_solved(frame, summary).rename(columns={"longest": "max_solved", "label": "longest_solved"})
+        longest = decisions.longest.rename(columns={"longest": "max_solved", "label": "longest_solved"})
         csv = summary.drop(columns=SUMMARY_ONLY).merge(longest[ROW + ["max_solved", "longest_solved"]], on=ROW, how="left")
         csv.to_csv(out / "leaderboard.csv", index=False, float_format="%.6g")
     else:
@@ -257,6 +248,8 @@ def write_report(results: Path, out: Path) -> dict:
         md += [f"## {s.title}", "", s.markdown, ""] + [f"![{Path(f).stem}]({f})" for f in s.figures] + [""]
     if failed:
         md += ["## Failed runs", "", failed.markdown()]
+    if decisions.warnings:
+        md += ["## Warnings", ""] + [f"- {m}" for m in decisions.warnings] + [""]
     if skipped:
         md += ["## Skipped files", ""] + [f"- {m}" for m in skipped] + [""]
     md += ["## Provenance", ""] + [f"- **{k}**: {v}" for k, v in prov.items()] + [""]
@@ -278,6 +271,8 @@ def write_report(results: Path, out: Path) -> dict:
         body.append(f"<h2>{html.escape(s.title)}</h2>" + s.html + "".join(_img(out, f) for f in s.figures))
     if failed:
         body.append("<h2>Failed runs</h2>" + failed.html())
+    if decisions.warnings:
+        body.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in decisions.warnings) + "</ul>")
     if skipped:
         body.append("<h2>Skipped files</h2><ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in skipped) + "</ul>")
     body.append('<h2>Provenance</h2><dl class="provenance">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in prov.items()) + "</dl>")
@@ -288,4 +283,4 @@ def write_report(results: Path, out: Path) -> dict:
     return {"runs": len(records), "skipped": skipped, "tables": list(tables), "figures": figs,
             "other": [b.name for b in grouped["other"]], "ablations": [b.name for b in grouped["ablation"]],
             "findings": {f.id: f.verdict for f in findings},
-            "sections": [s.title for s in found]}
+            "sections": [s.title for s in found], "warnings": decisions.warnings}
