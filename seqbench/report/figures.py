@@ -26,7 +26,7 @@ from ..search import LengthSearch, SearchResult
 from ..record import RunRecord
 from ..status import FINISHED
 from .decisions import Decisions, chosen_runs, passes
-from .frame import arrow, main_rows
+from .frame import arrow, axis_label, axis_of, main_rows
 from .leaderboard import model_name
 from .numbers import metric_range, spread
 from .style import new_figure, palette, panels, plotting, save, seed_points
@@ -113,9 +113,11 @@ def metric_vs_length(data: pd.DataFrame, out: Path) -> list[str]:
             ax.minorticks_off()
             lo, hi = metric_range(higher)
             ax.set_ylim(bottom=lo - 0.02 if higher else None, top=hi + 0.02 if higher else None)
-            ax.set_xlabel("dependency length")
+            axis = axis_of(data[data["task"] == task]) if "axis" in data else "length"
+            ax.set_xlabel("dependency length" if axis == "length" else f"{axis_label(axis)} ({axis})")
             ax.set_ylabel(f"test {metric} {arrow(higher)}")
-            ax.set_title(f"{task}: {metric} against length\n{BAND_NOTE}", fontsize=8)
+            ax.set_title(f"{task}: {metric} against {'length' if axis == 'length' else axis_label(axis)}\n{BAND_NOTE}",
+                         fontsize=8)
             ax.legend(fontsize=7, frameon=False, loc="best")
             paths.append(save(fig, out, f"{task}_{metric}_vs_length"))
     return paths
@@ -168,7 +170,9 @@ def _chain_results(records: list[RunRecord]) -> list[Longest]:
     the learning rate whose median is longest."""
     chains: dict[tuple, list[RunRecord]] = {}
     for r in records:
-        if r.search is not None and r.default_recipe:
+        # A search over a task parameter (recall_mqar's pairs) is not a length: its table and the
+        # recall-capacity figure show it.
+        if r.search is not None and r.default_recipe and r.axis[0] == "length":
             chains.setdefault((r.config.task, repr(r.search.chain)), []).append(r)
     by_lr: dict[tuple, list] = {}
     for (task, _), runs in chains.items():

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..protocol import Protocol, protocol_key
-from ..record import RunRecord, Search
+from ..record import RunRecord, Search, State
 from ..selection import run_score
 from ..status import BUDGET_LIMITED, FINISHED, SOLVED
 from ..store import flatten
@@ -33,6 +33,22 @@ ROW = ["task", "protocol", "model", "variant"]  # one row of a table
 VARIANT_MODEL_FIELDS = ("params", "n_layers", "n_heads", "ff_mult", "dropout", "nonlinearity", "init", "causal", "positions")
 TRAIN_UNIGRAM_ENTROPY = "unigram entropy of the training text"
 MODEL_ORDER = ["rnn", "lstm", "gru", "bilstm", "transformer"]  # the order of every table and legend
+
+
+AXIS_LABEL = {"length": "L", "n_pairs": "pairs"}  # how a table names its axis (RunRecord.axis)
+
+
+def axis_of(rows: pd.DataFrame) -> str:
+    """The axis these runs sit on: "length", or the task parameter their search varied ("n_pairs")."""
+    if "axis" not in rows or rows.empty:
+        return "length"
+    axes = rows["axis"].dropna().unique()
+    return str(axes[0]) if len(axes) == 1 else "length"
+
+
+def axis_label(axis: str) -> str:
+    """'L' for the length, 'pairs' for n_pairs, the parameter's own name otherwise."""
+    return AXIS_LABEL.get(axis, axis)
 
 
 def model_rank(model: str) -> tuple:
@@ -127,6 +143,12 @@ def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
     rows = []
     for r, variant in zip(records, variant_labels(records)):
         row = flatten(r)
+        # A probe of a search over a task parameter sits at its value on the table's axis (recall_mqar:
+        # its pair count), as a length search's probes sit at their length (RunRecord.axis).
+        row["axis"], row["length"] = r.axis
+        row["config/length"] = r.config.length  # the sequence length, also where `length` holds the axis
+        state = r.state or State()
+        row.update({f"state/{k}": getattr(state, k) for k in ("kind", "bytes", "seq_len")})
         protocol = Protocol.of_record(r)
         row["protocol"] = protocol.key
         row["protocol_text"] = protocol.describe()

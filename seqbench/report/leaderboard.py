@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..status import FINISHED
 from .decisions import Decisions, protocol_order
-from .frame import arrow
+from .capacity import COLUMN as STATE_COLUMN, NOTE as STATE_NOTE, has_state, state_text
+from .frame import arrow, axis_label, axis_of
 from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, versus
 from .table import Cell, Table
 
@@ -129,10 +130,12 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
     searched = bool(longest["searched"].any()) if len(longest) else False
     lengths = shown_lengths(frame, searched)
     multi = searched or summary["length"].nunique() > 1
-    length_cols = [f"L={int(L)}" for L in lengths] if multi else [f"test {metric}"]
-    columns = (["#"] if ranked else []) + ["model"] + length_cols + (["longest solved L"] if multi else []) + \
-        ["status", "lr", "params", "step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s",
-         "peak memory (MB)"]
+    axis = axis_of(frame)  # the length, or the task parameter a search varied (recall_mqar: pairs)
+    length_cols = [f"{axis_label(axis)}={int(L)}" for L in lengths] if multi else [f"test {metric}"]
+    stateful = has_state(frame)  # run files with a state block (measure/state_size.py); none before v2
+    columns = (["#"] if ranked else []) + ["model"] + length_cols + ([headline(axis)] if multi else []) + \
+        ["status", "lr", "params"] + ([STATE_COLUMN] if stateful else []) + \
+        ["step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s", "peak memory (MB)"]
     best = {}
     for L in lengths:
         at = summary[(summary["length"] == L) & summary["n"].gt(0)]
@@ -166,9 +169,10 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
             marks.add(EDGE_MARK)
         solved_steps = group["solved_step"].dropna()
         solved_s = group["solved_s"].dropna()
-        cells += [Cell(status_text(group)), lr,
-                  Cell(fmt_number(group["params"].mean()), group["params"].mean()),
-                  Cell(fmt(group["median_step_ms"].median()), group["median_step_ms"].median()),
+        cells += [Cell(status_text(group)), lr, Cell(fmt_number(group["params"].mean()), group["params"].mean())]
+        if stateful:
+            cells.append(Cell(state_text(frame[(frame["model"] == model) & (frame["variant"] == variant)])))
+        cells += [Cell(fmt(group["median_step_ms"].median()), group["median_step_ms"].median()),
                   Cell(fmt_number(solved_steps.median()) if len(solved_steps) else "—", solved_steps.median()),
                   Cell(fmt(solved_s.median()) if len(solved_s) else "—", solved_s.median()),
                   Cell(fmt(group["train_time_s"].mean()), group["train_time_s"].mean()),
@@ -185,7 +189,14 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
         rows = [cells for _, cells in entries]
     footer = baseline_lines(summary, lengths, len(columns), ranked)
     title = heading or f"{task}: test {metric} {arrow(up)}"
-    return Table(title, columns, rows, note=table_note(summary, marks, multi, searched, ranked), footer=footer)
+    at = ", ".join(f"L={int(L)}" for L in sorted(frame["config/length"].unique())) if axis != "length" else ""
+    note = table_note(summary, marks, multi, searched, ranked, axis, at) + (" " + STATE_NOTE if stateful else "")
+    return Table(title, columns, rows, note=note, footer=footer)
+
+
+def headline(axis: str) -> str:
+    """The search's result column: 'longest solved L', or 'most pairs solved' on the pairs axis."""
+    return "longest solved L" if axis == "length" else f"most {axis_label(axis)} solved"
 
 
 def baseline_lines(summary: pd.DataFrame, lengths: list, width: int, ranked: bool) -> list[list[Cell]]:
@@ -213,7 +224,9 @@ def shared_memory_note(summary: pd.DataFrame) -> str | None:
             "weights, gradient and optimizer state, so this column does not separate the models.")
 
 
-def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, ranked: bool) -> str:
+def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, ranked: bool, axis: str = "length",
+               at: str = "") -> str:
+    """`axis`: the table's axis (frame.axis_of); `at`: where a search over a task parameter ran ('L=16')."""
     first = summary.iloc[0]
     parts = [f"Protocol `{first['protocol']}`: {first['protocol_text']}."]
     parts.append("Cells: mean over seeds [min–max] (n < 3) or [95% t-interval, clipped to the metric's range]. "
@@ -222,7 +235,12 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
         parts.append("Ranked by the longest solved length, then the mean." if searched else
                      "Ranked by the mean over the lengths shown." if multi else "Ranked by the mean.")
         parts.append("Bold: best at that length.")
-    if multi:
+    if multi and axis != "length":
+        name = axis_label(axis)
+        parts.append(f"{headline(axis).capitalize()}: per seed the search's result over {axis} at {at}; the median "
+                     f"over seeds [min–max]; `≥ N`: solved the most {name} tried (a floor), `< N`: nothing solved "
+                     "down to N.")
+    elif multi:
         rule = ("per seed the length search's result; the median over seeds [min–max]" if searched else
                 f"the largest length whose mean passes the task's threshold ({first['solved_threshold']})")
         parts.append(f"Longest solved L: {rule}; `≥ L`: solved the longest length tried (a floor), `< L`: "

@@ -17,6 +17,7 @@ from ..record import RunRecord
 from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
 from . import figures
 from .ablation_section import ablation_section
+from .capacity import capacity_section
 from .cost_section import cost_section
 from .evidence import evidence_of, findings_json, findings_section
 from .findings import evaluate_findings
@@ -141,7 +142,7 @@ def provenance_block(records: list[RunRecord], results: Path) -> dict:
 def sections(decisions: Decisions, results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
     records, frame = list(decisions.records), decisions.frame
-    found = [modern_section(decisions), lm_section(decisions, out),
+    found = [modern_section(decisions), capacity_section(decisions, out), lm_section(decisions, out),
              gradflow_section(decisions.records_of(decisions.chosen_ids), out),
              ablation_section(decisions),
              positions_section(decisions, out), generalisation_section(decisions, results, out),
