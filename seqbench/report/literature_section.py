@@ -119,14 +119,34 @@ def reference_table(refs: list[dict], decisions: Decisions, records_by_id: dict)
                          Cell(note if found else f"no {task} runs of {', '.join(compare.get('models') or [])} in the main protocol"),
                          Cell("—"), Cell(words)])
             continue
+        seeds = runs.groupby("model")["seed"].nunique() if len(runs) else {}
         for o in picks:
             value = published(ref, records_by_id, o, metric)
             gap = o.spread.mean - value if value is not None and o.spread.n else math.nan
             rows.append([Cell(label), Cell(_published_text(ref, value), value), Cell(o.model), Cell(str(o.length), o.length),
-                         Cell(f"{o.spread.text()} (n={o.spread.n}) {metric}", o.spread.mean),
+                         Cell(f"{o.spread.text()} ({_seeds_text(o.spread.n, seeds.get(o.model, 0))}) {metric}", o.spread.mean),
                          Cell(f"{gap:+.3g}" if not math.isnan(gap) else "—", gap), Cell(words)])
+        # A model the reference names that has runs, but none at its lengths: its search stopped before them.
+        for model in [m for m in compare.get("models") or [] if m in set(o.model for o in found) - {o.model for o in picks}]:
+            rows.append([Cell(label), Cell(_published_text(ref, None)), Cell(model), Cell("—"),
+                         Cell(_stopped_text(decisions, task, model)), Cell("—"), Cell(words)])
     return Table("", columns, rows, note="Ours: test split, mean over seeds; [min–max] under 3 seeds, else a 95% "
                  "t-interval. (unverified): the published number was not checked against the paper (references.yaml says why).")
+
+
+def _seeds_text(n: int, of: int) -> str:
+    """'n=3'; 'n=1 of 3 seeds' where a length search's other seeds stopped (at a first failure) below this length."""
+    return f"n={n}" if n >= of else f"n={n} of {of} seeds: the others' searches stopped below this length"
+
+
+def _stopped_text(decisions: Decisions, task: str, model: str) -> str:
+    """Why a model has no run at a reference's lengths: its longest solved length (decisions.longest)."""
+    longest = decisions.longest
+    mine = longest[(longest["task"] == task) & (longest["protocol"] == decisions.main_protocol.get(task, ""))
+                   & (longest["model"] == model) & (longest["variant"] == "")]
+    if mine.empty:
+        return "no run at these lengths"
+    return f"no run at these lengths: longest solved L {mine['label'].iloc[0]}, so its search stopped below them"
 
 
 def _published_text(ref: dict, value: float | None) -> str:
