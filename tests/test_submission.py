@@ -1,6 +1,7 @@
 """Leaderboard entries from others (README, 'Submit a leaderboard entry'): an entry made as README's
 'Benchmark your own model' describes is accepted against the leaderboard it names; one made under
-another protocol is refused in one line, exit 2; the report shows an accepted entry marked as submitted."""
+another protocol is refused in one line, exit 2; the report shows an accepted entry marked as submitted.
+The committed example (results/submissions/example-conv) is checked by the audit alone, without training."""
 import json
 import shutil
 from pathlib import Path
@@ -9,9 +10,11 @@ import pytest
 import yaml
 
 from seqbench.report.render import write_report
+from seqbench.report.submissions import accepted_entries
+from seqbench.store import load_runs
 from seqbench.sweep import sweep
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 from test_own_model import TINY_SUITE, readme_model
 
 
@@ -61,8 +64,12 @@ def test_an_entry_is_accepted_and_the_report_marks_it_submitted(leaderboard, tmp
     shutil.copytree(leaderboard, board)
     shutil.move(str(entry), tmp_path / "results" / "submissions" / "conv")
     write_report(board, board)
-    table = (board / "leaderboard.md").read_text().split("\n## adding\n", 1)[1].split("\n## ", 1)[0]
+    report = (board / "leaderboard.md").read_text()
+    table = report.split("\n## adding\n", 1)[1].split("\n## ", 1)[0]
     assert "mymodel (submitted: conv)" in table and "| lstm |" in table
+    # Provenance counts the leaderboard's own runs; the entry is named on its own line.
+    assert f"- **runs**: {len(load_runs(leaderboard)[0])}\n" in report
+    assert "- **submitted entries**: conv: 1 run, verify passed (audit; no reruns; on " in report
 
 
 @pytest.mark.slow
@@ -80,3 +87,28 @@ def test_an_entry_without_its_description_is_refused_in_one_line(leaderboard, tm
     shutil.copy(next((leaderboard / "runs").glob("*.json")), tmp_path / "runs")
     proc = run_cli("verify", "--submission", str(tmp_path))
     assert proc.returncode == 2 and "has no submission.yaml" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+EXAMPLE = REPO / "results" / "submissions" / "example-conv"  # README, 'Submit a leaderboard entry'
+
+
+def test_the_committed_example_is_readmes_model_and_passes_the_audit(tmp_path):
+    """The committed entry is README's model file, and `verify --submission` (the audit, no training)
+    still accepts it with what its committed verify.json says it checked."""
+    assert (EXAMPLE / "mymodel.py").read_text() == readme_model()
+    proc = run_cli("verify", "--submission", str(EXAMPLE.relative_to(REPO)), "--out", str(tmp_path / "verify.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    here, committed = (json.loads(p.read_text()) for p in (tmp_path / "verify.json", EXAMPLE / "verify.json"))
+    assert here["passed"] and committed["passed"] and here["problems"] == committed["problems"] == []
+    assert here["checks"] == committed["checks"] and committed["submission"]["name"] == EXAMPLE.name
+
+
+def test_the_standard_report_shows_the_committed_example_as_submitted():
+    entries = accepted_entries(REPO / "results" / "standard")
+    assert [e.name for e in entries] == [EXAMPLE.name]
+    report = (REPO / "results" / "standard" / "leaderboard.md").read_text()
+    tasks = {r.config.task for r in entries[0].runs}
+    for task in tasks:
+        table = report.split(f"\n## {task}\n", 1)[1].split("\n## ", 1)[0]
+        assert f"| mymodel (submitted: {EXAMPLE.name}) |" in table and "| lstm |" in table
+    assert f"- **submitted entries**: {entries[0].line()}" in report

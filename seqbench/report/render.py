@@ -183,6 +183,7 @@ def _img(out: Path, rel: str) -> str:
 def write_report(results: Path, out: Path) -> dict:
     results, out = Path(results), Path(out)
     records, skipped = load_runs(results)
+    own = {r.run_id for r in records}
     entries = accepted_entries(results)
     records += [run for entry in entries for run in entry.runs]
     records, old = usable_records(records)
@@ -194,7 +195,9 @@ def write_report(results: Path, out: Path) -> dict:
     frame, summary = decisions.frame, decisions.summary
     for message in decisions.warnings:
         warnings.warn(message, stacklevel=2)
-    prov = provenance_block(records, results)
+    # Provenance describes the leaderboard's own runs (their count, cost, commits, date); accepted
+    # entries are ranked in its tables but named on a line of their own, with their verify result.
+    prov = provenance_block([r for r in records if r.run_id in own], results)
     if entries:
         prov["submitted entries"] = "; ".join(entry.line() for entry in entries)
     boards_ = boards(decisions)
