@@ -89,6 +89,15 @@ def test_without_state_blocks_nothing_changes():
     assert capacity_section(decisions, None) is None
 
 
+def test_an_unknown_state_alone_adds_no_column():
+    """A plugin encoder that does not report its state (kind unknown) beside runs without a state block."""
+    unknown = {"kind": "unknown", "bytes": None, "seq_len": 16}
+    records = [RunRecord.from_dict({**r.to_dict(), "state": unknown if r.config.model.name == "rnn" else None})
+               for r in pairs_records()]
+    (board,) = [b for b in boards(decide(records)) if b.task == "recall_mqar" and b.kind == "main"]
+    assert "state (bytes)" not in board.table.columns and "key-value cache" not in board.table.note
+
+
 def test_state_text_says_unknown_as_a_dash():
     import pandas as pd
     assert state_text(pd.DataFrame({"state/kind": ["unknown"], "state/bytes": [None], "state/seq_len": [16]})) == "—"

@@ -33,8 +33,9 @@ NOTE = ("State (bytes): what the model carries from one position to the next whe
 
 
 def has_state(rows: pd.DataFrame) -> bool:
-    """Whether any of these runs recorded a state block (the tables add their column only then)."""
-    return "state/kind" in rows and rows["state/kind"].notna().any()
+    """Whether any of these runs recorded what it carries (the tables add their column only then). A
+    block of kind unknown (a plugin encoder that does not say) is a dash, and adds no column alone."""
+    return "state/kind" in rows and rows["state/kind"].isin((FIXED, GROWS, NONE)).any()
 
 
 def _bytes(value: float) -> str:
