@@ -25,7 +25,7 @@ from .config import HASH_NEUTRAL_DEFAULTS, RunConfig
 from .errors import UserError
 from .protocol import DATA_FIELDS
 from .search import LENGTH
-from .status import ERROR, FAILED, FINISHED, SOLVED, StopRule
+from .status import ERROR, FAILED, FINISHED, StopRule, is_solved
 
 SCHEMA_VERSION = 1
 
@@ -389,7 +389,7 @@ class RunRecord:
 
     @property
     def solved(self) -> bool:
-        return self.status == SOLVED
+        return is_solved(self.status)
 
     @property
     def default_recipe(self) -> bool:

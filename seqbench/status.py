@@ -31,6 +31,13 @@ FINISHED = (SOLVED, CONVERGED, BUDGET_LIMITED)  # the run produced a test number
 FAILED = (DIVERGED, OOM, ERROR)  # the run produced none: shown as words with counts, never averaged
 
 
+def is_solved(status: str | None) -> bool:
+    """Whether a run solved its length: the one meaning of "solved" everywhere (a length search's next
+    probe, the longest solved length in every table, figure and finding). A validation verdict: the
+    run's status is `solved` (StopRule.verdict), never a test score against the threshold."""
+    return status == SOLVED
+
+
 @dataclass(frozen=True)
 class StopRule:
     threshold: float | None  # the task's "solved" threshold on the primary metric; None: never solved

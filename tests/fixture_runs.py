@@ -86,6 +86,16 @@ def fake_trainer_record(cfg, status: str, metrics: dict, task: dict, search: dic
                      search=Search.optional(search), lr_selection=LrSelection.optional(lr_selection))
 
 
+def searched_longest(frame):
+    """decisions.longest of a hand-made frame of length-search probes (columns of report.frame.runs_frame:
+    task, protocol, model, variant, lr, seed, length, status, search/*): the rate chosen by the rule,
+    each chain's result, the row's median."""
+    from seqbench.report.decisions import choose_rates, longest_solved, seed_results
+    from seqbench.status import is_solved
+    frame = frame.assign(solved=frame["status"].map(is_solved), run_id=[f"r{i}" for i in range(len(frame))])
+    return longest_solved(frame, seed_results(frame, choose_rates(frame)))
+
+
 def minimal_record(**blocks) -> RunRecord:
     """A run record holding only `blocks` (as run-file mappings) beside placeholders: for a reader of a few fields."""
     base = {"run_id": "r0", "status": "solved", "config": {"task": "copy", "length": 10, "seed": 0}, "task": {},

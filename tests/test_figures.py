@@ -68,9 +68,11 @@ def test_seeds_are_points_and_ablations_stay_out():
 def test_longest_solved_marks_censored_and_nothing_solved():
     records = []
     for seed in (0, 1):
+        # solved: the run's status (status.is_solved), as the tables read it
         records += [run("copy", "transformer", L, seed, 1.0) for L in (20, 40, 80)]  # solves the longest tried
-        records += [run("copy", "rnn", L, seed, 0.3) for L in (20, 40, 80)]  # solves none
-        records += [run("copy", "gru", L, seed, v) for L, v in ((20, 1.0), (40, 0.5), (80, 0.995))]
+        records += [run("copy", "rnn", L, seed, 0.3, status="converged") for L in (20, 40, 80)]  # solves none
+        records += [run("copy", "gru", L, seed, v, status="solved" if v > 0.99 else "converged")
+                    for L, v in ((20, 1.0), (40, 0.5), (80, 0.995))]
     table = {x.label: x for x in figures.longest_table(decide(records))}
     assert (table["transformer"].text, table["transformer"].mark) == ("≥ 80", "censored")
     assert (table["rnn"].text, table["rnn"].mark) == ("< 20", "below")

@@ -2,8 +2,10 @@
 import pandas as pd
 import pytest
 
+from seqbench.report.decisions import chain_result, protocol_order
 from seqbench.report.findings import (COLUMNS, FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Evidence,
                                       evaluate_findings, longest_solved)
+from seqbench.search import LengthSearch
 
 
 def run(task, model, length, seed=0, value=0.5, solved=False, status=None, main=True, **extra):
@@ -15,8 +17,43 @@ def run(task, model, length, seed=0, value=0.5, solved=False, status=None, main=
     return row
 
 
+RECIPE = ["task", "protocol", "model", "nonlinearity", "init", "clip", "lr"]  # a table row of synthetic runs, one rate
+
+
+def decided(rows) -> pd.DataFrame:
+    """Synthetic evidence rows with the columns report/decisions.py adds, by its own rules: whether a
+    run is of its task's main protocol (decisions.protocol_order) and, per seed (or search chain) of the
+    chosen runs (all, where `chosen` is not said), its longest solved length (decisions.chain_result)."""
+    runs = pd.DataFrame(rows)
+    if runs.empty:
+        return runs
+    for column in ("adapter", "chain", "search_max", "chosen", "lr"):
+        if column not in runs:
+            runs[column] = None
+    main = {task: next(iter(protocol_order(runs, task)), None) for task in runs["task"].unique()}
+    runs["in_main_protocol"] = [main[t] == p for t, p in zip(runs["task"], runs["protocol"])]
+    chosen = runs[[c is None or c != c or bool(c) for c in runs["chosen"]]]
+    keys, found = iter(range(len(runs))), {}
+    for _, group in chosen.groupby(RECIPE, dropna=False):
+        searched = group["chain"].notna().any()
+        top = int(group["search_max"].dropna().iloc[0]) if searched else int(group["length"].max())
+        search = LengthSearch(int(group["length"].min()), top, 0)
+        tried = () if searched else sorted(group["length"].unique())
+        for _, chain in group.groupby("chain" if searched else "seed"):
+            result = chain_result(chain, search, tried)
+            fail = chain.loc[chain["length"] == result.first_fail, "status"]
+            values = {"chain_key": next(keys),
+                      "chain_longest": result.longest, "chain_censored": result.censored, "chain_start": search.start,
+                      "chain_max": search.max, "chain_searched": searched, "chain_first_fail": result.first_fail,
+                      "chain_first_fail_status": fail.iloc[0] if len(fail) else None}
+            found.update({i: values for i in chain.index})
+    return runs.assign(**{column: [found.get(i, {}).get(column) for i in runs.index]
+                          for column in ("chain_key", "chain_longest", "chain_censored", "chain_start", "chain_max",
+                                         "chain_searched", "chain_first_fail", "chain_first_fail_status")})
+
+
 def frame(rows):
-    return Evidence(pd.DataFrame(rows))
+    return Evidence(decided(rows))
 
 
 def chains(task, abilities, lengths=(8, 16, 32, 64), seeds=(0, 1)):
@@ -36,9 +73,9 @@ def test_gating_both_ways(task):
 
 
 def test_longest_solved_stops_at_the_first_failure_and_marks_censoring():
-    runs = pd.DataFrame([run("adding", "lstm", L, solved=ok) for L, ok in [(8, True), (16, False), (32, True)]])
+    runs = decided([run("adding", "lstm", L, solved=ok) for L, ok in [(8, True), (16, False), (32, True)]])
     assert longest_solved(runs, "lstm")["median"] == 8  # 32 passing after 16 failed is noise, not ability
-    runs = pd.DataFrame([run("adding", "lstm", L, solved=True) for L in (8, 16)])
+    runs = decided([run("adding", "lstm", L, solved=True) for L in (8, 16)])
     assert longest_solved(runs, "lstm")["censored"]
 
 
@@ -181,20 +218,11 @@ def test_main_claims_read_the_main_protocol_only():
     assert evaluate(frame(rows)).numbers["rnn longest solved L (median over seeds)"] == 16
 
 
-def test_longest_solved_follows_search_chains_and_picks_one_learning_rate():
-    # Two chains per seed (two learning rates): each chain stops at its own first failure, and the
-    # learning rate with the better median decides (never a mix of the two per length).
-    rows = [run("adding", "lstm", L, s, solved=ok, chain=f"lr1-s{s}", lr=1e-3, search_max=64)
-            for s in (0, 1) for L, ok in [(8, True), (16, True), (32, False), (24, True), (28, False)]]
-    rows += [run("adding", "lstm", L, s, solved=ok, chain=f"lr3-s{s}", lr=3e-3, search_max=64)
-             for s in (0, 1) for L, ok in [(8, True), (16, False), (12, True), (14, False)]]
-    found = longest_solved(pd.DataFrame(rows), "lstm")
-    assert found["median"] == 24 and not found["censored"]
-    # A search is censored when it solved its max, not merely when nothing failed yet.
+def test_a_search_is_censored_when_it_solved_its_max_not_when_nothing_failed_yet():
     partial = [run("adding", "lstm", L, solved=True, chain="c", lr=1e-3, search_max=64) for L in (8, 16)]
-    assert not longest_solved(pd.DataFrame(partial), "lstm")["censored"]
+    assert not longest_solved(decided(partial), "lstm")["censored"]
     done = [run("adding", "lstm", L, solved=True, chain="c", lr=1e-3, search_max=64) for L in (8, 16, 32, 64)]
-    assert longest_solved(pd.DataFrame(done), "lstm")["censored"]
+    assert longest_solved(decided(done), "lstm")["censored"]
 
 
 def test_evidence_frame_from_run_files(tmp_path):
@@ -203,7 +231,7 @@ def test_evidence_frame_from_run_files(tmp_path):
     from seqbench.report.decisions import decide
     from seqbench.report.evidence import evidence_of
     records = write_fixture_runs(tmp_path)
-    runs = evidence_of(records, tmp_path, decide(records).chosen_ids).runs
+    runs = evidence_of(decide(records), tmp_path).runs
     assert len(runs) == len(records) and set(runs.columns) >= set(COLUMNS)
     assert runs["protocol"].nunique() == 3 and (~runs["main"]).sum() == 2  # the copy/rnn runs without clipping
     assert runs.loc[runs["status"] == "solved", "solved"].all() and runs["clip"].isna().sum() == 2
@@ -263,17 +291,6 @@ def test_findings_read_the_chosen_learning_rate_only():
                                        run("adding", "gru", 100, slope_init=-0.005, chosen=True)])
     assert FINDINGS.get("gradient-decay")(slopes(True)).verdict == REPRODUCED
     assert FINDINGS.get("gradient-decay")(slopes(False)).verdict == NOT_REPRODUCED
-
-
-def test_longest_solved_picks_the_rate_on_the_seeds_all_rates_share():
-    # 1e-3 wins on seed 0, the seed both rates ran (64 > 32): its seed is the answer, although 1e-2's
-    # three-seed median (128) is larger. The sweep chooses the same way.
-    def chain(lr, seed, ability):
-        return [run("adding", "lstm", L, seed, solved=L <= ability, lr=lr, chain=f"{lr}-{seed}", search_max=128)
-                for L in (16, 32, 64, 128)]
-    rows = chain(1e-3, 0, 64) + chain(1e-2, 0, 32) + chain(1e-2, 1, 128) + chain(1e-2, 2, 128)
-    found = longest_solved(pd.DataFrame(rows), "lstm")
-    assert found["lr"] == 1e-3 and found["median"] == 64 and found["seeds"] == 1
 
 
 def _recall_search(abilities: dict, improving: bool = False, top=128):

@@ -13,12 +13,12 @@ import pytest
 import json
 
 from seqbench.record import Search
-from seqbench.report.decisions import choose_rates, decide, longest_solved, max_solved
+from seqbench.report.decisions import decide
 from seqbench.report.frame import baselines_of, t_interval
 from seqbench.report.render import write_report
 from seqbench.store import load_runs
 
-from fixture_runs import minimal_record, write_fixture_runs
+from fixture_runs import minimal_record, searched_longest, write_fixture_runs
 
 GOLDEN = Path(__file__).parent / "golden" / "leaderboard.md"
 
@@ -61,13 +61,14 @@ def test_selection_uses_validation_not_test(tmp_path):
 def test_max_solved_length_on_a_constructed_example(tmp_path):
     write_fixture_runs(tmp_path)
     records, _ = load_runs(tmp_path)
-    solved = max_solved(decide(records).summary)
+    solved = decide(records).longest
     solved = solved[solved["variant"].isin(["", "clip=1.0"]) & (solved["protocol"] != OTHER_PROTOCOL(records))]
-    solved = solved.set_index(["task", "model"])["max_solved"]
-    assert solved[("copy", "lstm")] == 20  # 0.99 and 0.994 pass 0.99; 0.565 at 40 does not
-    assert solved[("copy", "rnn")] == 10
-    assert solved[("adding", "gru")] == 50  # MSE 0.003 <= 0.01; 0.02 at 100 does not
-    assert solved[("adding", "transformer")] is None or pd.isna(solved[("adding", "transformer")])
+    solved = solved.set_index(["task", "model"])
+    # lstm: seeds 0 and 1 solved 10 and 20, not 40; seed 2 ran only L=10 (its L=20 counts as not solved)
+    assert solved.loc[("copy", "lstm"), "longest"] == 20 and solved.loc[("copy", "lstm"), "label"] == "20 [10–20]"
+    assert solved.loc[("copy", "rnn"), "label"] == "10"
+    assert solved.loc[("adding", "gru"), "label"] == "50"  # solved at 50, converged at 100
+    assert solved.loc[("adding", "transformer"), "label"] == "< 50"
 
 
 def OTHER_PROTOCOL(records) -> str:
@@ -167,7 +168,7 @@ def _search_frame(chains: dict, start=8, top=32) -> pd.DataFrame:
 
 
 def _longest(frame: pd.DataFrame) -> pd.DataFrame:
-    return longest_solved(frame, pd.DataFrame(), choose_rates(frame))
+    return searched_longest(frame)
 
 
 def test_longest_solved_of_searched_chains():
@@ -183,7 +184,7 @@ def test_longest_solved_of_searched_chains():
 
 def test_fixed_lengths_mark_a_solved_longest_length_as_a_floor(report_dir):
     ablation = _section((report_dir / "leaderboard.md").read_text(), "## copy")
-    assert "| 20 |" in ablation  # lstm: 40 failed
+    assert "| 20 [10–20] |" in ablation  # lstm: 40 failed; seed 2 ran L=10 only
     records, _ = load_runs(report_dir)
     solved = decide(records).longest.set_index(["task", "model", "variant"])
     assert solved.loc[("adding", "transformer", ""), "label"] == "< 50"

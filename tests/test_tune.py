@@ -8,14 +8,14 @@ import pytest
 
 from seqbench.config import RunConfig
 from seqbench.errors import UserError
-from seqbench.report.decisions import choose_rates, decide, longest_solved, mark_chosen, select_lr
+from seqbench.report.decisions import choose_rates, decide, mark_chosen, select_lr
 from seqbench.selection import choose_lr, median, run_score
 from seqbench.status import CONVERGED, DIVERGED, SOLVED
 from seqbench.store import load_runs, write_run
 from seqbench.suite import load_suite, plan
 from seqbench.sweep import sweep
 
-from fixture_runs import fake_trainer_record, minimal_record, record as fixture_record
+from fixture_runs import fake_trainer_record, minimal_record, record as fixture_record, searched_longest
 
 LRS = [1e-3, 3e-3, 1e-2]
 SUITE = """
@@ -236,7 +236,8 @@ def _chains(outcomes: dict) -> pd.DataFrame:
     for (lr, seed), ability in outcomes.items():
         for L in (8, 16, 32, 64):
             rows.append({"task": "adding", "protocol": "p", "model": "lstm", "variant": "", "lr": lr, "seed": seed,
-                         "length": L, "status": SOLVED if L <= ability else CONVERGED, "search/chain": f"{lr}-{seed}",
+                         "length": L, "status": SOLVED if L <= ability else CONVERGED, "solved": L <= ability,
+                         "search/chain": f"{lr}-{seed}",
                          "search/start": 8, "search/max": 64, "search/refine": 0})
             if L > ability:
                 break
@@ -246,11 +247,11 @@ def _chains(outcomes: dict) -> pd.DataFrame:
 def test_searched_lengths_compare_lrs_on_the_seeds_they_share():
     # Tuned on seed 0: 1e-3 reached 32 there, 3e-3 16; seeds 1, 2 ran at 1e-3 and reached only 8.
     frame = _chains({(1e-3, 0): 32, (1e-3, 1): 8, (1e-3, 2): 8, (3e-3, 0): 16})
-    row = longest_solved(frame, pd.DataFrame(), choose_rates(frame)).iloc[0]
+    row = searched_longest(frame).iloc[0]
     assert row["seeds"] == 3 and row["longest"] == 8 and row["high"] == 32
     # With the full grid, every seed counts: 3e-3's median 16 beats 1e-3's 8.
     full = _chains({(1e-3, 0): 32, (1e-3, 1): 8, (1e-3, 2): 8, (3e-3, 0): 16, (3e-3, 1): 16, (3e-3, 2): 16})
-    assert longest_solved(full, pd.DataFrame(), choose_rates(full)).iloc[0]["longest"] == 16
+    assert searched_longest(full).iloc[0]["longest"] == 16
 
 
 def test_tied_searches_keep_the_rate_that_validated_better_at_every_length():

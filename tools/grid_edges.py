@@ -13,9 +13,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from seqbench.record import RunRecord
-from seqbench.report.decisions import chosen_runs, decide
-from seqbench.search import LengthSearch, SearchResult
+from seqbench.report.decisions import chain_result, chosen_runs, decide, row_search
+from seqbench.search import SearchResult
 from seqbench.store import load_runs
 
 
@@ -23,25 +25,26 @@ def key(record: RunRecord) -> tuple:
     return record.config.task, record.config.model.name
 
 
-def search_result(records: list[RunRecord]) -> tuple[SearchResult, int]:
-    """A seed-0 chain's result, read as the sweep reads it (the probes' `search` block), and its start."""
-    block = records[0].search
-    search = LengthSearch(block.start, block.max, block.refine or 0)
-    return search.result({r.config.length: r.solved for r in records}), search.start
+def search_result(frame: pd.DataFrame, records: list[RunRecord]) -> tuple[SearchResult, int]:
+    """A seed-0 chain's result, as the leaderboard reads it (decisions.chain_result), and its start;
+    `frame`: the runs as report/decisions.py reads them."""
+    rows = frame[frame["run_id"].isin({r.run_id for r in records})]
+    search = row_search(rows)
+    return chain_result(rows, search), search.start
 
 
-def score(records: list[RunRecord], searched: bool) -> float:
+def score(frame: pd.DataFrame, records: list[RunRecord], searched: bool) -> float:
     """What the sweep chooses by (selection.py): validation, higher better; for a search, the longest solved length."""
     if searched:
-        return float(search_result(records)[0].longest or 0)
+        return float(search_result(frame, records)[0].longest or 0)
     (r,) = records
     return r.val_score if r.higher_is_better else -r.val_score
 
 
-def describe(lr: float, records: list[RunRecord], searched: bool) -> str:
+def describe(frame: pd.DataFrame, lr: float, records: list[RunRecord], searched: bool) -> str:
     """'0.01: val 0.798, test 0.802, converged' or, for a search, '0.01: longest solved 16' (the leaderboard's label)."""
     if searched:
-        result, start = search_result(records)
+        result, start = search_result(frame, records)
         return f"{lr:g}: longest solved {result.label(start)}"
     (r,) = records
     return f"{lr:g}: val {r.val_score:.4f}, test {r.test_score:.4f}, {r.status}"
@@ -57,7 +60,9 @@ def by_lr(records: list[RunRecord]) -> dict[float, list[RunRecord]]:
 def main(standard: Path, edges: Path) -> None:
     ours, _ = load_runs(standard)
     beyond, _ = load_runs(edges)
-    chosen_lr = {(r.task, r.model): r.lr for r in chosen_runs(decide(ours).frame).itertuples()}
+    decisions = decide(ours)
+    frame = pd.concat([decisions.frame, decide(beyond).frame], ignore_index=True)
+    chosen_lr = {(r.task, r.model): r.lr for r in chosen_runs(decisions.frame).itertuples()}
     print("| task | model | chosen on validation (seed 0) | beyond the grid (seed 0) | better on validation beyond? |\n"
           "| --- | --- | --- | --- | --- |")
     for task_model in sorted({key(r) for r in beyond}):
@@ -65,12 +70,12 @@ def main(standard: Path, edges: Path) -> None:
         far = by_lr([r for r in beyond if key(r) == task_model])
         searched = any(r.search for rs in far.values() for r in rs)  # probes of a length search
         chosen = chosen_lr[task_model]  # the leaderboard's choice (selection.choose_lr, ties included)
-        best_far = max(far, key=lambda lr: score(far[lr], searched))
-        gain = score(far[best_far], searched) - score(grid[chosen], searched)
+        best_far = max(far, key=lambda lr: score(frame, far[lr], searched))
+        gain = score(frame, far[best_far], searched) - score(frame, grid[chosen], searched)
         verdict = (f"**yes** ({gain:+.4g})" if gain > 0 else f"no ({gain:+.4g})") if not searched else \
             ("**yes**" if gain > 0 else "no")
-        print(f"| {task_model[0]} | {task_model[1]} | {describe(chosen, grid[chosen], searched)} | "
-              f"{describe(best_far, far[best_far], searched)} | {verdict} |")
+        print(f"| {task_model[0]} | {task_model[1]} | {describe(frame, chosen, grid[chosen], searched)} | "
+              f"{describe(frame, best_far, far[best_far], searched)} | {verdict} |")
 
 
 if __name__ == "__main__":

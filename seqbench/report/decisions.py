@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from ..record import RunRecord
-from ..search import LengthSearch
-from ..selection import choose_lr, median as median_of, search_score
-from ..status import FINISHED, SOLVED
+from ..search import LengthSearch, SearchResult
+from ..selection import choose_lr, median as median_of
+from ..status import FINISHED
 from .frame import GROUP, ROW, main_rows, runs_frame, summarise
 
 
@@ -93,24 +93,18 @@ def _read(recorded: dict, computed: float | None, rates) -> float | None:
     return next((float(x) for x in rates if _same(x, lr)), lr)
 
 
-def search_choice(chains: pd.DataFrame) -> tuple[float, list[int], LengthSearch]:
+def search_choice(chains: pd.DataFrame) -> float:
     """For one table row's length-search chains: the learning rate the rule chooses (the best median
-    of LengthSearch.result on the seeds all rates share, ties to the validation score at the chain's
-    longest probe: selection.choose_lr; status `solved` is a validation verdict), that rate's longest
-    solved length per chain, and the search."""
-    per_lr: dict = {}
+    longest solved value, `chain_result`, on the seeds all rates share, ties to the validation score at
+    the chain's longest probe: selection.choose_lr)."""
     scores: dict = {}
     tiebreak: dict = {}
-    first = chains.iloc[0]
-    search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
+    search = row_search(chains)
     for (lr, _), chain in chains.groupby(["lr", "search/chain"], sort=True):
-        score = search_score(search, {int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
         seed = chain["seed"].iloc[0]
-        per_lr.setdefault(lr, []).append(score)
-        scores.setdefault(lr, {}).setdefault(seed, score)
+        scores.setdefault(lr, {}).setdefault(seed, chain_result(chain, search).longest or 0)
         tiebreak.setdefault(lr, {}).setdefault(seed, chain.loc[chain["length"].idxmax(), "lr_score"] if "lr_score" in chain else None)
-    lr = choose_lr(scores, median_of, tiebreak)
-    return lr, per_lr[lr], search
+    return choose_lr(scores, median_of, tiebreak)
 
 
 def _fixed_choice(group: pd.DataFrame) -> float | None:
@@ -133,7 +127,7 @@ def choose_rates(frame: pd.DataFrame) -> list[LrChoice]:
     searched = _searched_rows(frame)
     out = []
     for key, group in frame[searched].groupby(ROW, sort=True, dropna=False):
-        computed, recorded = search_choice(group)[0], _recorded(group)
+        computed, recorded = search_choice(group), _recorded(group)
         out.append(LrChoice(key, _read(recorded, computed, group["lr"]), recorded, computed, True))
     for key, group in frame[~searched].groupby(GROUP, sort=True, dropna=False):
         computed, recorded = _fixed_choice(group), _recorded(group)
@@ -178,28 +172,54 @@ def chosen_ids(frame: pd.DataFrame) -> set[str]:
 
 # ---- the longest solved length ----
 
-def passes(value: float, threshold, higher_is_better: bool) -> bool:
-    """Whether a mean primary metric passes the task's `solved` threshold, in the metric's direction."""
-    if threshold is None or (isinstance(threshold, float) and math.isnan(threshold)) or math.isnan(value):
-        return False
-    return value >= threshold if higher_is_better else value <= threshold
+def row_search(group: pd.DataFrame) -> LengthSearch:
+    """The search a table row's chains ran (their run files' `search` block); for fixed lengths, the
+    lengths tried read as one: from the shortest to the longest, no bisection."""
+    chains = group[group["search/chain"].notna()] if "search/chain" in group else group.iloc[0:0]
+    if len(chains):
+        first = chains.iloc[0]
+        return LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
+    return LengthSearch(int(group["length"].min()), int(group["length"].max()), 0)
 
 
-def max_solved(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per (task, protocol, model, variant): the largest length whose mean primary metric passes the
-    threshold; `censored` when that is the longest length tried. A length where a run of the chosen
-    learning rate diverged or failed is not solved."""
+def chain_result(chain: pd.DataFrame, search: LengthSearch, tried=()) -> SearchResult:
+    """The longest solved value of one chain (one seed's runs of a table row): LengthSearch.result over
+    its runs, each solved or not (the frame's `solved`: status.is_solved), at their place on the
+    row's axis (`length`: the length, or the task parameter searched, RunRecord.axis). `tried`: the values every chain of a
+    fixed-length row counts, not solved where this chain has no run."""
+    solved = {int(v): False for v in tried}
+    for value, ok in zip(chain["length"], chain["solved"]):
+        solved[int(value)] = solved.get(int(value), False) or bool(ok)
+    return search.result(solved)
+
+
+SEEDS = ROW + ["seed", "lr", "start", "max", "longest", "first_fail", "first_fail_status", "censored", "below_start",
+               "searched", "run_ids"]
+
+
+def seed_results(frame: pd.DataFrame, choices: list[LrChoice]) -> pd.DataFrame:
+    """One SearchResult per (task, protocol, model, variant, seed), at the chosen rate: a length
+    search's chain at its row's rate; for fixed lengths, the seed's runs at each length's chosen rate
+    over every length the row tried."""
+    rate = {c.key: c.lr for c in choices if c.searched}
     rows = []
-    if summary.empty:
-        return pd.DataFrame(columns=ROW + ["max_solved", "censored", "tested"])
-    for key, group in summary.groupby(ROW, sort=True):
-        solved = [int(r.length) for r in group.itertuples()
-                  if not r.n_failed_at_lr and passes(r.mean, r.solved_threshold, r.higher_is_better)]
-        best = max(solved) if solved else None
-        rows.append({**dict(zip(ROW, key)), "max_solved": best,
-                     "censored": best is not None and best == int(group["length"].max()),
-                     "tested": " ".join(str(int(x)) for x in sorted(group["length"]))})
-    return pd.DataFrame(rows)
+    for key, group in frame.groupby(ROW, sort=True, dropna=False):
+        search = row_search(group)
+        searched = "search/chain" in group and bool(group["search/chain"].notna().any())
+        if searched:
+            chains = group[group["search/chain"].notna() & group["lr"].map(lambda lr: _same(lr, rate.get(key)))]
+            by, tried = "search/chain", ()
+        else:
+            chains, by, tried = group[group["chosen"].astype(bool)], "seed", sorted(group["length"].unique())
+        for _, chain in chains.groupby(by, sort=True):
+            result = chain_result(chain, search, tried)
+            at_fail = chain[chain["length"] == result.first_fail]["status"]
+            rows.append({**dict(zip(ROW, key)), "seed": int(chain["seed"].iloc[0]), "lr": float(chain["lr"].iloc[0]),
+                         "start": search.start, "max": search.max, "longest": result.longest,
+                         "first_fail": result.first_fail, "first_fail_status": at_fail.iloc[0] if len(at_fail) else None,
+                         "censored": result.censored, "below_start": result.below_start, "searched": searched,
+                         "run_ids": tuple(chain["run_id"])})
+    return pd.DataFrame(rows, columns=SEEDS)
 
 
 def _length_text(value: float, start: int, ceiling: int) -> str:
@@ -208,49 +228,34 @@ def _length_text(value: float, start: int, ceiling: int) -> str:
     return f"≥ {value:g}" if value >= ceiling else f"{value:g}"
 
 
-def _searched(chains: pd.DataFrame, lr: float) -> dict:
-    """Longest solved length of searched chains at the chosen rate: per chain LengthSearch.result,
-    then the median over all its seeds with the min–max. A chain that solved nothing counts 0 ("< start")."""
-    first = chains.iloc[0]
-    search = LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
-    longest = [search_score(search, {int(L): s == SOLVED for L, s in zip(chain["length"], chain["status"])})
-               for _, chain in chains[chains["lr"].map(lambda x: _same(x, lr))].groupby("search/chain", sort=True)]
-    median = float(np.median(longest))
-    text = _length_text(median, search.start, search.max)
-    if len(longest) > 1 and min(longest) != max(longest):
-        text += f" [{_length_text(min(longest), search.start, search.max)}–{_length_text(max(longest), search.start, search.max)}]"
-    return {"longest": median, "low": min(longest), "high": max(longest), "censored": median >= search.max,
-            "label": text, "searched": True, "seeds": len(longest)}
+LONGEST = ROW + ["longest", "low", "high", "censored", "label", "text", "searched", "seeds", "start", "max", "tested"]
 
 
-LONGEST = ROW + ["longest", "low", "high", "censored", "label", "searched", "seeds"]
+def longest_of(seeds: pd.DataFrame) -> dict:
+    """One table row's longest solved value from its seeds' results: the median seed's (a seed that
+    solved nothing counts 0), the min–max, `≥ L` when the median solved the longest value tried (a
+    floor), `< start` when it solved nothing. `label`: with the seeds' [min–max] where they differ."""
+    first = seeds.iloc[0]
+    start, top = int(first["start"]), int(first["max"])
+    values = [int(v) if v is not None and not pd.isna(v) else 0 for v in seeds["longest"]]
+    median = float(np.median(values))
+    text = _length_text(median, start, top)
+    label = text
+    if len(values) > 1 and min(values) != max(values):
+        label += f" [{_length_text(min(values), start, top)}–{_length_text(max(values), start, top)}]"
+    return {"longest": median, "low": min(values), "high": max(values), "censored": median >= top, "label": label,
+            "text": text, "searched": bool(first["searched"]), "seeds": len(values), "start": start, "max": top}
 
 
-def longest_solved(frame: pd.DataFrame, summary: pd.DataFrame, choices: list[LrChoice]) -> pd.DataFrame:
-    """Per table row (task, protocol, model, variant): the longest solved length and its label.
-
-    Searched chains (run files with a `search` block): see `_searched`; `≥ L` when the median seed
-    solved even the search's max, `< start` when it solved nothing. Fixed lengths: `max_solved`'s
-    rule, `≥ L` when the longest length tried passes, `< L` (the shortest tried) when none does.
-    """
-    fixed = max_solved(summary).set_index(ROW) if not summary.empty else None
-    rate = {c.key: c.lr for c in choices if c.searched}
+def longest_solved(frame: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
+    """Per table row (task, protocol, model, variant): `longest_of` its seeds, and the values it tried."""
     rows = []
-    for key, group in frame.groupby(ROW, sort=True):
-        chains = group[group["search/chain"].notna()] if "search/chain" in group else group.iloc[0:0]
-        if len(chains):
-            rows.append({**dict(zip(ROW, key)), **_searched(chains, rate[key])})
-            continue
-        if fixed is None or key not in fixed.index:
-            continue
-        best = fixed.loc[key]
-        shortest = int(group["length"].min())
-        value = best["max_solved"]
-        missing = value is None or (isinstance(value, float) and math.isnan(value))
-        label = f"< {shortest}" if missing else (f"≥ {int(value)}" if best["censored"] else str(int(value)))
-        rows.append({**dict(zip(ROW, key)), "longest": 0.0 if missing else float(value), "low": float("nan"),
-                     "high": float("nan"), "censored": bool(best["censored"]), "label": label, "searched": False,
-                     "seeds": float("nan")})
+    for key, group in seeds.groupby(ROW, sort=True, dropna=False):
+        row = frame
+        for col, value in zip(ROW, key):
+            row = row[row[col] == value]
+        rows.append({**dict(zip(ROW, key)), **longest_of(group),
+                     "tested": " ".join(str(int(x)) for x in sorted(row["length"].unique()))})
     return pd.DataFrame(rows, columns=LONGEST)
 
 
@@ -288,6 +293,7 @@ class Decisions:
     frame: pd.DataFrame  # one row per run, `chosen` marked
     summary: pd.DataFrame  # one row per group
     choices: tuple[LrChoice, ...]
+    seeds: pd.DataFrame  # one SearchResult per (task, protocol, model, variant, seed) (SEEDS columns)
     longest: pd.DataFrame  # per table row (LONGEST columns)
     main_protocol: dict[str, str] = field(default_factory=dict)
 
@@ -317,7 +323,7 @@ class Decisions:
         frame = narrow(self.frame)
         keep = set(frame["run_id"]) if not frame.empty else set()
         return replace(self, records=tuple(r for r in self.records if r.run_id in keep), frame=frame,
-                       summary=narrow(self.summary), longest=narrow(self.longest),
+                       summary=narrow(self.summary), seeds=narrow(self.seeds), longest=narrow(self.longest),
                        choices=tuple(c for c in self.choices if self.main_protocol.get(c.key[0]) == c.key[1]))
 
 
@@ -325,9 +331,10 @@ def decide(records: list[RunRecord]) -> Decisions:
     """Every decision the report shows, from the run files (module docstring)."""
     frame = runs_frame(records)
     if frame.empty:
-        return Decisions(tuple(records), frame, pd.DataFrame(), (), pd.DataFrame(columns=LONGEST))
+        return Decisions(tuple(records), frame, pd.DataFrame(), (), pd.DataFrame(columns=SEEDS), pd.DataFrame(columns=LONGEST))
     choices = choose_rates(frame)
     frame = mark_chosen(frame, choices)
     summary = summarise(frame)
-    return Decisions(tuple(records), frame, summary, tuple(choices), longest_solved(frame, summary, choices),
+    seeds = seed_results(frame, choices)
+    return Decisions(tuple(records), frame, summary, tuple(choices), seeds, longest_solved(frame, seeds),
                      main_protocols(frame, summary))

@@ -1,6 +1,6 @@
 """The evidence findings.py decides on: one row per run, read from the run files, plus the speed probe.
 
-    evidence = evidence_of(records, results)       # Evidence(runs frame, speed dict or None)
+    evidence = evidence_of(decisions, results)     # Evidence(runs frame, speed dict or None)
     findings = evaluate_findings(evidence)
     findings_section(findings)                     # the report's "Findings" table
     findings_json(findings, provenance)            # results/findings.json
@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..protocol import protocol_key
 from ..record import GradFlow, RunRecord, Search
+from .decisions import Decisions
 from .findings import COLUMNS, Evidence, Finding
 from .section import Section, Text, note_section
 from .table import Table
@@ -53,10 +54,27 @@ def speed_file(results: Path) -> dict | None:
     return None
 
 
-def evidence_of(records: list[RunRecord], results: Path, chosen: set[str]) -> Evidence:
-    """`chosen`: the run ids at the learning rate chosen per group (decisions.chosen_ids); findings
-    that compare metrics read only those."""
-    runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen} for r in records], columns=list(COLUMNS))
+def chain_columns(decisions: Decisions) -> dict[str, dict]:
+    """Per run id of a seed's chain at its chosen rate, that seed's result (decisions.seeds) as the
+    evidence's `chain_*` columns."""
+    out = {}
+    for i, row in enumerate(decisions.seeds.itertuples()):
+        columns = {"chain_key": i, "chain_longest": row.longest, "chain_censored": row.censored,
+                   "chain_start": row.start, "chain_max": row.max, "chain_searched": row.searched,
+                   "chain_first_fail": row.first_fail, "chain_first_fail_status": row.first_fail_status}
+        out.update({run_id: columns for run_id in row.run_ids})
+    return out
+
+
+def evidence_of(decisions: Decisions, results: Path) -> Evidence:
+    """One row per run, with what decisions.py decided about it: `chosen` (the run is of its group's
+    chosen rate; findings that compare metrics read only those), `in_main_protocol` and its seed's
+    longest solved length (`chain_*`)."""
+    chosen, chains = decisions.chosen_ids, chain_columns(decisions)
+    main = decisions.main_protocol
+    runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen,
+                          "in_main_protocol": main.get(r.config.task) == protocol_key(r), **chains.get(r.run_id, {})}
+                         for r in decisions.records], columns=list(COLUMNS))
     return Evidence(runs, speed_file(results))
 
 

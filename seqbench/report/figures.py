@@ -5,11 +5,14 @@ learning rate validation chose, and draws each seed as a point beside the mean. 
 the metric's range: the seeds' min–max with fewer than 3 seeds, else a 95% t-interval clipped to the
 range (numbers.spread, the same rule as the tables).
 
-    metric_vs_length(frame, out)   figures/<task>_<metric>_vs_length.png   seeds, mean, band
-    longest_solved(records, out)   figures/max_solved_length.png          censored (≥ L) marked
-    learning_curves(records, out)  figures/curves_<task>.png              one panel per length
-    positions(records, out)        figures/positions.png                  the Transformer's positions
-    step_time_vs_length(frame, out), by_bucket(records, out)
+    metric_vs_length(frame, out)        figures/<task>_<metric>_vs_length.png   seeds, mean, band
+    longest_solved(decisions, out)      figures/max_solved_length.png          censored (≥ L) marked
+    learning_curves(decisions, out)     figures/curves_<task>.png              one panel per length
+    positions(decisions, out)           figures/positions.png                  the Transformer's positions
+    step_time_vs_length(frame, out), by_bucket(decisions, out)
+
+Every choice they draw (the chosen rate, the longest solved length) is read from report/decisions.py,
+so a figure never re-derives what a table shows.
 
 Each returns the PNG paths relative to `out` (empty when there is nothing to draw).
 """
@@ -22,11 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..search import LengthSearch, SearchResult
 from ..record import RunRecord
 from ..status import FINISHED
-from .decisions import Decisions, chosen_runs, passes
-from .frame import arrow, axis_label, axis_of, main_rows
+from .decisions import Decisions, chosen_runs
+from .frame import ROW, arrow, axis_label, axis_of, main_rows
 from .leaderboard import model_name
 from .numbers import metric_range, spread
 from .style import new_figure, palette, panels, plotting, save, seed_points
@@ -66,29 +68,12 @@ def band_table(seeds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "label", "length", "mean", "low", "high", "n", "kind"])
 
 
-def _summary_bands(summary: pd.DataFrame) -> pd.DataFrame:
-    """Bands from a summary (no seeds): the t-interval clipped to the range where n >= 3, else none."""
-    rows = []
-    for r in main_rows(summary).itertuples():
-        lo, hi = metric_range(bool(r.higher_is_better))
-        half = r.ci if r.n >= 3 and not math.isnan(r.ci) else 0.0
-        rows.append({"task": r.task, "label": r.model, "length": r.length, "mean": r.mean,
-                     "low": max(lo, r.mean - half), "high": min(hi, r.mean + half), "n": r.n, "kind": "t95"})
-    return pd.DataFrame(rows)
-
-
-def metric_vs_length(data: pd.DataFrame, out: Path) -> list[str]:
+def metric_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
     """Primary test metric against dependency length per model: seeds as points, the mean as a line,
-    a band that stays in the metric's range, and the baseline dashed. `data` is the runs frame
-    (frame.runs_frame); a summary (frame.summarise) is still accepted and draws means and bands only."""
-    if "seed" in data:
-        seeds = seed_table(data)
-        bands = band_table(seeds)
-        info = seeds.drop_duplicates(["task", "length"])
-    else:  # an older caller's summary
-        seeds = pd.DataFrame(columns=["task", "label", "length", "value"])
-        bands = _summary_bands(data)
-        info = main_rows(data).drop_duplicates(["task", "length"])
+    a band that stays in the metric's range, and the baseline dashed. `frame`: the decisions' runs frame."""
+    seeds = seed_table(frame)
+    bands = band_table(seeds)
+    info = seeds.drop_duplicates(["task", "length"])
     paths = []
     for task, group in bands.groupby("task", sort=True):
         if group["length"].nunique() < 2:
@@ -113,7 +98,7 @@ def metric_vs_length(data: pd.DataFrame, out: Path) -> list[str]:
             ax.minorticks_off()
             lo, hi = metric_range(higher)
             ax.set_ylim(bottom=lo - 0.02 if higher else None, top=hi + 0.02 if higher else None)
-            axis = axis_of(data[data["task"] == task]) if "axis" in data else "length"
+            axis = axis_of(frame[frame["task"] == task]) if "axis" in frame else "length"
             ax.set_xlabel("dependency length" if axis == "length" else f"{axis_label(axis)} ({axis})")
             ax.set_ylabel(f"test {metric} {arrow(higher)}")
             ax.set_title(f"{task}: {metric} against {'length' if axis == 'length' else axis_label(axis)}\n{BAND_NOTE}",
@@ -153,94 +138,34 @@ MARKS = {
 }
 
 
-def _longest(task: str, label: str, results: list[tuple[SearchResult, int]]) -> Longest | None:
-    """Median over seeds (the lower median, so it is one seed's own result) of (result, start) pairs."""
-    results = [(r, start) for r, start in results if r.longest is not None or r.first_fail is not None]
-    if not results:
-        return None
-    ranked = sorted(results, key=lambda rs: rs[0].longest or 0)
-    head, start = ranked[(len(ranked) - 1) // 2]
-    values = [float(r.longest or 0) for r, _ in ranked]
-    return Longest(task, label, float(head.longest or 0), min(values), max(values), start, head.censored,
-                   head.below_start, head.label(start), tuple(values))
-
-
-def _chain_results(records: list[RunRecord]) -> list[Longest]:
-    """Search chains (run files with a `search` block): each chain's LengthSearch result, per model
-    the learning rate whose median is longest."""
-    chains: dict[tuple, list[RunRecord]] = {}
-    for r in records:
-        # A search over a task parameter (recall_mqar's pairs) is not a length: its table and the
-        # recall-capacity figure show it.
-        if r.search is not None and r.default_recipe and r.axis[0] == "length":
-            chains.setdefault((r.config.task, repr(r.search.chain)), []).append(r)
-    by_lr: dict[tuple, list] = {}
-    for (task, _), runs in chains.items():
-        s = runs[0].search
-        search = LengthSearch(int(s.start), int(s.max), int(s.refine if s.refine is not None else 2))
-        result = search.result({int(r.config.length): r.solved for r in runs})
-        cfg = runs[0].config
-        by_lr.setdefault((task, cfg.model.name), {}).setdefault(cfg.train.lr, []).append((result, search.start))
-    out = []
-    for (task, model), lrs in sorted(by_lr.items()):
-        candidates = [x for x in (_longest(task, model, results) for _, results in sorted(lrs.items())) if x]
-        if candidates:
-            out.append(max(candidates, key=lambda x: x.value))
-    return out
-
-
-def _fixed_results(frame: pd.DataFrame) -> list[Longest]:
-    """Fixed lengths (no search): per seed, the longest length tried whose test metric passes the
-    threshold below the first that does not, censored when it is the longest length tried."""
-    plain = frame[frame["search/chain"].isna()] if "search/chain" in frame else frame
-    if plain.empty:
-        return []
-    runs = chosen_runs(plain)
-    if runs.empty:
-        return []
-    runs = runs.assign(label=_labels(runs))
-    out = []
-    for (task, label), group in runs.groupby(["task", "label"], sort=True):
-        threshold = group["solved_threshold"].iloc[0]
-        if group["length"].nunique() < 2 or threshold is None or pd.isna(threshold):
-            continue
-        search = LengthSearch(int(group["length"].min()), int(group["length"].max()), 0)
-        results = []
-        for _, seed in group.groupby("seed"):
-            solved = {int(row["length"]): row["status"] in FINISHED and passes(row.get(f"test/{row['metric']}", math.nan),
-                                                                                threshold, bool(row["higher_is_better"]))
-                      for _, row in seed.iterrows()}
-            results.append((search.result(solved), search.start))
-        found = _longest(task, label, results)
-        if found:
-            out.append(found)
-    return out
-
-
 def longest_table(decisions: Decisions) -> list[Longest]:
-    """Per (task, model): the longest solved length, from search chains where a task has them,
-    else from the fixed lengths tried."""
-    searched = _chain_results(list(decisions.records))
-    tasks = {x.task for x in searched}
-    frame = decisions.frame
-    fixed = _fixed_results(frame[~frame["task"].isin(tasks)]) if not frame.empty else []
-    return sorted(searched + fixed, key=lambda x: (x.task, x.label))
-
-
-def _summary_longest(summary: pd.DataFrame) -> list[Longest]:
-    """From a summary (no seeds): the leaderboard's mean-based max solved length, censored at the longest tried."""
-    main = main_rows(summary)
+    """Per (task, model) of the default recipe: the longest solved length the tables show
+    (decisions.longest), where there is a length axis to draw: a length search, or two lengths or more
+    tried with a solved threshold."""
+    rows, frame = decisions.longest, decisions.frame
+    if rows.empty:
+        return []
+    threshold = frame.groupby(ROW, dropna=False)["solved_threshold"].first()
+    main = frame.groupby(ROW, dropna=False)["main"].all()
+    # A search over a task parameter (recall_mqar's pairs) is not a length: its table and the
+    # recall-capacity figure show it.
+    on_length = frame.groupby(ROW, dropna=False)["axis"].first() == "length"
+    keys = [tuple(k) for k in rows[ROW].itertuples(index=False)]
+    rows = rows[[bool(main.get(k, False)) and bool(on_length.get(k, True)) for k in keys]]
+    rows = rows[[r.searched or (len(r.tested.split()) > 1 and not pd.isna(threshold.get(tuple(getattr(r, c) for c in ROW))))
+                 for r in rows.itertuples()]]
+    if rows.empty:
+        return []
+    seeds = decisions.seeds
+    labels = _labels(rows)
     out = []
-    for r in max_solved(main).itertuples():
-        lengths = main[(main["task"] == r.task) & (main["model"] == r.model) & (main["variant"] == r.variant)]["length"]
-        if lengths.nunique() < 2:
-            continue
-        start, longest = int(lengths.min()), int(lengths.max())
-        value = float(r.max_solved) if r.max_solved is not None and not pd.isna(r.max_solved) else 0.0
-        result = SearchResult(int(value) or None, None, value == longest, value == 0, True)
-        out.append(Longest(r.task, model_name(r.model, r.variant), value, value, value, start, result.censored,
-                           result.below_start, result.label(start), (value,)))
-    return out
+    for r, label in zip(rows.itertuples(), labels):
+        mine = seeds[(seeds["task"] == r.task) & (seeds["protocol"] == r.protocol) & (seeds["model"] == r.model)
+                     & (seeds["variant"] == r.variant)]
+        values = tuple(sorted(float(v) if v is not None and not pd.isna(v) else 0.0 for v in mine["longest"]))
+        out.append(Longest(r.task, label, float(r.longest), float(r.low), float(r.high), int(r.start), bool(r.censored),
+                           r.longest < r.start, r.text, values))
+    return sorted(out, key=lambda x: (x.task, x.label))
 
 
 def _longest_figure(table: list[Longest]):
@@ -285,15 +210,6 @@ def longest_solved(decisions: Decisions, out: Path) -> list[str]:
     """The longest solved length per task and model: searched (chains) or from the fixed lengths;
     a censored result (≥ L) is an open triangle with an arrow up, nothing solved (< start) one down."""
     table = longest_table(decisions)
-    if not table:
-        return []
-    with plotting():
-        return [save(_longest_figure(table), out, "max_solved_length")]
-
-
-def max_solved_bars(summary: pd.DataFrame, out: Path) -> list[str]:
-    """The same figure from a summary (an older caller): means only, no seeds, no search chains."""
-    table = _summary_longest(summary)
     if not table:
         return []
     with plotting():

@@ -10,18 +10,20 @@ status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / s
 gradient-flow probe's fitted ln-norm slope per step) and protocol (see seqbench/protocol.py); and,
 where known, lr, chain (a length search's chain id) and search_max (its longest length); adapter
 ('hf' for a transformers model), recurrent (an hf model's preset says it scans) and chosen (the run is
-of the learning rate validation chose for its task, protocol, model and length: frame.chosen_runs);
+of the learning rate chosen for its task, protocol, model and length: decisions.chosen_ids);
 axis (what `length` holds: "length", or the task parameter a search varied, e.g. "n_pairs" on
 recall_mqar, whose probes then carry the pair count in `length`: RunRecord.axis); state_kind and
 state_bytes (the state block: measure/state_size.py); xent_per_step and memoryless_xent_per_step
-(copy's test cross-entropy per step and the memoryless strategy's, 10·ln 8/(T+20)).
+(copy's test cross-entropy per step and the memoryless strategy's, 10·ln 8/(T+20)); and from
+report/decisions.py, which makes every choice once for the tables, figures and findings alike:
+in_main_protocol (the run is of its task's main protocol, the one its main table ranks) and, for a
+run at its group's chosen rate, its seed's longest solved length (chain_key, chain_longest,
+chain_censored, chain_start, chain_max, chain_searched, chain_first_fail, chain_first_fail_status:
+decisions.seed_results).
 
 Findings that compare metrics read the chosen runs only, as the tables do: with a suite that tunes on
-one seed, the rates that lost on validation are not more seeds. Length searches pick their rate the
-sweep's way (selection.choose_lr on the seeds all rates share).
-
-Claims about the main models read one protocol per task, the one with the most default-recipe
-runs (the leaderboard's main table), so a 25k-parameter ablation rnn never stands in for the main one.
+one seed, the rates that lost on validation are not more seeds. Claims about the main models read
+one protocol per task, the main table's, so a 25k-parameter ablation rnn never stands in for the main one.
 """
 from __future__ import annotations
 
@@ -29,11 +31,11 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from ..registry import Registry
-from ..selection import choose_lr, median
+from ..status import BUDGET_LIMITED, FINISHED
+from .decisions import longest_of
 
 REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
 GATED = ("lstm", "gru")
@@ -56,7 +58,8 @@ class Finding:
 
 COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved", "solved_step", "clip", "init",
            "nonlinearity", "loss", "slope_init", "slope_final", "protocol", "lr", "chain", "search_max",
-           "adapter", "recurrent", "chosen", "axis", "state_kind", "state_bytes", "xent_per_step",
+           "adapter", "recurrent", "chosen", "in_main_protocol", "chain_key", "chain_longest", "chain_censored",
+           "chain_start", "chain_max", "chain_searched", "chain_first_fail", "chain_first_fail_status", "axis", "state_kind", "state_bytes", "xent_per_step",
            "memoryless_xent_per_step")
 
 
@@ -81,18 +84,10 @@ def evaluate_findings(evidence: Evidence) -> list[Finding]:
 # ------------------------------------------------------------------ helpers
 
 def _main(runs: pd.DataFrame, task: str) -> pd.DataFrame:
-    """The task's default-recipe runs of its main protocol (the one with the most of them)."""
+    """The task's default-recipe runs of its main protocol (decisions.main_protocol: the one its main table ranks)."""
     if runs.empty:
         return runs
-    main = runs[(runs["task"] == task) & runs["main"].astype(bool)]
-    if main.empty or main["protocol"].isna().all():
-        return main
-    hf = set(main.loc[main["adapter"] == "hf", "protocol"])  # the modern suite's protocols come last
-    counts = main[main["adapter"] != "hf"].groupby("protocol").size()
-    if counts.empty:
-        return main.iloc[0:0]
-    protocol = sorted(counts.index, key=lambda p: (p in hf, -counts[p], p))[0]
-    return main[main["protocol"] == protocol]
+    return runs[(runs["task"] == task) & runs["main"].astype(bool) & runs["in_main_protocol"].fillna(False).astype(bool)]
 
 
 def _chosen(runs: pd.DataFrame) -> pd.DataFrame:
@@ -102,53 +97,23 @@ def _chosen(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[[True if c is None or (isinstance(c, float) and math.isnan(c)) else bool(c) for c in runs["chosen"]]]
 
 
-def _chain_limit(chain: pd.DataFrame) -> tuple[int, bool]:
-    """(longest length solved below the chain's first unsolved length, censored)."""
-    fails = chain.loc[~chain["solved"].astype(bool), "length"]
-    first_fail = fails.min() if len(fails) else math.inf
-    passed = chain.loc[chain["solved"].astype(bool) & (chain["length"] < first_fail), "length"]
-    longest = int(passed.max()) if len(passed) else 0
-    ceiling = chain["search_max"].dropna()
-    # A search is censored when it solved its max; fixed lengths when nothing failed.
-    censored = bool(longest >= int(ceiling.iloc[0])) if len(ceiling) else not len(fails)
-    return longest, censored
-
-
 def longest_solved(runs: pd.DataFrame, model: str) -> dict | None:
-    """Per chain (a seed and learning rate's runs, or a length search's chain), the longest length
-    solved below its first unsolved length; the learning rate the sweep would choose (the best median
-    on the seeds all rates share: selection.choose_lr); then the median over all its seeds.
-
-    `censored` when some seed solved every length it tried (fixed lengths) or its search's max.
+    """The model's longest solved length over the seeds among `runs`, as the tables read it: each
+    seed's result at the chosen rate (decisions.seed_results, carried on its runs as `chain_*`), the
+    median over seeds (decisions.longest_of). `censored` when some seed solved the longest length
+    tried; `failed_while_improving` of `failed`: seeds whose first unsolved length was budget-limited.
     None when the model has no finished run here.
     """
-    mine = runs[(runs["model"] == model) & runs["status"].isin(["solved", "converged", "budget-limited"])]
+    mine = runs[(runs["model"] == model) & runs["status"].isin(FINISHED) & runs["chain_key"].notna()]
     if mine.empty:
         return None
-    if "chosen" in mine and (mine["chosen"] == True).any():  # noqa: E712 (None: not said)
-        mine = mine[mine["chosen"] == True]  # noqa: E712  the rate the report chose, ties broken on validation
-    mine = mine.assign(_chain=mine["chain"].where(mine["chain"].notna(), mine["seed"].astype(str)) if "chain" in mine
-                       else mine["seed"].astype(str), _lr=mine["lr"].fillna(0.0) if "lr" in mine else 0.0,
-                       search_max=mine["search_max"] if "search_max" in mine else None)
-    per_lr: dict = {}
-    scores: dict = {}
-    for (lr, _), chain in mine.groupby(["_lr", "_chain"], sort=True):
-        limit = _chain_limit(chain)
-        per_lr.setdefault(lr, []).append(limit)
-        scores.setdefault(lr, {}).setdefault(chain["seed"].iloc[0], limit[0])
-    lr = choose_lr(scores, median)
-    limits = per_lr[lr]
-    per_seed = [x for x, _ in limits]
-    # Per chain of that rate, whether the first length it failed was still improving at the budget's end.
-    stopped = []
-    for _, chain in mine[mine["_lr"] == lr].groupby("_chain", sort=True):
-        fails = chain[~chain["solved"].astype(bool)].sort_values("length")
-        if len(fails):
-            stopped.append(fails["status"].iloc[0] == "budget-limited")
-    return {"median": float(np.median(per_seed)), "min": min(per_seed), "max": max(per_seed),
-            "seeds": len(per_seed), "censored": any(c for _, c in limits), "lr": lr,
-            "failed_while_improving": sum(stopped), "failed": len(stopped),
-            "shortest": int(mine.loc[mine["_lr"] == lr, "length"].min())}
+    chains = mine.drop_duplicates("chain_key")
+    found = longest_of(chains.rename(columns={"chain_longest": "longest", "chain_start": "start", "chain_max": "max",
+                                              "chain_searched": "searched"}))
+    return {"median": found["longest"], "min": found["low"], "max": found["high"], "seeds": found["seeds"],
+            "censored": bool(chains["chain_censored"].astype(bool).any()),
+            "failed_while_improving": int((chains["chain_first_fail_status"] == BUDGET_LIMITED).sum()),
+            "failed": int(chains["chain_first_fail"].notna().sum()), "shortest": int(chains["chain_start"].min())}
 
 
 def longest_text(found: dict | None) -> float | str | None:

@@ -24,7 +24,7 @@ from scipy import stats
 from ..protocol import Protocol, protocol_key
 from ..record import RunRecord, Search, State
 from ..selection import run_score
-from ..status import BUDGET_LIMITED, FINISHED, SOLVED
+from ..status import BUDGET_LIMITED, FINISHED
 from ..store import flatten
 from .numbers import spread
 
@@ -155,10 +155,11 @@ def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
         row["baselines"] = baselines_of(r)
         row["n_scored"] = n_scored(r)
         search = r.search or Search()
-        row.update({f"search/{k}": getattr(search, k) for k in ("chain", "start", "max", "refine")})
+        row.update({f"search/{k}": getattr(search, k) for k in ("chain", "start", "max", "refine", "param")})
         row["solved_step"] = r.solved_step
         row["solved_s"] = r.solved_s
         row["status"] = r.status
+        row["solved"] = r.solved  # status.is_solved: the one meaning of "solved"
         row["metric"] = r.task.metric
         row["higher_is_better"] = r.higher_is_better
         row["lr_score"] = run_score(r)  # how decisions.choose_rates compares learning rates: the sweep's rule
@@ -226,7 +227,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         values = list(chosen[f"test/{metric}"].dropna()) if metric and len(chosen) else []
         s = spread(values, bool(higher) if higher is not None else True)
         statuses = pd.concat([chosen["status"], failed_here["status"]]).value_counts()
-        solved = chosen[chosen["status"] == SOLVED]
+        solved = chosen[chosen["solved"].astype(bool)]
         row.update({
             "metric": metric,
             "higher_is_better": higher,

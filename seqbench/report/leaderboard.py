@@ -242,7 +242,8 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
                      "down to N.")
     elif multi:
         rule = ("per seed the length search's result; the median over seeds [min–max]" if searched else
-                f"the largest length whose mean passes the task's threshold ({first['solved_threshold']})")
+                "per seed the longest length solved (status `solved`: validation passed the task's threshold "
+                f"{first['solved_threshold']}) below the first one not solved; the median over seeds [min–max]")
         parts.append(f"Longest solved L: {rule}; `≥ L`: solved the longest length tried (a floor), `< L`: "
                      "nothing solved down to L.")
     if memory := shared_memory_note(summary):

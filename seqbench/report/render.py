@@ -203,7 +203,7 @@ def write_report(results: Path, out: Path) -> dict:
     boards_ = boards(decisions)
     tables: dict[str, Table] = {b.task: b.table for b in boards_ if b.kind == "main"}
     grouped = {kind: [b for b in boards_ if b.kind == kind] for kind in GROUPS}
-    findings = evaluate_findings(evidence_of(records, results, decisions.chosen_ids))
+    findings = evaluate_findings(evidence_of(decisions, results))
     figs = []
     if not summary.empty:
         # The figures draw what the main tables rank: each task's main protocol, never a mix.

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from ..config import RunConfig
 from ..selection import choose_lr, median, run_score, search_score
 from ..record import RunRecord
-from ..status import ERROR, SOLVED
+from ..status import ERROR, is_solved
 from ..store import CorruptRun, read_run, run_path
 from ..suite import Chain, Deferred
 
@@ -41,7 +41,7 @@ class ChainState:
     @property
     def solved(self) -> dict[int, bool]:
         """value -> solved; a failed probe (diverged, oom, error) counts as not solved."""
-        return {p[self.param]: p["status"] == SOLVED for p in self.probes}
+        return {p[self.param]: is_solved(p["status"]) for p in self.probes}
 
     @property
     def param(self) -> str:
