@@ -72,7 +72,7 @@ def test_capacity_points_are_the_chosen_runs_per_pair_count(decisions):
     assert set(points.index.get_level_values("model")) == {"rnn", "lstm", "transformer"}  # bilstm carries nothing
     assert points.loc[("lstm", 8), "accuracy"] == 1.0 and points.loc[("lstm", 16), "accuracy"] == 0.25
     assert ("lstm", 32) not in points.index  # its search stopped at its first failure
-    assert points.loc[("transformer", 4), "state"] == 512 * 28 and points.loc[("transformer", 32), "state"] == 512 * 112
+    assert points.loc[("transformer", 4), "state_bytes"] == 512 * 28 and points.loc[("transformer", 32), "state_bytes"] == 512 * 112
     assert points.loc[("rnn", 4), "seeds"] == 3
 
 

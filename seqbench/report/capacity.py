@@ -67,9 +67,9 @@ def state_text(rows: pd.DataFrame) -> str:
 def capacity_points(frame: pd.DataFrame) -> pd.DataFrame:
     """Per model, parameter budget and pair count on the pairs axis: the mean test accuracy of the
     default-recipe runs at the chosen rate and their median state bytes. Columns: model, params,
-    pairs, accuracy, state, kind, seeds. A search stops at its first failure, so a model has no point
+    pairs, accuracy, state_bytes, kind, seeds. A search stops at its first failure, so a model has no point
     beyond it."""
-    columns = ["model", "params", "pairs", "accuracy", "state", "kind", "seeds"]
+    columns = ["model", "params", "pairs", "accuracy", "state_bytes", "kind", "seeds"]
     if frame.empty or "axis" not in frame or not (frame["axis"] == PAIRS).any():
         return pd.DataFrame(columns=columns)
     runs = frame[(frame["axis"] == PAIRS) & frame["main"].astype(bool) & frame["chosen"].astype(bool)
@@ -78,7 +78,7 @@ def capacity_points(frame: pd.DataFrame) -> pd.DataFrame:
     for (model, params, pairs), group in runs.groupby(["model", "config/params", "length"], sort=True):
         metric = group["metric"].iloc[0]
         rows.append({"model": model, "params": int(params), "pairs": int(pairs),
-                     "accuracy": float(group[f"test/{metric}"].mean()), "state": float(group["state/bytes"].median()),
+                     "accuracy": float(group[f"test/{metric}"].mean()), "state_bytes": float(group["state/bytes"].median()),
                      "kind": group["state/kind"].mode().iloc[0], "seeds": len(group)})
     return pd.DataFrame(rows, columns=columns)
 
@@ -86,15 +86,15 @@ def capacity_points(frame: pd.DataFrame) -> pd.DataFrame:
 def capacity_figure(points: pd.DataFrame, out: Path) -> str:
     counts = sorted(points["pairs"].unique())
     colors = palette(points["model"])  # in the order of every table and legend
-    span = (points["state"].min() / 1.5, points["state"].max() * 1.5)  # one x range, so panels compare
+    span = (points["state_bytes"].min() / 1.5, points["state_bytes"].max() * 1.5)  # one x range, so panels compare
     with plotting():
         fig, axes = panels(len(counts), 3.0, 2.6, ncols=4)
         for ax, pairs in zip(axes, counts):
             here = points[points["pairs"] == pairs]
             for model in [m for m in colors if m in set(here["model"])]:
-                line = here[here["model"] == model].sort_values("state")
+                line = here[here["model"] == model].sort_values("state_bytes")
                 grows = (line["kind"] == GROWS).any()
-                ax.plot(line["state"], line["accuracy"], marker="s" if grows else "o", ms=5, color=colors[model],
+                ax.plot(line["state_bytes"], line["accuracy"], marker="s" if grows else "o", ms=5, color=colors[model],
                         label=model + (" (KV cache)" if grows else ""))
             ax.set_xscale("log", base=2)
             ax.set_xlim(*span)
