@@ -119,3 +119,19 @@ def test_a_test_score_past_the_threshold_is_not_solved(tmp_path):
     summary, md, csv, _ = fixed(tmp_path, {s: {10: True, 20: False} for s in (0, 1, 2)}, test_when_not_solved=0.995)
     assert longest_cell(csv) == "10"
     assert "lstm longest solved L (median over seeds): 10" in md
+
+
+def test_a_submission_is_checked_against_the_protocol_the_main_table_ranks(tmp_path):
+    """One main protocol: verify --submission reads decisions.main_protocol, the protocol of each
+    task's main table. The fixture's adding has a smaller-budget protocol whose key sorts first; the
+    leaderboard.csv's first default-recipe protocol, which the check used to read, is that one."""
+    from fixture_runs import write_fixture_runs
+    from seqbench.report.decisions import decide
+    from seqbench.store import load_runs
+    from seqbench.verify.submission import ranked_protocols
+    records = write_fixture_runs(tmp_path)
+    write_report(tmp_path, tmp_path)
+    main = decide(records).main_protocol
+    shown = (tmp_path / "leaderboard.md").read_text().split("## adding", 1)[1].split("## copy", 1)[0]
+    assert f"Protocol `{main['adding']}`" in shown
+    assert ranked_protocols(tmp_path, load_runs(tmp_path)[0]) == main

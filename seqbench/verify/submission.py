@@ -16,11 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from ..config import read_yaml
 from ..errors import UserError
 from ..protocol import Protocol, protocol_differences
+from ..report.decisions import decide
 from ..store import load_runs
 
 SUBMISSION_FILE = "submission.yaml"
@@ -54,21 +53,20 @@ class Submission:
                 "against": str(self.against)}
 
 
-def ranked_protocols(against: Path) -> dict[str, str]:
-    """task -> the protocol key of its ranked table, from the committed leaderboard.csv."""
+def ranked_protocols(against: Path, runs: list) -> dict[str, str]:
+    """task -> the protocol its main table ranks (report/decisions.py's main_protocol, from the
+    leaderboard's run files `runs`); a results directory without a rendered leaderboard is refused."""
     path = Path(against) / "leaderboard.csv"
     if not path.is_file():
         raise UserError(f"{path} is missing: a submission is checked against a committed leaderboard "
                         "(pass --against results/standard)")
-    rows = pd.read_csv(path, dtype={"protocol": str})
-    main = rows[rows["main"].astype(str) == "True"]
-    return dict(main.groupby("task")["protocol"].first())
+    return decide(runs).main_protocol
 
 
 def protocol_refusal(submission: Submission) -> str | None:
     """One line naming the first run made under another protocol than the leaderboard ranks; None if all agree."""
-    ranked = ranked_protocols(submission.against)
     theirs, _ = load_runs(submission.against)
+    ranked = ranked_protocols(submission.against, theirs)
     examples = {Protocol.of_record(r).key: r for r in theirs}
     for run in load_runs(submission.directory)[0]:
         protocol = Protocol.of_record(run)
