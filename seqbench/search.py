@@ -47,6 +47,12 @@ class ParamSearch:
         return {"start": self.start, "max": self.max, "refine": self.refine,
                 **({} if self.over_length else {"param": self.param})}
 
+    @property
+    def beyond(self) -> int:
+        """The value a censored search (every probe solved, `max` included) did not try: the doubling's
+        next step past `max`. LengthSearch(16, 256).beyond == 512."""
+        return 2 * self.max
+
     def doubling(self) -> list[int]:
         lengths, L = [], self.start
         while L < self.max:

@@ -33,6 +33,7 @@ from .modern_section import modern_section
 from .perf_section import perf_section
 from .section import Section
 from .submissions import accepted_entries
+from .sweep_cost import ceiling_section, estimate_text
 from .table import Table
 
 # summary columns the CSV leaves out (its columns are stable; dicts and lists are not CSV)
@@ -80,23 +81,64 @@ def training_intervals(records: list[RunRecord]) -> list[tuple[datetime, datetim
     return sorted(out)
 
 
+def sittings(records: list[RunRecord]) -> list[tuple[datetime, datetime, int]]:
+    """The runs' training on the clock: the union of their intervals, cut into sittings where a pause is
+    over SITTING_GAP_S; each (start, end, the most runs that trained at once in it: its workers)."""
+    out: list[list] = []
+    for start, end in training_intervals(records):
+        if out and (start - out[-1][1]).total_seconds() <= SITTING_GAP_S:
+            out[-1][1] = max(out[-1][1], end)
+            out[-1][2].append((start, end))
+        else:
+            out.append([start, end, [(start, end)]])
+    return [(start, end, most_at_once(intervals)) for start, end, intervals in out]
+
+
+OVERLAP_SLACK_S = 30  # shorter overlaps are the intervals' error: finished_at is to the second and follows the test
+
+
+def most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
+    """The most intervals that overlap at one instant, each cut short by OVERLAP_SLACK_S (so one that ends
+    as another starts does not overlap it)."""
+    slack = timedelta(seconds=OVERLAP_SLACK_S)
+    events = sorted([(max(start, end - slack), -1) for start, end in intervals] + [(start, 1) for start, _ in intervals])
+    running = most = 0
+    for _, step in events:
+        running += step
+        most = max(most, running)
+    return most
+
+
 def wall_clock_text(records: list[RunRecord]) -> str:
     """How long the runs took on the clock: the union of their training intervals, in sittings (a gap
     over SITTING_GAP_S starts one). Parallel workers overlap, so this is less than the worker-hours."""
-    sittings: list[list[datetime]] = []
-    for start, end in training_intervals(records):
-        if sittings and (start - sittings[-1][1]).total_seconds() <= SITTING_GAP_S:
-            sittings[-1][1] = max(sittings[-1][1], end)
-        else:
-            sittings.append([start, end])
-    if not sittings:
+    found = sittings(records)
+    if not found:
         return "—"
-    hours = sum((end - start).total_seconds() for start, end in sittings) / 3600
+    hours = sum((end - start).total_seconds() for start, end, _ in found) / 3600
     stamp = "%Y-%m-%d %H:%M UTC"
-    return (f"{hours:.1f} h in {len(sittings)} sitting{'s' * (len(sittings) != 1)}, "
-            f"{sittings[0][0].strftime(stamp)} to {sittings[-1][1].strftime(stamp)} (the union of the runs' "
+    return (f"{hours:.1f} h in {len(found)} sitting{'s' * (len(found) != 1)}, "
+            f"{found[0][0].strftime(stamp)} to {found[-1][1].strftime(stamp)} (the union of the runs' "
             f"training intervals, timing.finished_at less train_time_s; a pause over {SITTING_GAP_S // 60} min "
             "starts a sitting)")
+
+
+def efficiency_text(records: list[RunRecord]) -> str:
+    """Scheduling efficiency: the training time summed over runs against the wall-clock of the sittings
+    times their workers, read off the run files as the most runs that trained at once in each sitting
+    (the run files do not record a sweep's --workers; a worker that never overlapped another is not counted)."""
+    found = sittings(records)
+    seconds = sum(r.timing.train_time_s for r in records if isinstance(r.timing.train_time_s, (int, float))
+                  and isinstance(r.timing.finished_at, str))
+    capacity = sum((end - start).total_seconds() * workers for start, end, workers in found)
+    if not found or capacity <= 0:
+        return "—"
+    by_workers: dict[int, float] = {}
+    for start, end, workers in found:
+        by_workers[workers] = by_workers.get(workers, 0.0) + (end - start).total_seconds() / 3600
+    clock = " + ".join(f"{hours:.1f} h × {w} worker{'s' * (w != 1)}" for w, hours in sorted(by_workers.items(), reverse=True))
+    return (f"{seconds / capacity:.0%}: {seconds / 3600:.1f} worker-hours of training in {clock} of wall-clock "
+            "(workers: the most runs that trained at once in a sitting)")
 
 
 def newest_run_text(records: list[RunRecord]) -> str:
@@ -135,6 +177,8 @@ def provenance_block(records: list[RunRecord], results: Path) -> dict:
         # probes and data preparation come on top.
         "training time": training_time_text(records),
         "training wall-clock": wall_clock_text(records),
+        "scheduling efficiency": efficiency_text(records),
+        "dry-run estimate against the measured cost": estimate_text(records, results),
         "date": newest_run_text(records),
     }
 
@@ -142,7 +186,7 @@ def provenance_block(records: list[RunRecord], results: Path) -> dict:
 def sections(decisions: Decisions, results: Path, out: Path) -> list[Section]:
     """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
     records, frame = list(decisions.records), decisions.frame
-    found = [modern_section(decisions), capacity_section(decisions, out), lm_section(decisions, out),
+    found = [ceiling_section(decisions, results), modern_section(decisions), capacity_section(decisions, out), lm_section(decisions, out),
              gradflow_section(decisions.records_of(decisions.chosen_ids), out),
              ablation_section(decisions),
              positions_section(decisions, out), generalisation_section(decisions, results, out),

@@ -22,23 +22,58 @@ def suite_manifest(results: Path, name: str) -> dict | None:
         raise UserError(f"{path}: not a readable suite manifest ({exc}); remove it or use another --results") from exc
 
 
+def next_beyond_ceiling(chains: list[ChainState], results: Path, known: dict[str, dict]) -> dict[str, dict]:
+    """chain key -> `next`, for each finished chain that solved its `max` (censored): the value the search
+    did not try (ParamSearch.beyond) and that probe's estimated cost, `cpu_minutes`, by the one estimate
+    of a run's cost (seqbench/estimate.py, from the step times of the runs in `results` when it is made).
+    `known`: the entries an earlier sweep recorded (chain key -> `next`), kept while they name the same
+    value, so a sweep that finds everything done writes the same record; a raised `max` estimates anew.
+
+    {"length": 512, "cpu_minutes": 41.7}: the probe at L = 512 was not run; it would cost about 42 CPU-minutes.
+    """
+    out, todo = {}, []
+    for state in chains:
+        search = state.chain.search
+        if not state.done or not search.result(state.solved).censored:
+            continue
+        entry = known.get(state.chain.key)
+        if entry is not None and entry.get(state.param) == search.beyond:
+            out[state.chain.key] = entry
+        else:
+            todo.append(state)
+    if todo:
+        from ..estimate import predicted_seconds
+
+        configs = [state.chain.config(state.chain.search.beyond) for state in todo]
+        for state, (seconds, _) in zip(todo, predicted_seconds(configs, results)):
+            out[state.chain.key] = {state.param: state.chain.search.beyond, "cpu_minutes": round(seconds / 60, 2)}
+    return out
+
+
 def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[RunConfig],
-                   chains: list[ChainState], added: tuple[str, ...] | None = None, complete: bool = False) -> None:
+                   chains: list[ChainState], added: tuple[str, ...] | None = None, complete: bool = False,
+                   estimate: dict | None = None) -> None:
     """results/suites/<name>.json: the suite, its run ids (probes known so far included) and, per
-    length-search chain, its probes and the longest length solved (`searches`, see README "Sweeps").
-    `added`: the models of a `--models` sweep, whose entries join those of the suite's other models.
-    `complete`: the sweep ended with nothing left to run (the report marks an incomplete suite); a
-    `--models` sweep keeps the suite's value."""
+    length-search chain, its probes and the longest length solved (`searches`, see README "Sweeps"),
+    with `next` where it solved its ceiling. `added`: the models of a `--models` sweep, whose entries
+    join those of the suite's other models. `complete`: the sweep ended with nothing left to run (the
+    report marks an incomplete suite); a `--models` sweep keeps the suite's value. `estimate`: the
+    dry-run estimate made at the suite's first sweep with work to do (sweep.dry_run.recorded_estimate);
+    the record keeps the first one it was given."""
+    before = suite_manifest(results, suite.name) or {}
     run_ids = {cfg.run_id for cfg in runs} | {p["run_id"] for state in chains for p in state.probes}
-    searches = [state.summary() for state in chains]
+    known = {s["chain"]: s["next"] for s in before.get("searches", []) if "next" in s}
+    beyond = next_beyond_ceiling(chains, results, known)
+    searches = [{**state.summary(), **({"next": beyond[state.chain.key]} if state.chain.key in beyond else {})}
+                for state in chains]
     state: dict = {"complete": complete}
     if added is not None:
-        before = suite_manifest(results, suite.name) or {}
         run_ids |= set(before.get("run_ids", []))
         searches = [s for s in before.get("searches", []) if s.get("model") not in added] + searches
         state = {"complete": before["complete"]} if "complete" in before else {}  # the suite's own sweep says
+    estimate = before.get("estimate") or estimate
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
-            "path": str(suite_path), "run_ids": sorted(run_ids), **state}
+            "path": str(suite_path), "run_ids": sorted(run_ids), **state, **({"estimate": estimate} if estimate else {})}
     if searches:
         # By chain, not by the order chains were released in: a resumed sweep that finds everything
         # done writes the same file as the sweep that finished it.

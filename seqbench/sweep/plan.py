@@ -33,6 +33,7 @@ class SweepPlan:
     workers: int
     threads: int
     other_versions: int  # run files of these configs made by another protocol version
+    estimate: dict | None = None  # the dry-run estimate to record (dry_run.recorded_estimate), if the record has none
 
     def summary(self) -> dict:
         return {"runs": len(self.runs), "skipped": len(self.runs) - len(self.todo), "todo": len(self.todo),
@@ -41,7 +42,7 @@ class SweepPlan:
     def write_manifest(self, released: list[RunConfig] = (), complete: bool = False) -> None:
         """`released`: fixed runs of deferred groups released so far."""
         write_manifest(self.results, self.suite, self.suite_path, self.runs + list(released), self.chains,
-                       self.added, complete=complete)
+                       self.added, complete=complete, estimate=self.estimate)
 
 
 def plan_sweep(suite_path: Path, results: Path, workers: int | None, threads: int | None, executor: str,

@@ -7,7 +7,8 @@ from typing import Callable
 from ..leaderboard_version import read_version, snapshot_references, write_version
 from ..store import check_writable
 from .display import Display, Silent
-from .dry_run import estimate
+from .dry_run import estimate, recorded_estimate
+from .manifest import suite_manifest
 from .executors import EXECUTORS
 from .locks import clear_stale_locks
 from .plan import SweepPlan, plan_sweep
@@ -54,6 +55,11 @@ def prepare(p: SweepPlan, display: Display) -> None:
     if p.deferred:
         display.message(f"lr tuning: {len(p.deferred)} group(s) run their lr grid on the tuning seed first; their "
                         f"other seeds run at the lr chosen on validation when it is known")
+    # The estimate the report sets the measured cost against: made once, before the suite's first runs.
+    work_left = p.todo or any(state.open for state in p.chains) or any(
+        group.pending(p.results, by_key) for group in p.deferred)
+    if not p.added and work_left and "estimate" not in (suite_manifest(p.results, p.suite.name) or {}):
+        p.estimate = recorded_estimate(p)
     p.write_manifest()
     # VERSION (what this leaderboard is, for `seqbench cite`) names the code that last ran one of its
     # runs: written here when it does not name this suite version yet, and after any sweep that ran

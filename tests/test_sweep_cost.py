@@ -1,0 +1,152 @@
+"""What a sweep estimated, recorded in its suite record and read by the report: the next length of a
+search that stopped at its ceiling, and the dry-run estimate against the measured cost (issue 26)."""
+import dataclasses
+import json
+
+from seqbench.record import Search, Timing
+from seqbench.report.decisions import decide
+from seqbench.report.render import efficiency_text
+from seqbench.report.sweep_cost import ceiling_section, estimate_text
+from seqbench.search import LengthSearch
+from seqbench.store import write_json_atomic
+
+from fixture_runs import record
+from test_sweep_search import FakeTrainer, run_sweep, suite_file  # noqa: F401 (a fixture)
+
+
+def test_beyond_is_the_doubling_past_the_ceiling():
+    assert LengthSearch(16, 256, 0).beyond == 512
+    assert LengthSearch(8, 32, 2).beyond == 64
+
+
+def _record_of(results):
+    return json.loads((results / "suites" / "searchy.json").read_text())
+
+
+def test_a_chain_at_its_ceiling_records_the_next_length_and_its_estimate(monkeypatch, suite_file, tmp_path):
+    results = tmp_path / "r"
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    data = _record_of(results)
+    chains = {s["model"]: s for s in data["searches"]}
+    assert chains["gru"]["censored"] and chains["gru"]["next"]["length"] == 512
+    assert chains["gru"]["next"]["cpu_minutes"] > 0
+    assert all("next" not in chains[m] for m in ("lstm", "rnn", "transformer"))  # they found a failure
+    # The first sweep with work recorded its dry-run estimate, with its workers.
+    est = data["estimate"]
+    assert est["workers"] == 1 and 0 < est["cpu_minutes_low"] <= est["cpu_minutes_high"] and est["runs"] > 0
+    # A sweep that finds everything done writes the same record (a clone stays clean).
+    before = (results / "suites" / "searchy.json").read_bytes()
+    again = FakeTrainer()
+    run_sweep(monkeypatch, suite_file, results, again)
+    assert not again.calls and (results / "suites" / "searchy.json").read_bytes() == before
+
+
+def test_an_old_record_gets_the_next_length_but_no_estimate_from_a_sweep_with_nothing_to_run(
+        monkeypatch, suite_file, tmp_path):
+    results = tmp_path / "r"
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    old = _record_of(results)
+    del old["estimate"]
+    for s in old["searches"]:
+        s.pop("next", None)
+    write_json_atomic(results / "suites" / "searchy.json", old)
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    data = _record_of(results)
+    assert "estimate" not in data  # nothing ran: there was nothing to estimate
+    assert {s["model"]: s.get("next", {}).get("length") for s in data["searches"]}["gru"] == 512
+
+
+# ---- the report ----
+
+def _chain_records(model="lstm", lengths=(50, 100), seeds=(0, 1, 2)):
+    """adding/<model>: a length search from 50 to 100, every probe solved: `≥ 100` on every seed."""
+    out = []
+    for seed in seeds:
+        for length in lengths:
+            r = record("adding", model, length, seed, 3e-3, 0.001, 0.001, "solved")
+            out.append(dataclasses.replace(r, search=Search(chain=f"adding/{model}/seed{seed}/x", start=50, max=100,
+                                                            refine=0)))
+    return out
+
+
+def _suite_record(results, records, next_for=(), estimate=None, complete=True):
+    searches = []
+    for chain in sorted({r.search.chain for r in records}):
+        probes = [{"length": r.config.length, "run_id": r.run_id, "status": r.status}
+                  for r in records if r.search.chain == chain]
+        entry = {"chain": chain, "probes": probes, "censored": True}
+        if chain in next_for:
+            entry["next"] = {"length": 200, "cpu_minutes": 12.5}
+        searches.append(entry)
+    data = {"name": "standard", "version": 2, "run_ids": sorted(r.run_id for r in records), "complete": complete,
+            "searches": searches, **({"estimate": estimate} if estimate else {})}
+    write_json_atomic(results / "suites" / "standard.json", data)
+
+
+def test_the_ceiling_section_gives_the_next_length_and_its_estimated_cost(tmp_path):
+    records = _chain_records()
+    _suite_record(tmp_path, records, next_for={r.search.chain for r in records})
+    section = ceiling_section(decide(records), tmp_path)
+    assert section is not None
+    assert "| adding | lstm | ≥ 100 | 100 | 200 | 38 CPU-min (3 seeds) |" in section.markdown  # 3 × 12.5
+
+
+def test_the_ceiling_section_says_when_the_estimate_was_not_recorded(tmp_path):
+    records = _chain_records()
+    _suite_record(tmp_path, records, next_for={"adding/lstm/seed0/x"})  # an old record: two chains lack it
+    text = ceiling_section(decide(records), tmp_path).markdown
+    assert "not recorded (2 of 3 seeds' chains" in text and "CPU-min (" not in text
+
+
+def test_no_ceiling_section_when_every_search_found_a_failure(tmp_path):
+    records = _chain_records()
+    records = [dataclasses.replace(r, status="converged") if r.config.length == 100 else r for r in records]
+    _suite_record(tmp_path, records)
+    assert ceiling_section(decide(records), tmp_path) is None
+
+
+def _timed(records, start_hour: int, seconds: float):
+    """Each record trained `seconds`, finishing at start_hour + its index (hours, on 2026-12-01)."""
+    return [dataclasses.replace(r, timing=Timing(train_time_s=seconds,
+                                                 finished_at=f"2026-12-01T{start_hour + i:02d}:00:00Z"))
+            for i, r in enumerate(records)]
+
+
+ESTIMATE = {"at": "2026-12-01T09:00:00Z", "cpu_minutes_low": 50.0, "cpu_minutes_high": 60.0, "runs": 6, "chains": 3,
+            "workers": 1, "threads": 1}
+
+
+def test_the_dry_run_estimate_is_set_against_the_measured_cost(tmp_path):
+    records = _timed(_chain_records(), 10, 600.0)  # 6 runs of 10 minutes, all after the estimate: 60 minutes
+    _suite_record(tmp_path, records, estimate=ESTIMATE)
+    text = estimate_text(records, tmp_path)
+    assert "estimated 50–60 CPU-minutes" in text and "measured 60 CPU-minutes in the 6 runs" in text
+    assert "within ±25%" in text
+
+
+def test_an_estimate_off_by_more_than_a_quarter_is_outside(tmp_path):
+    records = _timed(_chain_records(), 10, 1200.0)  # 120 minutes against at most 60 (× 1.25 = 75)
+    _suite_record(tmp_path, records, estimate=ESTIMATE)
+    assert "outside ±25%" in estimate_text(records, tmp_path)
+    # Runs that finished before the estimate was made are not in what it estimated.
+    early = _timed(_chain_records(), 3, 1200.0)[:5] + _timed(_chain_records(), 10, 600.0)[5:]
+    _suite_record(tmp_path, early, estimate=ESTIMATE)
+    assert "measured 10 CPU-minutes in the 1 runs" in estimate_text(early, tmp_path)
+
+
+def test_a_record_without_an_estimate_says_it_was_not_recorded(tmp_path):
+    records = _timed(_chain_records(), 10, 600.0)
+    _suite_record(tmp_path, records)
+    assert estimate_text(records, tmp_path) == ("standard v2: not recorded (its suite record predates the estimate "
+                                                "the sweep records at its first start)")
+
+
+def test_scheduling_efficiency_counts_the_workers_that_ran_at_once():
+    base = _chain_records(seeds=(0,))
+    # Two runs of an hour overlapping by half an hour: 2 worker-hours in 1.5 h × 2 workers.
+    two = [dataclasses.replace(base[0], timing=Timing(train_time_s=3600.0, finished_at="2026-12-01T11:00:00Z")),
+           dataclasses.replace(base[1], timing=Timing(train_time_s=3600.0, finished_at="2026-12-01T11:30:00Z"))]
+    assert efficiency_text(two).startswith("67%: 2.0 worker-hours of training in 1.5 h × 2 workers")
+    # One after the other, no pause: one worker, always busy.
+    serial = [two[0], dataclasses.replace(two[1], timing=Timing(train_time_s=3600.0, finished_at="2026-12-01T12:00:00Z"))]
+    assert efficiency_text(serial).startswith("100%: 2.0 worker-hours of training in 2.0 h × 1 worker ")
