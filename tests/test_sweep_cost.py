@@ -56,6 +56,23 @@ def test_an_old_record_gets_the_next_length_but_no_estimate_from_a_sweep_with_no
     assert {s["model"]: s.get("next", {}).get("length") for s in data["searches"]}["gru"] == 512
 
 
+def test_a_recorded_next_is_kept_while_it_names_the_same_value(monkeypatch, suite_file, tmp_path):
+    results = tmp_path / "r"
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+
+    def rewrite_gru_next(entry):
+        data = _record_of(results)
+        next(s for s in data["searches"] if s["model"] == "gru")["next"] = entry
+        write_json_atomic(results / "suites" / "searchy.json", data)
+        run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+        return next(s for s in _record_of(results)["searches"] if s["model"] == "gru")["next"]
+
+    assert rewrite_gru_next({"length": 512, "cpu_minutes": 999.0}) == {"length": 512, "cpu_minutes": 999.0}
+    # An entry of another ceiling (the suite's max was raised since): estimated again, for today's next value.
+    again = rewrite_gru_next({"length": 256, "cpu_minutes": 999.0})
+    assert again["length"] == 512 and again["cpu_minutes"] != 999.0
+
+
 # ---- the report ----
 
 def _chain_records(model="lstm", lengths=(50, 100), seeds=(0, 1, 2)):
@@ -96,6 +113,16 @@ def test_the_ceiling_section_says_when_the_estimate_was_not_recorded(tmp_path):
     _suite_record(tmp_path, records, next_for={"adding/lstm/seed0/x"})  # an old record: two chains lack it
     text = ceiling_section(decide(records), tmp_path).markdown
     assert "not recorded (2 of 3 seeds' chains" in text and "CPU-min (" not in text
+
+
+def test_the_ceiling_section_says_when_the_next_value_cannot_be_tried(tmp_path):
+    records = _chain_records()
+    _suite_record(tmp_path, records, next_for={r.search.chain for r in records})
+    data = json.loads((tmp_path / "suites" / "standard.json").read_text())
+    for s in data["searches"]:
+        s["next"] = {"length": 200, "cpu_minutes": None, "why": "no such length"}
+    write_json_atomic(tmp_path / "suites" / "standard.json", data)
+    assert "| 200 | cannot be tried: no such length |" in ceiling_section(decide(records), tmp_path).markdown
 
 
 def test_no_ceiling_section_when_every_search_found_a_failure(tmp_path):

@@ -115,6 +115,10 @@ def test_a_search_over_n_pairs_doubles_then_bisects_and_labels_like_a_length_sea
     assert searches["gru"]["label"] == "≥ 64" and searches["gru"]["censored"]
     assert searches["rnn"]["label"] == "< 4" and searches["rnn"]["below_start"]
     assert {length for _, length, _ in calls} == {16}
+    # The value past its ceiling, 128 pairs, is more than the task's 64 keys: recorded as no probe, with why.
+    recorded = json.loads((tmp_path / "r" / "suites" / "pairs.json").read_text())
+    beyond = next(s for s in recorded["searches"] if s["model"] == "gru")["next"]
+    assert beyond["n_pairs"] == 128 and beyond["cpu_minutes"] is None and "must not exceed n_keys (64)" in beyond["why"]
     for record in load_runs(tmp_path / "r")[0]:
         assert record.search.param == "n_pairs" and record.search.max == 64
         assert record.axis == ("n_pairs", record.config.task_params["n_pairs"])  # what the report's axis shows

@@ -38,8 +38,11 @@ def _beyond(results: Path) -> dict[str, dict]:
 def _next_text(entries: list[dict | None], censored: int) -> tuple[str, str]:
     """(the value not tried, its estimated cost over the censored seeds) from their chains' `next` entries."""
     found = [e for e in entries if e is not None]
-    values = sorted({v for e in found for k, v in e.items() if k != "cpu_minutes"})
+    values = sorted({v for e in found for k, v in e.items() if k not in ("cpu_minutes", "why")})
     value = "/".join(f"{v:,}" for v in values) or "—"
+    why = sorted({str(e["why"]) for e in found if e.get("why")})
+    if why:
+        return value, "cannot be tried: " + "; ".join(why)
     if len(found) < censored:
         return value, (f"not recorded ({censored - len(found)} of {censored} seeds' chains; the suite record "
                        "predates it: run the sweep again to record it)")

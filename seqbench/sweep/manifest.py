@@ -30,6 +30,8 @@ def next_beyond_ceiling(chains: list[ChainState], results: Path, known: dict[str
     value, so a sweep that finds everything done writes the same record; a raised `max` estimates anew.
 
     {"length": 512, "cpu_minutes": 41.7}: the probe at L = 512 was not run; it would cost about 42 CPU-minutes.
+    {"n_pairs": 128, "cpu_minutes": null, "why": "task 'recall_mqar': n_pairs (128) must not exceed n_keys (64)"}:
+    the task has no such probe.
     """
     out, todo = {}, []
     for state in chains:
@@ -41,11 +43,16 @@ def next_beyond_ceiling(chains: list[ChainState], results: Path, known: dict[str
             out[state.chain.key] = entry
         else:
             todo.append(state)
-    if todo:
+    configs = []
+    for state in todo:
+        try:
+            configs.append((state, state.chain.config(state.chain.search.beyond)))
+        except UserError as exc:  # the task cannot go there (recall_mqar: more pairs than keys): no probe to cost
+            out[state.chain.key] = {state.param: state.chain.search.beyond, "cpu_minutes": None, "why": str(exc)}
+    if configs:
         from ..estimate import predicted_seconds
 
-        configs = [state.chain.config(state.chain.search.beyond) for state in todo]
-        for state, (seconds, _) in zip(todo, predicted_seconds(configs, results)):
+        for (state, _), (seconds, _) in zip(configs, predicted_seconds([cfg for _, cfg in configs], results)):
             out[state.chain.key] = {state.param: state.chain.search.beyond, "cpu_minutes": round(seconds / 60, 2)}
     return out
 
