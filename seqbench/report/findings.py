@@ -161,7 +161,7 @@ def recall_attention(evidence: Evidence) -> Finding:
             "median longest solved length exceeds every recurrent model's and no recurrent model solved the search's max. "
             "Beside the verdict: how many recurrent runs stopped while still improving (budget-limited, so a floor)")
     main = _main(evidence.runs, "recall")
-    main = main[main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
+    main = main[main["status"].isin(FINISHED)] if not main.empty else main
     models = ["transformer"] + [m for m in RECURRENT if not main.empty and (main["model"] == m).any()]
     if main.empty or not (main["model"] == "transformer").any() or len(models) < 2:
         return Finding("recall-attention", claim, NOT_MEASURED, {}, rule)
@@ -179,7 +179,7 @@ def recall_attention(evidence: Evidence) -> Finding:
     # for good: say so beside the verdict.
     for m in models[1:]:
         runs = here[here["model"] == m]
-        floors = int((runs["status"] == "budget-limited").sum())
+        floors = int((runs["status"] == BUDGET_LIMITED).sum())
         if floors:
             numbers[f"{m} still improving at the ceiling (a floor)"] = f"{floors}/{len(runs)} seeds"
     ok = at["transformer"] >= RECALL_SOLVED and all(at[m] < RECALL_SOLVED for m in models if m != "transformer")
@@ -222,7 +222,7 @@ def recall_modern(evidence: Evidence) -> Finding:
         if on_pairs is not None:
             return on_pairs
     recall = runs[(runs["task"] == "recall") & runs["main"].astype(bool)
-                  & runs["status"].isin(["solved", "converged", "budget-limited"])] if not runs.empty else runs
+                  & runs["status"].isin(FINISHED)] if not runs.empty else runs
     recall, models = _modern_protocol(recall)
     if recall is None:
         return Finding("recall-modern", claim, NOT_MEASURED, {}, rule)
@@ -243,7 +243,7 @@ def recall_modern(evidence: Evidence) -> Finding:
 def _modern_protocol(runs: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
     """The finished default-recipe runs of the protocol with the most modern recurrent (hf) runs that
     the Transformer shares, and its models, the Transformer first; (None, []) when there is none."""
-    runs = runs[runs["main"].astype(bool) & runs["status"].isin(["solved", "converged", "budget-limited"])] \
+    runs = runs[runs["main"].astype(bool) & runs["status"].isin(FINISHED)] \
         if not runs.empty else runs
     modern = runs[(runs["adapter"] == "hf") & runs["recurrent"].fillna(False).astype(bool)] if not runs.empty else runs
     both = set(modern["protocol"]) & set(runs.loc[runs["model"] == "transformer", "protocol"]) if not modern.empty else set()
@@ -277,7 +277,7 @@ def ner_bidirectional(evidence: Evidence) -> Finding:
     claim = "bilstm beats lstm in CoNLL-2003 entity F1."
     rule = "reproduced when bilstm's worst seed scores above lstm's best seed (so the gap is beyond seed noise)"
     main = _chosen(_main(evidence.runs, "conll2003"))
-    main = main[main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
+    main = main[main["status"].isin(FINISHED)] if not main.empty else main
     scores = {m: main.loc[main["model"] == m, "value"].dropna() for m in ("bilstm", "lstm")} if not main.empty else {}
     if not scores or any(len(v) == 0 for v in scores.values()):
         return Finding("ner-bidirectional", claim, NOT_MEASURED, {}, rule)
@@ -452,7 +452,7 @@ def recall_capacity(evidence: Evidence) -> Finding:
             "without the Transformer and two recurrent models of measured, different state on that axis")
     runs = evidence.runs
     pairs = _main(runs[runs["axis"] == PAIRS], "recall_mqar") if not runs.empty else runs
-    pairs = pairs[pairs["status"].isin(["solved", "converged", "budget-limited"])] if not pairs.empty else pairs
+    pairs = pairs[pairs["status"].isin(FINISHED)] if not pairs.empty else pairs
     if pairs.empty:
         return Finding("recall-capacity", claim, NOT_MEASURED, {}, rule)
     fixed = pairs[(pairs["state_kind"] == "fixed") & (pairs["model"] != "transformer")]
@@ -492,7 +492,7 @@ def copy_literature(evidence: Evidence) -> Finding:
             "cells here, is expected to change the outcome")
     main = _chosen(_main(evidence.runs, "copy"))
     lstm = main[(main["model"] == "lstm") & (main["length"] >= LITERATURE_T)
-                & main["status"].isin(["solved", "converged", "budget-limited"])] if not main.empty else main
+                & main["status"].isin(FINISHED)] if not main.empty else main
     lstm = lstm[lstm["xent_per_step"].notna() & lstm["memoryless_xent_per_step"].notna()] if not lstm.empty else lstm
     if lstm.empty:
         reached = main.loc[main["model"] == "lstm", "length"].max() if not main.empty else None
