@@ -102,6 +102,21 @@ def test_a_suite_record_naming_a_missing_run_is_named(planted, capsys):
     assert code == 1 and lines == ["suite mine: names run ffffffffffffffff, which has no run file"]
 
 
+def test_an_incomplete_suite_names_its_runs_not_run_yet_in_a_note_not_a_problem(planted, capsys):
+    """A sweep with runs left (results/standard while v2 runs) names planned runs that have no file yet."""
+    results, sst2 = planted
+    (results / "suites").mkdir(exist_ok=True)
+    record = {"name": "mine", "version": 2, "run_ids": sorted([sst2.run_id, "ffffffffffffffff"]), "complete": False}
+    (results / "suites" / "mine.json").write_text(json.dumps(record))
+    code, lines = problems_of(results, capsys, "--no-render")
+    assert code == 0 and lines == ["note: suite mine v2 is incomplete (its sweep has runs left): 1 of the 2 run ids "
+                                   "its record names have no run file yet, not run: ffffffffffffffff"]
+    assert json.loads((results.parent / "verify.json").read_text())["passed"]
+    (results / "suites" / "mine.json").write_text(json.dumps({**record, "complete": True}))  # finished: a problem
+    code, lines = problems_of(results, capsys, "--no-render")
+    assert code == 1 and lines == ["suite mine: names run ffffffffffffffff, which has no run file"]
+
+
 def test_the_rerun_sample_is_reproducible_spread_and_cheapest_first():
     runs, _ = load_runs(STANDARD)
     first, again, other = choose(runs, 10, seed=0), choose(runs, 10, seed=0), choose(runs, 10, seed=1)
