@@ -60,12 +60,13 @@ standard-v1: $(BIN)/.installed
 
 # One seed-0 run beyond each end of the standard grid that validation chose (the leaderboard's ‡), beside
 # the rate chosen (tools/grid_edges.py). Resumes results/grid-edges: on a complete checkout, only the table.
+# It extends v1's grid, so it reads v1 (results/standard-v1): v2's wider grids run some of the same configs.
 GRID_EDGES = sst2 conll2003 imdb tinyshakespeare recall adding copy
 grid-edges: $(BIN)/.installed
 	for task in $(GRID_EDGES); do \
 		$(BIN)/seqbench sweep tasks/suites/grid-edges/$$task.yaml --results results/grid-edges $(if $(WORKERS),--workers $(WORKERS)) || exit $$?; \
 	done
-	$(BIN)/python tools/grid_edges.py results/standard results/grid-edges
+	$(BIN)/python tools/grid_edges.py results/standard-v1 results/grid-edges
 
 # The clipping / nonlinearity / initialisation ablation of the vanilla RNN, and cross-entropy vs MSE (13 minutes on 2 cores).
 ablation: $(BIN)/.installed

@@ -61,6 +61,20 @@ def test_standard_v1_is_complete_and_says_v1():
     assert (v1 / "leaderboard.md").exists() and (v1 / "measure" / "speed-cpu.json").exists()
 
 
+def test_results_standard_says_whether_its_version_is_final():
+    """results/standard holds the version its VERSION names, v2 while its sweep runs over several sessions:
+    its suite record is of that version, and the committed report has the "Incomplete" banner exactly
+    while the record says the sweep has runs left. Holds for an incomplete v2 and for a complete one."""
+    standard = RESULTS / "standard"
+    version = read_version(standard)["suites"]["standard"]
+    record = json.loads((standard / "suites" / "standard.json").read_text())
+    assert record["version"] == version and suite_of(record["path"]) == ("standard", version)
+    banner = f"**Incomplete: the sweep of standard v{version} has runs left"
+    assert (banner in (standard / "leaderboard.md").read_text()) == (record["complete"] is False)
+    finished = {p.stem for p in (standard / "runs").glob("*.json")}
+    assert finished >= {p.stem for p in (RESULTS / "standard-v1" / "runs").glob("*.json")}  # v2 reuses v1's runs
+
+
 def cite(results) -> str:
     out = subprocess.run([sys.executable, "-m", "seqbench", "cite", "--results", str(results)], capture_output=True,
                          text=True, cwd=REPO, check=True)

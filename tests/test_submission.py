@@ -1,7 +1,8 @@
 """Leaderboard entries from others (README, 'Submit a leaderboard entry'): an entry made as README's
 'Benchmark your own model' describes is accepted against the leaderboard it names; one made under
 another protocol is refused in one line, exit 2; the report shows an accepted entry marked as submitted.
-The committed example (results/submissions/example-conv) is checked by the audit alone, without training."""
+The committed example (results/submissions/example-conv, against standard v1) is checked by the audit alone,
+without training."""
 import json
 import shutil
 from pathlib import Path
@@ -103,10 +104,14 @@ def test_the_committed_example_is_readmes_model_and_passes_the_audit(tmp_path):
     assert here["checks"] == committed["checks"] and committed["submission"]["name"] == EXAMPLE.name
 
 
-def test_the_standard_report_shows_the_committed_example_as_submitted():
-    entries = accepted_entries(REPO / "results" / "standard")
-    assert [e.name for e in entries] == [EXAMPLE.name]
-    report = (REPO / "results" / "standard" / "leaderboard.md").read_text()
+def test_the_report_it_was_ranked_against_shows_the_committed_example_as_submitted():
+    """The example was ranked against standard v1 (results/standard-v1, frozen): v1's report shows it,
+    and the standard board that v2's sweep is still filling (results/standard) does not."""
+    against = yaml.safe_load((EXAMPLE / "submission.yaml").read_text())["against"]
+    assert against == "results/standard-v1"
+    entries = accepted_entries(REPO / against)
+    assert [e.name for e in entries] == [EXAMPLE.name] and accepted_entries(REPO / "results" / "standard") == []
+    report = (REPO / against / "leaderboard.md").read_text()
     tasks = {r.config.task for r in entries[0].runs}
     for task in tasks:
         table = report.split(f"\n## {task}\n", 1)[1].split("\n## ", 1)[0]

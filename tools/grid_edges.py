@@ -1,12 +1,14 @@
-"""Beside each seed-0 run beyond an end of the standard grid, the standard runs it extends.
+"""Beside each seed-0 run beyond an end of the standard v1 grid, the standard runs it extends.
 
-    python tools/grid_edges.py [results/standard] [results/grid-edges]
+    python tools/grid_edges.py [results/standard-v1] [results/grid-edges]
 
 `make grid-edges` sweeps tasks/suites/grid-edges/*.yaml (one seed-0 run per row whose learning rate
 sits at an end of the standard grid: the leaderboard's ‡) and prints this table: validation (which
 chooses) and test, at every standard rate and at the rate beyond. A row whose rate beyond scores
 better on validation says the grid cut that model short. The grid-edge runs stay out of the
-standard leaderboard: widening its grid is a new protocol version.
+standard leaderboard: widening its grid is a new protocol version. The grid-edge suites extend v1's
+grid (every other setting as in tasks/suites/standard.yaml), so the default reads v1, frozen in
+results/standard-v1: results/standard holds v2, whose wider grids run some of these very configs.
 """
 from __future__ import annotations
 
@@ -80,4 +82,4 @@ def main(standard: Path, edges: Path) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(Path(args[0] if args else "results/standard"), Path(args[1] if len(args) > 1 else "results/grid-edges"))
+    main(Path(args[0] if args else "results/standard-v1"), Path(args[1] if len(args) > 1 else "results/grid-edges"))
