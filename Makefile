@@ -46,9 +46,9 @@ define leaderboard
 	$(BIN)/seqbench report --results $(2) --out $(2)
 endef
 
-# results/standard is the standard leaderboard of the version its VERSION names (`standard: N`): v1
-# (tasks/suites/standard.yaml) until the v2 sweep (tasks/suites/standard-v2.yaml) starts writing
-# there, which makes its VERSION say 2; then v2, resumed. A results/standard without VERSION is v2.
+# results/standard is the standard leaderboard of the version its VERSION names (`standard: N`): v2 now
+# (tasks/suites/standard-v2.yaml), in progress, so `make standard` resumes its sweep (hours, and the data);
+# with `standard: 1` it would sweep tasks/suites/standard.yaml. A results/standard without VERSION is v2.
 STANDARD_VERSION := $(shell sed -n 's/^  standard: *//p' results/standard/VERSION 2>/dev/null)
 STANDARD_SUITE := tasks/suites/$(if $(filter 1,$(STANDARD_VERSION)),standard.yaml,standard-v2.yaml)
 standard: $(BIN)/.installed

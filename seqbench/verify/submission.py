@@ -1,10 +1,10 @@
 """A leaderboard entry from someone else: a directory with `submission.yaml`, the plugin file of the
-model, and the runs, checked against a committed leaderboard (`results/standard`).
+model, and the runs, checked against a committed leaderboard (`results/standard-v1`).
 
     submission.yaml:  name: my-conv            # the entry's name (results/submissions/<name>/)
                       models: [mymodel]        # the models it ranks
                       plugin: mymodel.py       # the file that registers them, beside this one
-                      against: results/standard
+                      against: results/standard-v1
 
 Accepted when every run file reads with its hash, nothing in runs/ is an orphan, every run is of a
 declared model and not one of the leaderboard's own, and every run was made under the protocol the
