@@ -18,6 +18,8 @@ def test_section_sets_our_mean_beside_the_published_number(tmp_path):
     results = tmp_path / "results"
     write_fixture_runs(results)
     (results / "references.json").write_text(json.dumps(REFS))
+    (results / "suites").mkdir()
+    (results / "suites" / "standard.json").write_text(json.dumps({"name": "standard", "version": 1}))  # the floors' suite
     summary = write_report(results, results)
     assert "Against the literature" in summary["sections"]
     text = (results / "leaderboard.md").read_text().split("## Against the literature")[1]

@@ -10,10 +10,12 @@ import math
 import numpy as np
 
 from .decisions import Decisions
+from .scope import Needs
 from .section import Section, Text, note_section
 from .table import Table, format_or_dash
 
 TITLE = "Clipping and initialisation ablation"
+NEEDS = Needs(tasks=("adding", "copy"), by="the `ablation` suite")  # the tasks the ablation runs on (scope.py)
 RECIPE = ["config/clip", "config/nonlinearity", "config/init"]  # what the ablation suite varies
 ABOUT = (
     "The vanilla RNN with gradient clipping on or off, tanh or ReLU, and default, orthogonal or identity "

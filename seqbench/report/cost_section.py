@@ -5,11 +5,13 @@ import json
 from pathlib import Path
 
 from .frame import model_rank
+from .scope import SPEED, Needs
 from .section import Section, Text, note_section
 from .style import new_figure, palette, plotting, save
 from .table import Table, format_or_dash
 
 TITLE = "Cost and parallelism"
+NEEDS = Needs(probe=SPEED, by="`seqbench speed`")  # the speed probe's file (scope.py)
 COLUMNS = ["model", "params", "time exponent (forward)", "time exponent (fwd+bwd)", "sequential depth",
            "thread speed-up (fwd+bwd)", "MFU (fwd+bwd)",
            "longest T: fwd+bwd time, throughput, saved activations", "stopped"]

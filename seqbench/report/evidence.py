@@ -16,6 +16,7 @@ from ..protocol import protocol_key
 from ..record import GradFlow, RunRecord, Search
 from .decisions import Decisions
 from .findings import COLUMNS, Evidence, Finding
+from .scope import Needs, left_out_text
 from .section import Section, Text, note_section
 from .table import Table
 
@@ -88,12 +89,21 @@ def _numbers(numbers: dict) -> str:
     return "; ".join(f"{k}: {show(v)}" for k, v in numbers.items()) or "—"
 
 
-def findings_section(findings: list[Finding]) -> Section:
+LEFT_OUT = "no runs of their tasks or probe in this results directory"
+
+
+def findings_section(findings: list[Finding], left_out: list[tuple[str, Needs | None]] = ()) -> Section:
+    """The claims that apply here, and one line naming those this results directory cannot decide."""
+    note = [Text(left_out_text(list(left_out), LEFT_OUT))] if left_out else []
     if not findings:
-        return note_section(TITLE, "No findings registered.")
+        return Section(TITLE, note) if note else note_section(TITLE, "No findings registered.")
     rows = [[f.id, f.claim, f.verdict, _numbers(f.numbers)] for f in findings]
-    return Section(TITLE, [Text(ABOUT), Table.of_text(["id", "claim", "verdict", "the numbers"], rows)])
+    return Section(TITLE, [Text(ABOUT), Table.of_text(["id", "claim", "verdict", "the numbers"], rows)] + note)
 
 
-def findings_json(findings: list[Finding], provenance: dict) -> dict:
-    return {"findings": [f.to_dict() for f in findings], "provenance": provenance}
+def findings_json(findings: list[Finding], provenance: dict, left_out: list[tuple[str, Needs | None]] = ()) -> dict:
+    """findings.json: the same claims as the Findings section; `not_decided_here`, where some are left out."""
+    data = {"findings": [f.to_dict() for f in findings], "provenance": provenance}
+    if left_out:
+        data["not_decided_here"] = [{"id": name, "decided_by": needs.by if needs else ""} for name, needs in left_out]
+    return data

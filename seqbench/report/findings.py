@@ -36,12 +36,18 @@ import pandas as pd
 from ..registry import Registry
 from ..status import BUDGET_LIMITED, FINISHED
 from .decisions import longest_of
+from .scope import SPEED, Needs, Scope
 
 REPRODUCED, NOT_REPRODUCED, NOT_MEASURED = "reproduced", "not reproduced", "not measured"
 GATED = ("lstm", "gru")
 RECURRENT = ("rnn", "lstm", "gru", "bilstm")
 RECALL_SOLVED = 0.95
 PAIRS = "n_pairs"  # recall_mqar's key-value-pairs axis: a search over this task parameter (RunRecord.axis)
+MQAR = "recall_mqar"  # the task of the pairs axis
+# What each claim reads (scope.Needs, declared at its registration): a results directory without it
+# leaves the claim out and names it on one line, with what would decide it.
+STANDARD, STANDARD_V2 = "the `standard` suite", "the `standard` suite, v2"
+SPEED_PROBE = Needs(probe=SPEED, by="`seqbench speed`")
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,23 @@ class Evidence:
             object.__setattr__(self, "runs", self.runs.assign(**{c: None for c in missing}))
 
 
-FINDINGS: Registry[Callable[[Evidence], Finding]] = Registry("finding")
+FINDINGS: Registry[Callable[[Evidence], Finding]] = Registry("finding")  # meta: needs (scope.Needs)
 
 
-def evaluate_findings(evidence: Evidence) -> list[Finding]:
-    return [FINDINGS.get(name)(evidence) for name in FINDINGS.names()]
+def applies(name: str, scope: Scope | None) -> bool:
+    """Whether a registered claim belongs in a report of `scope` (every claim, without a scope)."""
+    return scope is None or scope.meets(FINDINGS.meta(name).get("needs"))
+
+
+def evaluate_findings(evidence: Evidence, scope: Scope | None = None) -> list[Finding]:
+    """The claims that apply to `scope`, each decided on the evidence ("not measured" where it has no
+    decisive runs yet)."""
+    return [FINDINGS.get(name)(evidence) for name in FINDINGS.names() if applies(name, scope)]
+
+
+def left_out(scope: Scope | None) -> list[tuple[str, Needs | None]]:
+    """The claims `scope` cannot decide (no runs of their tasks, no probe), with what they need."""
+    return [(name, FINDINGS.meta(name).get("needs")) for name in FINDINGS.names() if not applies(name, scope)]
 
 
 # ------------------------------------------------------------------ helpers
@@ -141,17 +159,17 @@ def _carry_longer(task: str, runs: pd.DataFrame) -> Finding:
 
 # ------------------------------------------------------------------ the claims
 
-@FINDINGS.register("adding-gating")
+@FINDINGS.register("adding-gating", needs=Needs(tasks=("adding",), by=STANDARD))
 def adding_gating(evidence: Evidence) -> Finding:
     return _carry_longer("adding", evidence.runs)
 
 
-@FINDINGS.register("copy-gating")
+@FINDINGS.register("copy-gating", needs=Needs(tasks=("copy",), by=STANDARD))
 def copy_gating(evidence: Evidence) -> Finding:
     return _carry_longer("copy", evidence.runs)
 
 
-@FINDINGS.register("recall-attention")
+@FINDINGS.register("recall-attention", needs=Needs(tasks=("recall",), by=STANDARD))
 def recall_attention(evidence: Evidence) -> Finding:
     claim = (f"The Transformer solves associative recall (test accuracy >= {RECALL_SOLVED}) where the recurrent "
              "models do not: at the longest recall length every model ran or, where lengths were searched, at longer "
@@ -204,7 +222,7 @@ def _recall_searched(main: pd.DataFrame, models: list[str], claim: str, rule: st
 MODERN_MARGIN = 0.02  # accuracy points: within this of the Transformer counts as reaching it
 
 
-@FINDINGS.register("recall-modern")
+@FINDINGS.register("recall-modern", needs=Needs(tasks=("recall", "recall_mqar"), by=STANDARD))
 def recall_modern(evidence: Evidence) -> Finding:
     claim = ("The modern recurrent models (hf: Mamba, Mamba-2, RWKV, xLSTM) fall short of the Transformer on associative "
              "recall at the same parameter budget (Zoology, Arora et al. 2023): on the key-value-pairs axis (recall_mqar) "
@@ -272,7 +290,7 @@ def _modern_on_pairs(pairs: pd.DataFrame, claim: str, rule: str) -> Finding | No
     return Finding("recall-modern", claim, NOT_REPRODUCED if reached else REPRODUCED, numbers, rule)
 
 
-@FINDINGS.register("ner-bidirectional")
+@FINDINGS.register("ner-bidirectional", needs=Needs(tasks=("conll2003",), by=STANDARD))
 def ner_bidirectional(evidence: Evidence) -> Finding:
     claim = "bilstm beats lstm in CoNLL-2003 entity F1."
     rule = "reproduced when bilstm's worst seed scores above lstm's best seed (so the gap is beyond seed noise)"
@@ -286,7 +304,7 @@ def ner_bidirectional(evidence: Evidence) -> Finding:
     return Finding("ner-bidirectional", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
-@FINDINGS.register("gradient-decay")
+@FINDINGS.register("gradient-decay", needs=Needs(tasks=("adding",), by=STANDARD))
 def gradient_decay(evidence: Evidence) -> Finding:
     claim = ("At initialisation the tanh rnn's ∂L/∂h_t decays exponentially with distance, and the gated models' "
              "much less (fitted slopes of ln‖∂L/∂h_t‖ per step).")
@@ -318,7 +336,7 @@ def _rnn_ablation(runs: pd.DataFrame) -> pd.DataFrame:
     return rnn[rnn["protocol"].isin(ablated)]
 
 
-@FINDINGS.register("clipping")
+@FINDINGS.register("clipping", needs=Needs(tasks=("adding", "copy"), by=STANDARD))
 def clipping(evidence: Evidence) -> Finding:
     claim = "In the vanilla-RNN ablation, gradient clipping lowers the share of diverged runs."
     rule = "reproduced when the diverged share with clipping is below the share without"
@@ -333,7 +351,7 @@ def clipping(evidence: Evidence) -> Finding:
     return Finding("clipping", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
-@FINDINGS.register("relu-identity")
+@FINDINGS.register("relu-identity", needs=Needs(tasks=("adding",), by=STANDARD))
 def relu_identity(evidence: Evidence) -> Finding:
     claim = "IRNN (relu, identity init, clipping) solves adding at a longer length than the tanh rnn with default init."
     rule = "reproduced when the IRNN's median longest solved length on adding exceeds the tanh default-init rnn's"
@@ -362,7 +380,7 @@ def _depths(points: list[dict]) -> tuple[int, int, int, int] | None:
     return (pts[0]["T"], pts[0]["sequential_depth"], pts[-1]["T"], pts[-1]["sequential_depth"]) if len(pts) >= 2 else None
 
 
-@FINDINGS.register("attention-parallel")
+@FINDINGS.register("attention-parallel", needs=SPEED_PROBE)
 def attention_parallel(evidence: Evidence) -> Finding:
     claim = ("The Transformer's training step is parallel where the rnn's is a chain of T dependent steps: it gains more "
              "from parallel hardware (thread speed-up) and its sequential depth does not grow with T.")
@@ -389,7 +407,7 @@ def attention_parallel(evidence: Evidence) -> Finding:
     return Finding("attention-parallel", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
-@FINDINGS.register("attention-quadratic")
+@FINDINGS.register("attention-quadratic", needs=SPEED_PROBE)
 def attention_quadratic(evidence: Evidence) -> Finding:
     claim = ("The Transformer's training-step time grows faster with T than the rnn's (attention's cost is quadratic in T), "
              "at the lengths measured, on this hardware.")
@@ -406,7 +424,7 @@ def attention_quadratic(evidence: Evidence) -> Finding:
     return Finding("attention-quadratic", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
-@FINDINGS.register("mse-vs-ce")
+@FINDINGS.register("mse-vs-ce", needs=Needs(tasks=("copy",), by=STANDARD))
 def mse_vs_ce(evidence: Evidence) -> Finding:
     claim = "Cross-entropy trains classification (copy) faster than MSE on one-hot targets: fewer steps to solve."
     rule = ("reproduced when, pairing runs of one protocol by model, length and seed, cross-entropy solves in "
@@ -440,7 +458,7 @@ def mse_vs_ce(evidence: Evidence) -> Finding:
 STATE_TIE = 0.10  # states closer than this (relative) are the same size: lstm 1,080 and rnn 1,084 bytes at 100k
 
 
-@FINDINGS.register("recall-capacity")
+@FINDINGS.register("recall-capacity", needs=Needs(tasks=(MQAR,), by=STANDARD_V2))
 def recall_capacity(evidence: Evidence) -> Finding:
     claim = ("On the key-value-pairs axis (recall_mqar, Zoology's MQAR), each recurrent model's most pairs solved grows "
              "with the size of its state, while the Transformer, whose key-value cache grows with the sequence, solves "
@@ -451,7 +469,7 @@ def recall_capacity(evidence: Evidence) -> Finding:
             "smaller's and above it at least once, and the Transformer solved the search's max (censored); not measured "
             "without the Transformer and two recurrent models of measured, different state on that axis")
     runs = evidence.runs
-    pairs = _main(runs[runs["axis"] == PAIRS], "recall_mqar") if not runs.empty else runs
+    pairs = _main(runs[runs["axis"] == PAIRS], MQAR) if not runs.empty else runs
     pairs = pairs[pairs["status"].isin(FINISHED)] if not pairs.empty else pairs
     if pairs.empty:
         return Finding("recall-capacity", claim, NOT_MEASURED, {}, rule)
@@ -481,7 +499,7 @@ LITERATURE_T = 100  # Arjovsky et al. 2016: copy at T = 100 to 500
 MEMORYLESS_SHARE = 0.9  # a mean cross-entropy at least this share of the memoryless score is "at the baseline"
 
 
-@FINDINGS.register("copy-literature")
+@FINDINGS.register("copy-literature", needs=Needs(tasks=("copy",), by=STANDARD))
 def copy_literature(evidence: Evidence) -> Finding:
     claim = (f"On copy at T >= {LITERATURE_T} the LSTM stays at the memoryless baseline 10·ln 8/(T+20) (cross-entropy "
              "per step), as Arjovsky et al. 2016 report, rather than solving it.")

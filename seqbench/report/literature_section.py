@@ -18,11 +18,19 @@ import pandas as pd
 from ..record import RunRecord
 from .decisions import Decisions
 from .numbers import Spread, fmt, spread
+from .scope import Needs, Scope
 from .section import Section, Text
 from .table import Cell, Table
 
 REFERENCES_FILE = "references.json"  # leaderboard_version.REFERENCES_FILE, written beside the run files
 OPS = {">=": lambda ours, floor: ours >= floor, "<=": lambda ours, floor: ours <= floor}
+FLOORS = Needs(suite="standard", by="the `standard` suite")  # the floors are the standard suite's
+
+
+def reference_needs(ref: dict) -> Needs:
+    """A reference applies where the results hold a run of the task it compares with."""
+    task = (ref.get("compare") or {}).get("task")
+    return Needs(tasks=(task,) if task else ())
 
 
 @dataclass(frozen=True)
@@ -194,16 +202,22 @@ def _headline(mine: list[Ours], floor: dict, higher: bool) -> float:
     return means[-1]
 
 
-def literature_section(decisions: Decisions, results: Path) -> Section | None:
+def literature_section(decisions: Decisions, results: Path, scope: Scope | None = None) -> Section | None:
+    """The references whose task the results hold, and the floors where they hold the standard suite
+    (scope.py; all of them without a scope); None when none applies."""
     refs = read_references(results)
     if refs is None or decisions.frame.empty:
+        return None
+    mine = [ref for ref in refs.get("references") or [] if scope is None or scope.meets(reference_needs(ref))]
+    floors = refs.get("floors") if scope is None or scope.meets(FLOORS) else None
+    if not mine and not floors:
         return None
     records_by_id = {r.run_id: r for r in decisions.records}
     blocks = [Text("Published numbers for settings the suite can match (tasks/references.yaml, copied into this "
                    "results directory), beside ours from the main protocol's runs. The settings are never identical: "
                    "the last column says how they differ.")]
-    if refs.get("references"):
-        blocks.append(reference_table(refs["references"], decisions, records_by_id))
-    if refs.get("floors"):
-        blocks.append(floors_table(refs["floors"], decisions, records_by_id))
+    if mine:
+        blocks.append(reference_table(mine, decisions, records_by_id))
+    if floors:
+        blocks.append(floors_table(floors, decisions, records_by_id))
     return Section("Against the literature", blocks)

@@ -16,11 +16,10 @@ from ..leaderboard_version import read_version, version_suites
 from ..record import RunRecord
 from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
 from . import figures
-from .ablation_section import ablation_section
+from . import ablation_section as ablation, cost_section as cost
 from .capacity import capacity_section
-from .cost_section import cost_section
 from .evidence import evidence_of, findings_json, findings_section
-from .findings import evaluate_findings
+from .findings import evaluate_findings, left_out
 from .decisions import Decisions, decide
 from .frame import ROW, missing_fields
 from .generalisation_section import generalisation_section
@@ -31,6 +30,7 @@ from .literature_section import literature_section
 from .lm import lm_section
 from .modern_section import modern_section
 from .perf_section import perf_section
+from .scope import Scope, scope_of
 from .section import Section
 from .submissions import accepted_entries
 from .sweep_cost import ceiling_section, estimate_text
@@ -183,14 +183,19 @@ def provenance_block(records: list[RunRecord], results: Path) -> dict:
     }
 
 
-def sections(decisions: Decisions, results: Path, out: Path) -> list[Section]:
-    """The sections after the leaderboard tables, in page order; those without data say so or are left out."""
-    records, frame = list(decisions.records), decisions.frame
-    found = [ceiling_section(decisions, results), modern_section(decisions), capacity_section(decisions, out), lm_section(decisions, out),
-             gradflow_section(decisions.records_of(decisions.chosen_ids), out),
-             ablation_section(decisions),
-             positions_section(decisions, out), generalisation_section(decisions, results, out),
-             cost_section(results, out), perf_section(results, records)]
+def sections(decisions: Decisions, results: Path, out: Path, scope: Scope | None = None) -> list[Section]:
+    """The sections after the leaderboard tables, in page order. A section that declares what it reads
+    (scope.Needs) is left out where the results do not hold it (all are kept without a scope); one
+    without data says so or is left out."""
+    records = list(decisions.records)
+    parts = [(None, lambda: ceiling_section(decisions, results)), (None, lambda: modern_section(decisions)),
+             (None, lambda: capacity_section(decisions, out)), (None, lambda: lm_section(decisions, out)),
+             (None, lambda: gradflow_section(decisions.records_of(decisions.chosen_ids), out)),
+             (ablation.NEEDS, lambda: ablation.ablation_section(decisions)),
+             (None, lambda: positions_section(decisions, out)),
+             (None, lambda: generalisation_section(decisions, results, out)),
+             (cost.NEEDS, lambda: cost.cost_section(results, out)), (None, lambda: perf_section(results, records))]
+    found = [build() for needs, build in parts if scope is None or scope.meets(needs)]
     return [s for s in found if s is not None]
 
 
@@ -247,7 +252,10 @@ def write_report(results: Path, out: Path) -> dict:
     boards_ = boards(decisions)
     tables: dict[str, Table] = {b.task: b.table for b in boards_ if b.kind == "main"}
     grouped = {kind: [b for b in boards_ if b.kind == kind] for kind in GROUPS}
-    findings = evaluate_findings(evidence_of(decisions, results))
+    # What this results directory can decide (its runs' and suite records' tasks, its probes): the
+    # findings, sections, literature rows and floors about anything else are left out (scope.py).
+    scope = scope_of(frame, results)
+    findings, undecided = evaluate_findings(evidence_of(decisions, results), scope), left_out(scope)
     figs = []
     if not summary.empty:
         # The figures draw what the main tables rank: each task's main protocol, never a mix.
@@ -258,10 +266,10 @@ def write_report(results: Path, out: Path) -> dict:
         figs += figures.learning_curves(main, out)
         figs += figures.by_bucket(main, out)
     failed = failures_table(frame) if not frame.empty else None
-    found = ([findings_section(findings)] if records else []) + (sections(decisions, results, out) if records else [])
-    literature = literature_section(decisions, results)
+    found = ([findings_section(findings, undecided)] if records else []) + (sections(decisions, results, out, scope) if records else [])
+    literature = literature_section(decisions, results, scope)
     found += [literature] if literature is not None else []
-    write_json_atomic(out / "findings.json", findings_json(findings, prov))
+    write_json_atomic(out / "findings.json", findings_json(findings, prov, undecided))
 
     # CSV: one row per (task, protocol, model, variant, length), with the longest solved length.
     if not summary.empty:
