@@ -46,9 +46,9 @@ ROWS = [
 STRATEGIES = {"copy": {"memoryless": 0.55}, "adding": {"predict 1": 1 / 6}}
 
 
-def record(task_name, model, length, seed, lr, val, test, status, train=None) -> RunRecord:
+def record(task_name, model, length, seed, lr, val, test, status, train=None, model_cfg=None) -> RunRecord:
     task = get_task(task_name)
-    cfg = task.resolve(model, length, seed, {"train": {"lr": lr, **(train or {})}})
+    cfg = task.resolve(model, length, seed, {"train": {"lr": lr, **(train or {})}, **({"model": model_cfg} if model_cfg else {})})
     metric = task.metric
     metrics = {} if val is None else {f"val/{metric}": val, f"test/{metric}": test}
     return RunRecord(

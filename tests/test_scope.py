@@ -50,6 +50,26 @@ def test_a_generalisation_results_directory_renders_nothing_of_the_other_suites(
     assert "Floors of the standard suite" not in md and "not measured" not in md.split("## Findings")[1].split("\n## ")[0]
 
 
+def test_the_main_table_names_the_transformers_encoding_where_its_others_ran(tmp_path):
+    """Position encodings are a recipe setting (protocol.py): rope and none rank apart, under Ablations,
+    and the main table's default row says which encoding it is, as the Length generalisation section does."""
+    results = tmp_path / "results"
+    write_run(results, record("parity_check", "lstm", 40, 0, 1e-3, 0.99, 0.98, "solved"))
+    for positions in ("sinusoidal", "rope", "none"):  # sinusoidal: the formal tasks' default
+        write_run(results, record("parity_check", "transformer", 40, 0, 1e-3, 0.6, 0.55, "converged",
+                                  model_cfg={"positions": positions}))
+    write_report(results, results)
+    md = (results / "leaderboard.md").read_text()
+    main, ablations = md.split("## Ablations")[0], md.split("## Ablations")[1].split("\n## ")[0]
+    assert "| transformer (sinusoidal) |" in main and "| lstm |" in main and "rope" not in main
+    assert "| transformer (positions=rope) |" in ablations and "| transformer (positions=none) |" in ablations
+    # without variants of its encoding the row is the model's name alone
+    (results / "runs").rename(tmp_path / "old")
+    write_run(results, record("parity_check", "transformer", 40, 0, 1e-3, 0.6, 0.55, "converged"))
+    write_report(results, results)
+    assert "| transformer |" in (results / "leaderboard.md").read_text()
+
+
 def test_a_standard_results_directory_keeps_its_own_claims_not_measured(tmp_path):
     """The fixture holds copy and adding runs: their claims stay, decided or 'not measured'; claims about
     tasks it does not hold (conll2003, recall, recall_mqar) and the speed probe's are left out."""

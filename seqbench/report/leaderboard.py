@@ -44,6 +44,17 @@ def model_name(model: str, variant: str) -> str:
     return f"{model} ({variant})" if variant else model
 
 
+POSITIONS = "positions"  # the Transformer's position encoding (config/positions): a recipe setting, not the protocol
+
+
+def main_name(model: str, variant: str, runs: pd.DataFrame) -> str:
+    """A default-recipe row's name: the model's, and its position encoding where the protocol also ran
+    other encodings of it (ranked apart, under Ablations: the encoding is a recipe setting), e.g.
+    'transformer (sinusoidal)', as the Length generalisation section names its rows."""
+    varied = f"{POSITIONS}=" in variant and f"config/{POSITIONS}" in runs and len(runs)
+    return f"{model} ({runs[f'config/{POSITIONS}'].iloc[0]})" if varied else model
+
+
 @dataclass(frozen=True)
 class Board:
     """One table of the leaderboard and where it goes."""
@@ -146,8 +157,10 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
         by_len = {row.length: row for row in group.itertuples()}
         shown = [by_len[L] for L in lengths if L in by_len]
         score = float(np.nanmean([r.mean for r in shown])) if any(r.n for r in shown) else float("nan")
-        # Default-recipe tables hold one recipe per model: the name alone says it.
-        cells = [Cell(model if summary["main"].all() else model_name(model, variant))]
+        # Default-recipe tables hold one recipe per model: the name says it, with the encoding where the
+        # Transformer's others are ranked apart.
+        mine = frame[(frame["model"] == model) & (frame["variant"] == variant)]
+        cells = [Cell(main_name(model, variant, mine) if summary["main"].all() else model_name(model, variant))]
         for L in lengths:
             r = by_len.get(L)
             if r is None:
