@@ -1,4 +1,4 @@
-"""The evidence findings.py decides on: one row per run, read from the run files, plus the speed probe.
+"""The evidence the findings (report/findings/) are decided on: one row per run, read from the run files, plus the speed probe.
 
     evidence = evidence_of(decisions, results)     # Evidence(runs frame, speed dict or None)
     findings = evaluate_findings(evidence)
