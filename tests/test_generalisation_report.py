@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from seqbench.report.findings import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED
-from seqbench.report.generalisation import (generalisation_frame, generalise_nonregular, generalise_regular,
-                                            row_label, summarise, transformer_positions)
+from seqbench.report.findings.generalisation import generalise_nonregular, generalise_regular, transformer_positions
+from seqbench.report.generalisation import generalisation_frame, row_label, summarise
 
 CLASS = {"parity_check": "regular", "cycle_navigation": "regular", "reverse_string": "context-free",
          "bucket_sort": "context-sensitive"}

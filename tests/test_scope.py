@@ -1,11 +1,13 @@
 """A report shows what its results directory's suites measure, and nothing about suites it does not hold
 (report/scope.py): findings, sections, literature rows and floors apply where the results hold their data."""
+import dataclasses
 import json
 import re
 
 import pandas as pd
 
 from seqbench.leaderboard_version import snapshot_references
+from seqbench.record import Generalisation
 from seqbench.report.findings import FINDINGS, NOT_MEASURED, Evidence, evaluate_findings, left_out
 from seqbench.report.render import write_report
 from seqbench.report.scope import Needs, Scope, scope_of
@@ -30,24 +32,42 @@ def findings_of(results) -> tuple[list[str], list[str]]:
     return [f["id"] for f in data["findings"]], [x for x in re.findall(r"^\| ([a-z][a-z-]*) \|", md, flags=re.M) if x != "id"]
 
 
+GENERALISATION = ["generalise-nonregular", "generalise-regular", "transformer-positions"]
+
+
+def formal_run(task, model, seed, score, language_class="regular"):
+    """A formal task's run file with its generalisation block: `score` at every test length, 1.0 at training lengths."""
+    r = record(task, model, 40, seed, 1e-3, 1.0, score, "solved" if score > 0.9 else "converged")
+    block = Generalisation(train_lengths=[1, 40], test_lengths=[41, 500], score="mean",
+                           test=[{"length": L, "accuracy": score} for L in (41, 500)],
+                           val=[{"length": L, "accuracy": 1.0} for L in (1, 40)])
+    return dataclasses.replace(r, generalisation=block, task=dataclasses.replace(r.task, language_class=language_class))
+
+
 def test_a_generalisation_results_directory_renders_nothing_of_the_other_suites(tmp_path):
     results = tmp_path / "results"
     for seed in (0, 1):
         for model, score in (("rnn", 0.98), ("lstm", 0.99), ("transformer", 0.55)):
-            write_run(results, record("parity_check", model, 40, seed, 1e-3, score, score, "solved" if score > 0.9 else "converged"))
+            write_run(results, formal_run("parity_check", model, seed, score))
+        write_run(results, formal_run("reverse_string", "lstm", seed, 0.6, "context-free"))
     suite_record(results, "generalisation")
     snapshot_references(results)
     summary = write_report(results, results)
     md = (results / "leaderboard.md").read_text()
     in_json, in_md = findings_of(results)
-    assert not set(in_json) & OTHER_SUITES and in_json == in_md
+    # its own three claims, decided (one regular task, every row generalising as the claim says;
+    # one encoding only, so transformer-positions has nothing to compare), and nothing else
+    assert in_json == in_md == GENERALISATION
+    verdicts = {f["id"]: f["verdict"] for f in json.loads((results / "findings.json").read_text())["findings"]}
+    assert verdicts == {"generalise-regular": "reproduced", "generalise-nonregular": "reproduced",
+                        "transformer-positions": NOT_MEASURED}
     data = json.loads((results / "findings.json").read_text())
     assert {f["id"] for f in data["not_decided_here"]} == OTHER_SUITES
     # the claims it leaves out are named on one line, with what would decide them
     line = [x for x in md.splitlines() if x.startswith("Not decided here")]
     assert len(line) == 1 and "adding-gating" in line[0] and "`seqbench speed`" in line[0]
     assert not {"Against the literature", "Clipping and initialisation ablation", "Cost and parallelism"} & set(summary["sections"])
-    assert "Floors of the standard suite" not in md and "not measured" not in md.split("## Findings")[1].split("\n## ")[0]
+    assert "Floors of the standard suite" not in md and "## Length generalisation" in md
 
 
 def test_the_main_table_names_the_transformers_encoding_where_its_others_ran(tmp_path):
@@ -84,6 +104,7 @@ def test_a_standard_results_directory_keeps_its_own_claims_not_measured(tmp_path
     assert verdicts["adding-gating"] == verdicts["relu-identity"] == verdicts["mse-vs-ce"] == NOT_MEASURED
     assert verdicts["clipping"] == "reproduced"
     assert not {"ner-bidirectional", "recall-attention", "recall-capacity", "attention-parallel"} & set(verdicts)
+    assert not set(GENERALISATION) & set(verdicts)  # no formal task, no generalisation suite
     assert "Clipping and initialisation ablation" in summary["sections"]
     assert "Cost and parallelism" not in summary["sections"]  # no measure/speed-<device>.json
     # the standard suite's floors, every one (those without runs say so), and only the references of its tasks

@@ -16,6 +16,7 @@ from ..protocol import protocol_key
 from ..record import GradFlow, RunRecord, Search
 from .decisions import Decisions
 from .findings import COLUMNS, Evidence, Finding
+from .generalisation import generalisation_frame, summarise as generalisation_summary
 from .scope import Needs, left_out_text
 from .section import Section, Text, note_section
 from .table import Table
@@ -70,21 +71,23 @@ def chain_columns(decisions: Decisions) -> dict[str, dict]:
 def evidence_of(decisions: Decisions, results: Path) -> Evidence:
     """One row per run, with what decisions.py decided about it: `chosen` (the run is of its group's
     chosen rate; findings that compare metrics read only those), `in_main_protocol` and its seed's
-    longest solved length (`chain_*`)."""
+    longest solved length (`chain_*`); and the formal tasks' summary (generalisation.summarise)."""
     chosen, chains = decisions.chosen_ids, chain_columns(decisions)
     main = decisions.main_protocol
     runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen,
                           "in_main_protocol": main.get(r.config.task) == protocol_key(r), **chains.get(r.run_id, {})}
                          for r in decisions.records], columns=list(COLUMNS))
-    return Evidence(runs, speed_file(results))
+    return Evidence(runs, speed_file(results), generalisation_summary(generalisation_frame(decisions)))
 
 
 def _numbers(numbers: dict) -> str:
     def show(v):
         if isinstance(v, float):
             return f"{v:.4g}"
+        if isinstance(v, dict):  # e.g. score per task/row: {parity_check/lstm 1, ...}
+            return "{" + ", ".join(f"{k} {show(x)}" for k, x in v.items()) + "}" if v else "none"
         if isinstance(v, list):
-            return "[" + ", ".join(show(x) for x in v) + "]"
+            return "[" + ", ".join(show(x) for x in v) + "]" if v else "none"
         return "—" if v is None else str(v)
     return "; ".join(f"{k}: {show(v)}" for k, v in numbers.items()) or "—"
 

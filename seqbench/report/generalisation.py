@@ -1,4 +1,4 @@
-"""Length generalisation (the formal tasks; issue 27): the runs, their summary, and three findings.
+"""Length generalisation (the formal tasks; issue 27): the runs and their summary.
 
 A run file of a formal task holds a `generalisation` block: the accuracy at each test length (all
 beyond the training maximum) and at each training length (validation). Its test score,
@@ -11,7 +11,7 @@ beyond the training maximum) and at each training length (validation). Its test 
   accuracy over the training lengths) and the per-length accuracies;
 - `summarise`: per (task, row), the mean score with its 95% t-interval, the best seed, the
   accuracy at the training lengths, and the statuses;
-- three findings, computed from that summary and tested both ways on synthetic frames.
+- the three findings read that summary (report/findings/generalisation.py).
 
 Example: two seeds of the lstm on parity scoring 1.0 and 0.9 give a mean of 0.95 (`generalises`:
 mean >= 0.9), best seed 1.0.
@@ -23,7 +23,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from .findings import NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, Finding
 from .decisions import Decisions
 from .frame import t_interval
 
@@ -33,6 +32,11 @@ CLASS_TITLES = {"regular": "regular", "context-free": "deterministic context-fre
                 "context-sensitive": "context-sensitive"}
 RECURRENT_ROWS = ("rnn", "lstm")  # the models Delétang et al. found to generalise on regular tasks
 TRANSFORMER = "transformer"
+# The generalisation suite's tasks by class (tasks/suites/generalisation.yaml; a run file names its
+# class in task.language_class): what the findings about each class need (scope.Needs).
+TASKS = {"regular": ("parity_check", "cycle_navigation", "modular_arithmetic"),
+         "context-free": ("reverse_string", "stack_manipulation"),
+         "context-sensitive": ("duplicate_string", "bucket_sort")}
 
 
 def row_label(model: str, positions: str | None) -> str:
@@ -83,71 +87,3 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
                     "train": float(group["train"].mean()),
                     "statuses": ", ".join(f"{s} {counts[s]}" for s in sorted(counts))})
     return pd.DataFrame(out)
-
-
-# ------------------------------------------------------------------ findings
-
-def _cells(summary: pd.DataFrame, language_class: str) -> pd.DataFrame:
-    return summary[summary["language_class"] == language_class] if not summary.empty else summary
-
-
-def _text(cells: pd.DataFrame) -> dict:
-    return {f"{c.task}/{c.row}": round(float(c.mean), 4) for c in cells.itertuples()}
-
-
-def generalise_regular(summary: pd.DataFrame) -> Finding:
-    claim = (f"On the regular tasks the rnn and lstm generalise (mean score >= {GENERALISES}) where the "
-             "Transformer, with every position encoding run, does not")
-    rule = (f"reproduced when on every regular task the rnn and lstm rows reach a mean score (over seeds, at the "
-            f"lr chosen on validation) of {GENERALISES} and no Transformer row does")
-    cells = _cells(summary, "regular")
-    tasks = sorted(set(cells["task"])) if not cells.empty else []
-    recurrent = cells[cells["row"].isin(RECURRENT_ROWS)] if tasks else cells
-    transformer = cells[cells["row"].str.startswith(TRANSFORMER)] if tasks else cells
-    if not tasks or len(recurrent) < 2 * len(tasks) or transformer.empty \
-            or set(transformer["task"]) != set(tasks):
-        return Finding("generalise-regular", claim, NOT_MEASURED, {"regular tasks with runs": tasks}, rule)
-    failed = recurrent[recurrent["mean"] < GENERALISES]
-    extrapolated = transformer[transformer["mean"] >= GENERALISES]
-    verdict = REPRODUCED if failed.empty and extrapolated.empty else NOT_REPRODUCED
-    numbers = {"recurrent": _text(recurrent), "transformer": _text(transformer),
-               "recurrent below": sorted(_text(failed)), "transformer at or above": sorted(_text(extrapolated))}
-    return Finding("generalise-regular", claim, verdict, numbers, rule)
-
-
-def generalise_nonregular(summary: pd.DataFrame) -> Finding:
-    claim = f"No model reaches a mean score of {GENERALISES} on the context-free and context-sensitive tasks"
-    rule = f"reproduced when no (task, model) row of those classes reaches a mean score of {GENERALISES}; the exceptions are named"
-    cells = summary[summary["language_class"].isin(CLASSES[1:])] if not summary.empty else summary
-    if cells.empty:
-        return Finding("generalise-nonregular", claim, NOT_MEASURED, {}, rule)
-    exceptions = cells[cells["mean"] >= GENERALISES]
-    best = cells.loc[cells["mean"].idxmax()]
-    numbers = {"exceptions": _text(exceptions), "highest": {f"{best.task}/{best.row}": round(float(best["mean"]), 4)},
-               "tasks": sorted(set(cells["task"]))}
-    return Finding("generalise-nonregular", claim, REPRODUCED if exceptions.empty else NOT_REPRODUCED, numbers, rule)
-
-
-def transformer_positions(summary: pd.DataFrame) -> Finding:
-    """Which encoding extrapolates best: the rows' mean scores over the tasks every row ran, and the
-    t-interval over those tasks of the best row's lead on the runner-up."""
-    claim = "One of the Transformer's position encodings extrapolates better than the others"
-    rule = ("the encodings ranked by their mean score over the tasks all of them ran; reproduced when the "
-            "95% t-interval over those tasks of the best one's lead on the second lies above 0")
-    cells = summary[summary["row"].str.startswith(TRANSFORMER)] if not summary.empty else summary
-    if cells.empty or cells["row"].nunique() < 2:
-        return Finding("transformer-positions", claim, NOT_MEASURED, {}, rule)
-    table = cells.pivot(index="task", columns="row", values="mean").dropna()
-    if len(table) < 2:
-        return Finding("transformer-positions", claim, NOT_MEASURED, {"tasks every encoding ran": list(table.index)}, rule)
-    means = table.mean().sort_values(ascending=False)
-    first, second = means.index[0], means.index[1]
-    lead, half, n = t_interval(table[first] - table[second])
-    numbers = {"mean score": {k: round(float(v), 4) for k, v in means.items()}, "best": first, "second": second,
-               "lead": round(lead, 4), "lead interval half-width": round(half, 4), "tasks": n}
-    verdict = REPRODUCED if np.isfinite(half) and lead - half > 0 else NOT_REPRODUCED
-    return Finding("transformer-positions", claim, verdict, numbers, rule)
-
-
-def generalisation_findings(summary: pd.DataFrame) -> list[Finding]:
-    return [generalise_regular(summary), generalise_nonregular(summary), transformer_positions(summary)]

@@ -1,5 +1,6 @@
 """The report section "Length generalisation": a table per task class, a figure of accuracy against
-length, Delétang et al.'s scores beside ours, and the three findings (report/generalisation.py).
+length, and Delétang et al.'s scores beside ours. Its three findings are in the report's Findings
+(report/findings/generalisation.py), with every other claim.
 
 It reads the run files' `generalisation` blocks and the published scores copied into the results
 directory (references.json, key `generalisation`; from tasks/references.yaml). Nothing shows when
@@ -13,10 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from .decisions import Decisions
-from .findings import Finding
 from .frame import model_rank
-from .generalisation import (CLASS_TITLES, CLASSES, GENERALISES, TRANSFORMER, generalisation_findings,
-                             generalisation_frame, summarise)
+from .generalisation import CLASS_TITLES, CLASSES, GENERALISES, TRANSFORMER, generalisation_frame, summarise
 from .literature_section import read_references
 from .section import Section, Text
 from .style import new_figure, palette, plotting, save
@@ -53,22 +52,6 @@ def class_table(summary: pd.DataFrame, language_class: str, published: dict) -> 
     return Table.of_text(COLUMNS, [[c.task, c.row, _score(c.mean, c.half, c.n), f"{c.best:.3f}", f"{c.train:.3f}",
                                     c.statuses, _published(published, c.task, c.row)] for c in rows],
                          title=CLASS_TITLES[language_class])
-
-
-def _show(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} {_show(v)}" for k, v in value.items()) + "}" if value else "none"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    return str(value)
-
-
-def findings_table(findings: list[Finding]) -> Table:
-    return Table.of_text(["id", "claim", "verdict", "the numbers", "rule"],
-                         [[f.id, f.claim, f.verdict, "; ".join(f"{k}: {_show(v)}" for k, v in f.numbers.items()) or "—",
-                           f.rule] for f in findings])
 
 
 def accuracy_vs_length(frame: pd.DataFrame, out: Path) -> list[str]:
@@ -116,7 +99,6 @@ def generalisation_section(decisions: Decisions, results: Path, out: Path) -> Se
         return None
     summary = summarise(frame)
     published = read_published(results)
-    findings = generalisation_findings(summary)
     trained = sorted({L for d in frame["train_lengths"] for L in d})
     tested = sorted({L for d in frame["test_lengths"] for L in d})
     intro = (f"Trained on string lengths {trained[0]}-{trained[-1]}, tested at {', '.join(map(str, tested))} "
@@ -126,11 +108,12 @@ def generalisation_section(decisions: Decisions, results: Path, out: Path) -> Se
              "the reference, which reports the best of 10 seeds. 'At training lengths' is the mean validation "
              "accuracy over the training lengths: a model low there never learned the task, one high there and low "
              "on the score learned it and did not extrapolate. The Transformer reads causally; a learned position "
-             "table is not run, since its rows past the training lengths are never trained.")
+             "table is not run, since its rows past the training lengths are never trained. The findings "
+             "generalise-regular, generalise-nonregular and transformer-positions are decided on these cells "
+             "(Findings, above).")
     blocks = [Text(intro)]
     blocks += [class_table(summary, c, published) for c in CLASSES if (summary["language_class"] == c).any()]
     if published and not published.get("verified"):
         blocks.append(Text(f"(unverified): {published.get('why', 'the published number was not checked against the paper')}."))
-    blocks.append(findings_table(findings))
     return Section(TITLE, blocks, accuracy_vs_length(frame, Path(out)))
 

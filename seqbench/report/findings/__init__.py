@@ -12,10 +12,12 @@ directory can decide.
     ablation.py  the recipe: clipping, relu-identity, mse-vs-ce
     speed.py     the speed probe: attention-parallel, attention-quadratic
     tagging.py   reading both ways: ner-bidirectional
+    generalisation.py  beyond the training lengths: generalise-regular, generalise-nonregular,
+                 transformer-positions
 
     findings = evaluate_findings(evidence, scope)   # the claims that apply to scope, decided
 """
-from . import ablation, gating, recall, speed, tagging  # noqa: F401  (each registers its claims)
+from . import ablation, gating, generalisation, recall, speed, tagging  # noqa: F401  (each registers its claims)
 from .base import (COLUMNS, FINDINGS, GATED, NOT_MEASURED, NOT_REPRODUCED, RECURRENT, REPRODUCED, Evidence, Finding,
                    applies, evaluate_findings, left_out, longest_solved, longest_text)
 from .recall import MQAR, PAIRS, RECALL_SOLVED

@@ -66,6 +66,7 @@ COLUMNS = ("task", "model", "main", "length", "seed", "status", "value", "solved
 class Evidence:
     runs: pd.DataFrame  # one row per run, with COLUMNS (module docstring)
     speed: dict | None = None  # the speed probe's file (measure/speed-<device>.json), if any
+    generalisation: pd.DataFrame | None = None  # per (task, row) of the formal tasks: generalisation.summarise
 
     def __post_init__(self):  # every column present, so an evaluator never meets a KeyError
         missing = [c for c in COLUMNS if c not in self.runs]
