@@ -80,7 +80,7 @@ def test_longest_solved_marks_censored_and_nothing_solved():
     styles = {mark: (s["marker"], s["filled"], s["arrow"]) for mark, s in figures.MARKS.items()}
     assert len(set(styles.values())) == 3 and styles["censored"] == ("^", False, "up")
     with plotting():
-        fig = figures._longest_figure(list(table.values()))
+        fig = figures.longest_figure(list(table.values()))
     ax = fig.axes[0]
     drawn = {(line.get_marker(), line.get_markerfacecolor() == "white" or line.get_markerfacecolor() == (1, 1, 1, 1))
              for line in ax.lines if line.get_marker() not in (None, "None", "")}
@@ -118,7 +118,7 @@ def test_learning_curves_one_panel_per_length(lengths):
     assert sum(len(c) for c in cs.panels.values()) == 4 * len(lengths)  # one line per model and seed; no ablation
     items = [(str(k), cs, curves) for k, curves in cs.panels.items()]
     with plotting():
-        fig = figures._curves_figure(items, palette(["rnn", "lstm"]), "t")
+        fig = figures.curves_figure(items, palette(["rnn", "lstm"]), "t")
     assert len(fig.axes) == len(cs.panels) and all(ax.lines for ax in fig.axes)
     assert all(any(line.get_ydata()[0] == 0.99 for line in ax.lines) for ax in fig.axes)  # the threshold
 
