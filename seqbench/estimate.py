@@ -1,7 +1,10 @@
 """Predict a sweep's cost before starting it, from the run files already present.
 
 For each (task, model), the time per step (measure/scaling.py) is fitted against sequence length
-as a power law over finished runs (seconds/step = a * T^b, measure/power_law.py); runs with no history
+as a power law over finished runs (seconds/step = a * T^b, measure/power_law.py). The time is CPU
+time (timing.cpu_s over steps) where the (task, model)'s runs recorded it, so a history made on a
+loaded machine does not inflate the estimate with the time its runs waited for the CPU; older runs
+give their wall-clock time (train_time_s over steps), as before. Runs with no history
 fall back to the median seconds/step across all finished runs, scaled by length, except models
 registered with `measure_cost` (the hf models, whose reference scans cost up to 100x an LSTM step):
 those are timed for a few steps at the run's shape (measure/step_time.py, cached in the results).
@@ -30,10 +33,13 @@ class Estimate:
     total_s: float = 0.0
     per_group: dict = field(default_factory=dict)  # (task, model) -> seconds
     unknown: int = 0  # runs estimated without any history
+    basis: str = ""  # what the history's step times are (History.basis)
 
     def summary(self, workers: int) -> str:
         lines = [f"estimated {self.total_s / 60:.1f} CPU-minutes of training, "
                  f"about {self.total_s / 60 / max(workers, 1):.1f} minutes on {workers} worker(s)"]
+        if self.basis:
+            lines.append(f"  step times {self.basis}")
         for (task, model), seconds in sorted(self.per_group.items()):
             lines.append(f"  {task:>12} {model:<12} {seconds / 60:6.1f} min")
         if self.unknown:
@@ -61,12 +67,34 @@ def test_share(cfg, task) -> float:
     return positions / (3 * t.batch_size * task.source.seq_len(cfg.length)) / max(t.steps, 1)
 
 
-def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
+@dataclass
+class History:
+    """(task, model) -> [(sequence length, seconds per step)] of the finished runs: CPU seconds for a
+    (task, model) whose runs recorded timing.cpu_s (those runs alone), wall-clock seconds otherwise."""
+    points: dict
+    cpu_runs: int = 0
+    wall_runs: int = 0
+
+    @classmethod
+    def of(cls, records) -> "History":
+        cpu, wall = step_history(records, cpu=True), step_history(records)
+        return cls({**wall, **cpu}, sum(map(len, cpu.values())),
+                   sum(len(pts) for key, pts in wall.items() if key not in cpu))
+
+    @property
+    def basis(self) -> str:
+        parts = ([f"CPU time of {self.cpu_runs} runs"] if self.cpu_runs else []) + (
+            [f"wall-clock time of {self.wall_runs} runs, which counts time the run waited for the CPU"]
+            if self.wall_runs else [])
+        return "from " + " and ".join(parts) if parts else ""
+
+
+def predicted_seconds(runs, results: Path, history: History | None = None) -> list[tuple[float, bool]]:
     """Predicted training seconds of each run, and whether finished runs informed the prediction."""
     from .models import MODELS
     from .tasks import task_of
 
-    history = step_history(load_runs(results)[0])
+    history = (history or History.of(load_runs(results)[0])).points
     every = [s for pts in history.values() for _, s in pts]
     fallback = float(np.median(every)) if every else 0.02
     predictions = []
@@ -89,8 +117,9 @@ def predicted_seconds(runs, results: Path) -> list[tuple[float, bool]]:
 
 
 def estimate_seconds(runs, results: Path) -> Estimate:
-    out = Estimate()
-    for cfg, (seconds, known) in zip(runs, predicted_seconds(runs, results)):
+    history = History.of(load_runs(results)[0])
+    out = Estimate(basis=history.basis)
+    for cfg, (seconds, known) in zip(runs, predicted_seconds(runs, results, history)):
         out.total_s += seconds
         out.unknown += not known
         key = (cfg.task, cfg.model.name)

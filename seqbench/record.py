@@ -115,7 +115,10 @@ class Params(Block):
 class Timing(Block):
     KEEP_NULL = ("train_time_s", "median_step_ms", "eval_tokens_per_s")
 
-    train_time_s: float | None = None
+    train_time_s: float | None = None  # wall-clock seconds of the training loop (validation included)
+    # CPU seconds (user + system, all threads) of the same span; runs made before it lack it, and it is
+    # left out of KEEP_NULL so that such a file still writes back exactly as it was read.
+    cpu_s: float | None = None
     median_step_ms: float | None = None
     eval_tokens_per_s: float | None = None
     finished_at: str | None = None  # UTC, ISO 8601

@@ -188,7 +188,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         # Norms after the step whose loss went non-finite are not evidence: cut them off.
         grad_norm=grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
         gradflow=GradFlow(**gradflow),
-        timing=Timing(train_time_s=fitted.train_time_s, median_step_ms=fitted.median_step_ms,
+        timing=Timing(train_time_s=fitted.train_time_s, cpu_s=fitted.cpu_s, median_step_ms=fitted.median_step_ms,
                       eval_tokens_per_s=tokens_per_s, finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
         model_info=model_block(model, task, cfg, device),
         provenance=Provenance.from_dict(provenance(device)),

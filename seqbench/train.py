@@ -28,6 +28,7 @@ class FitResult:
     solved_step: int | None = None  # the evaluation step from which the threshold held
     solved_s: float | None = None  # training seconds up to that evaluation
     train_time_s: float = 0.0
+    cpu_s: float = 0.0  # CPU seconds (user + system, all threads) of the same span as train_time_s
     median_step_ms: float = float("nan")
     loss_curve: list = field(default_factory=list)  # [(step, mean loss over the last log_every steps)]
     val_curve: list = field(default_factory=list)  # [(step, primary validation metric)]
@@ -71,6 +72,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     best_score, best_state = None, None
     pending_losses, pending_norms, chunk_ms = [], [], []
     start = chunk_start = time.perf_counter()
+    start_cpu = time.process_time()  # this process's CPU time: a sweep worker runs one run at a time
 
     def validate(step: int) -> None:
         nonlocal best_score, best_state
@@ -115,6 +117,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
         if result.stopped_by != "steps":
             break
     result.train_time_s = time.perf_counter() - start
+    result.cpu_s = time.process_time() - start_cpu
     if result.status != DIVERGED:
         values = [v for _, v in result.val_curve]
         result.status = rule.final(values)

@@ -113,6 +113,32 @@ def test_length_scaling_and_the_estimate_share_one_step_time(tmp_path, monkeypat
     assert known and seconds == pytest.approx(1000 * 0.001 * get_task("copy").source.seq_len(20))
 
 
+def test_the_estimate_takes_cpu_time_per_step_where_the_history_recorded_it(tmp_path, monkeypatch):
+    """A (task, model) whose runs recorded timing.cpu_s is estimated from CPU seconds per step (a history
+    made on a loaded machine took longer on the clock than on the CPU); one without, from wall-clock."""
+    import dataclasses
+    import seqbench.estimate as estimate
+    loaded = [_timed_run(str(i), "copy", "lstm", n, n / 10) for i, n in enumerate((10, 100))]  # 1 ms/position, wall
+    cpu = [dataclasses.replace(r, timing=dataclasses.replace(r.timing, cpu_s=r.timing.train_time_s / 4)) for r in loaded]
+    other = _timed_run("x", "adding", "lstm", 100, 10.0)  # no cpu_s: wall-clock, as before
+    runs = plan(load_suite(_suite(tmp_path, {"copy": {"lengths": [20]}, "adding": {"lengths": [100]}}, steps=1000))).runs
+    seq_len = get_task("copy").source.seq_len(20)
+
+    def predicted(records):
+        monkeypatch.setattr(estimate, "load_runs", lambda results: (records, []))
+        by_task = {cfg.task: seconds for cfg, (seconds, _) in zip(runs, predicted_seconds(runs, tmp_path))}
+        return by_task, estimate.estimate_seconds(runs, tmp_path).summary(1)
+
+    (wall, wall_text), (fast, cpu_text) = predicted(loaded + [other]), predicted(cpu + [other])
+    assert wall["copy"] == pytest.approx(1000 * 0.001 * seq_len) and fast["copy"] == pytest.approx(wall["copy"] / 4)
+    assert fast["adding"] == wall["adding"] == pytest.approx(1000 * 0.1 * get_task("adding").source.seq_len(100) / 100)
+    assert "step times from wall-clock time of 3 runs, which counts time the run waited for the CPU" in wall_text
+    assert ("step times from CPU time of 2 runs and wall-clock time of 1 runs, which counts time the run waited "
+            "for the CPU") in cpu_text
+    _, only_cpu = predicted(cpu)
+    assert "step times from CPU time of 2 runs\n" in only_cpu + "\n" and "wall-clock" not in only_cpu
+
+
 def _suite(tmp_path, tasks: dict, steps: int):
     import yaml
     path = tmp_path / "s.yaml"

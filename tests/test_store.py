@@ -76,3 +76,19 @@ def test_report_warns_about_orphans_in_one_line(tmp_path, capsys):
     warned = [line for line in capsys.readouterr().out.splitlines() if "belong to no run file" in line]
     assert len(warned) == 1 and warned[0].startswith("warning: 2 file(s)")
     assert "0123456789abcdef.predictions.tsv" in warned[0]
+
+
+def test_a_run_file_from_before_cpu_s_reads_verifies_and_keeps_its_run_id(tmp_path):
+    """timing.cpu_s is an output, not config: files without it read (cpu_s None) and verify by their content
+    hash, write back without it, and a record with it has the same run id and config hash."""
+    import dataclasses
+    from seqbench.store import payload_hash, run_file
+    path = write_run(tmp_path, RECORD)
+    old = json.loads(path.read_text())
+    assert "cpu_s" not in old["timing"] and old["payload_sha256"] == payload_hash(old)
+    back = read_run(path)
+    assert back.timing.cpu_s is None and run_file(back) == old
+    new = dataclasses.replace(back, timing=dataclasses.replace(back.timing, cpu_s=0.5))
+    on_disk = json.loads(write_run(tmp_path / "new", new).read_text())
+    assert on_disk["timing"]["cpu_s"] == 0.5 and read_run(tmp_path / "new" / "runs" / "abc123.json").timing.cpu_s == 0.5
+    assert on_disk["config"] == old["config"] and new.config.run_id == back.config.run_id

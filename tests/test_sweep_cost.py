@@ -177,3 +177,36 @@ def test_scheduling_efficiency_counts_the_workers_that_ran_at_once():
     # One after the other, no pause: one worker, always busy.
     serial = [two[0], dataclasses.replace(two[1], timing=Timing(train_time_s=3600.0, finished_at="2026-12-01T12:00:00Z"))]
     assert efficiency_text(serial).startswith("100%: 2.0 worker-hours of training in 2.0 h × 1 worker ")
+
+
+def _with_cpu(records, cpu_s: float):
+    """The records, each with `cpu_s` CPU seconds in its training loop."""
+    return [dataclasses.replace(r, timing=dataclasses.replace(r.timing, cpu_s=cpu_s)) for r in records]
+
+
+def test_the_measured_cost_is_cpu_time_where_runs_recorded_it(tmp_path):
+    # 6 runs of 20 wall-clock minutes that got 10 CPU-minutes each (a loaded machine): 60 CPU-minutes.
+    records = _with_cpu(_timed(_chain_records(), 10, 1200.0), 600.0)
+    _suite_record(tmp_path, records, estimate=ESTIMATE)
+    text = estimate_text(records, tmp_path)
+    assert ("measured 60 CPU-minutes in the 6 runs finished since (timing.cpu_s of 6 runs; 120 minutes of "
+            "wall-clock training) (100% of the high end): within ±25%") in text
+    # Runs without cpu_s count their wall-clock time, and the text says how many.
+    mixed = records[:4] + _timed(_chain_records(), 10, 1200.0)[4:]
+    _suite_record(tmp_path, mixed, estimate=ESTIMATE)
+    assert ("measured 80 CPU-minutes in the 6 runs finished since (timing.cpu_s of 4 runs, train_time_s of 2 without "
+            "it, which counts time waiting for the CPU; 120 minutes of wall-clock training)") in estimate_text(mixed, tmp_path)
+
+
+def test_training_time_shows_cpu_hours_beside_wall_clock_hours_where_runs_recorded_them():
+    from seqbench.report.render import training_time_text
+    wall = _timed(_chain_records(), 10, 3600.0)  # 6 runs of an hour each
+    assert training_time_text(wall) == ("6.0 worker-hours in the training loops of 6 runs (the sum of "
+                                        "timing.train_time_s; test evaluation, probes and data preparation not counted)")
+    mixed = _with_cpu(wall[:4], 1800.0) + wall[4:]
+    assert training_time_text(mixed) == (
+        "2.0 CPU-hours in the training loops of 4 runs (the sum of timing.cpu_s: user + system time, all threads; "
+        "0.50 CPU-seconds per second of their training), cpu_s not recorded for 2 runs (older code); 6.0 worker-hours "
+        "of wall-clock training in 6 runs (the sum of timing.train_time_s, which counts time a run waited for the CPU); "
+        "test evaluation, probes and data preparation not counted")
+    assert "not recorded" not in training_time_text(_with_cpu(wall, 1800.0))

@@ -55,6 +55,19 @@ def test_run_file_holds_every_field(results):
     assert on_disk["loss_curve"] and on_disk["grad_norm"]["median"] > 0
 
 
+def test_a_run_records_the_cpu_seconds_of_its_training_loop(results):
+    """timing.cpu_s: user + system seconds of every thread over train_time_s's span; the process cannot
+    use more than its CPUs for that long (a sanity bound, not a timing). The run id is its config's hash."""
+    import os
+    t = get_task("adding")
+    cfg = t.resolve("lstm", 6, 0, {"train": dict(TINY["train"]), "model": dict(TINY["model"])})
+    record, path = execute(cfg, results)
+    cpu, wall = record.timing.cpu_s, record.timing.train_time_s
+    assert 0 < cpu <= wall * (os.cpu_count() or 1) * 1.1 + 0.05
+    assert read_run(path).timing.cpu_s == cpu and json.loads(path.read_text())["timing"]["cpu_s"] == cpu
+    assert record.run_id == cfg.run_id == path.stem
+
+
 @pytest.mark.parametrize("model", ["gru", "transformer"])
 def test_same_seed_gives_identical_metrics(model, tmp_path):
     a, _ = tiny_run("recall", model, tmp_path / "a", seed=3)

@@ -12,23 +12,26 @@ from ..store import load_runs
 from .power_law import fit_power_law
 
 
-def step_seconds(record: RunRecord) -> tuple[int, float] | None:
+def step_seconds(record: RunRecord, cpu: bool = False) -> tuple[int, float] | None:
     """(sequence length, seconds per step) of a finished run, or None for a failed or empty one.
 
     Seconds per step are training wall time over steps, evaluation included: what a step costs a
-    sweep, which is what both the estimate and the scaling figures are about."""
-    if not record.finished or not record.steps or not record.timing.train_time_s:
+    sweep, which is what both the estimate and the scaling figures are about. `cpu`: CPU seconds of
+    the same span (timing.cpu_s) over steps instead, None for a run without them; unlike the wall
+    time, they do not count time the run waited for the CPU on a loaded machine."""
+    seconds = record.timing.cpu_s if cpu else record.timing.train_time_s
+    if not record.finished or not record.steps or not record.timing.train_time_s or not seconds:
         return None
     seq_len = record.task.seq_len or record.config.length  # seq_len: older run files lack it
-    return seq_len, record.timing.train_time_s / record.steps
+    return seq_len, seconds / record.steps
 
 
-def step_history(records: list[RunRecord], by_task: bool = True) -> dict[tuple, list[tuple[int, float]]]:
+def step_history(records: list[RunRecord], by_task: bool = True, cpu: bool = False) -> dict[tuple, list[tuple[int, float]]]:
     """(task, model) -> [(sequence length, seconds per step), ...] over the finished runs; keyed by
-    (model,) alone when `by_task` is False."""
+    (model,) alone when `by_task` is False; `cpu`: CPU seconds per step, over the runs that have them."""
     history: dict[tuple, list[tuple[int, float]]] = {}
     for r in records:
-        point = step_seconds(r)
+        point = step_seconds(r, cpu)
         if point is None:
             continue
         model = r.config.model.name

@@ -59,12 +59,23 @@ def incomplete_notice(names: list[str]) -> str:
 
 
 def training_time_text(records: list[RunRecord]) -> str:
-    seconds = [r.timing.train_time_s for r in records]
-    seconds = [x for x in seconds if isinstance(x, (int, float))]
-    if not seconds:
+    """The training loops' wall-clock time, and where runs recorded it (timing.cpu_s) their CPU time."""
+    timed = [r.timing for r in records if isinstance(r.timing.train_time_s, (int, float))]
+    if not timed:
         return "—"
-    return (f"{sum(seconds) / 3600:.1f} worker-hours in the training loops of {len(seconds)} runs "
-            "(the sum of timing.train_time_s; test evaluation, probes and data preparation not counted)")
+    wall = sum(t.train_time_s for t in timed)
+    with_cpu = [t for t in timed if isinstance(t.cpu_s, (int, float))]
+    if not with_cpu:
+        return (f"{wall / 3600:.1f} worker-hours in the training loops of {len(timed)} runs "
+                "(the sum of timing.train_time_s; test evaluation, probes and data preparation not counted)")
+    cpu, cpu_wall = sum(t.cpu_s for t in with_cpu), sum(t.train_time_s for t in with_cpu)
+    missing = len(timed) - len(with_cpu)
+    return (f"{cpu / 3600:.1f} CPU-hours in the training loops of {len(with_cpu)} runs (the sum of timing.cpu_s: "
+            f"user + system time, all threads; {cpu / cpu_wall:.2f} CPU-seconds per second of their training)"
+            + (f", cpu_s not recorded for {missing} run{'s' * (missing != 1)} (older code)" if missing else "")
+            + f"; {wall / 3600:.1f} worker-hours of wall-clock training in {len(timed)} runs (the sum of "
+            "timing.train_time_s, which counts time a run waited for the CPU); test evaluation, probes and data "
+            "preparation not counted")
 
 
 SITTING_GAP_S = 600  # a pause this long between runs' training starts a new sitting

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..record import RunRecord
+from ..record import RunRecord, Timing
 from ..store import suite_label, suite_records
 from .decisions import Decisions
 from .section import Section, Text
@@ -86,6 +86,21 @@ def _parse(stamp) -> datetime | None:
         return None
 
 
+def measured_seconds(timed: list[Timing]) -> tuple[list[float], str]:
+    """Each run's measured training cost, and what it was read from where that is not train_time_s alone:
+    a run's CPU seconds (timing.cpu_s) where it recorded them, else its wall-clock seconds, which count time
+    the run waited for the CPU on a loaded machine. Without any cpu_s: train_time_s, and no note."""
+    cpu = sum(isinstance(t.cpu_s, (int, float)) for t in timed)
+    if not cpu:
+        return [t.train_time_s for t in timed], ""
+    seconds = [t.cpu_s if isinstance(t.cpu_s, (int, float)) else t.train_time_s for t in timed]
+    wall = sum(t.train_time_s for t in timed) / 60
+    rest = len(timed) - cpu
+    return seconds, (f" (timing.cpu_s of {cpu} run{'s' * (cpu != 1)}"
+                     + (f", train_time_s of {rest} without it, which counts time waiting for the CPU" if rest else "")
+                     + f"; {wall:,.0f} minutes of wall-clock training)")
+
+
 def estimate_text(records: list[RunRecord], results: Path) -> str:
     """Per suite record: its dry-run estimate (made at its first sweep with work to do) against the
     training time of its runs that finished after it, and whether that is within ±25%."""
@@ -99,9 +114,10 @@ def estimate_text(records: list[RunRecord], results: Path) -> str:
                          "its first start)")
             continue
         ids = set(data.get("run_ids", []))
-        seconds = [r.timing.train_time_s for r in records if r.run_id in ids
-                   and isinstance(r.timing.train_time_s, (int, float)) and isinstance(r.timing.finished_at, str)
-                   and (_parse(r.timing.finished_at) or at) >= at]
+        timed = [r.timing for r in records if r.run_id in ids
+                 and isinstance(r.timing.train_time_s, (int, float)) and isinstance(r.timing.finished_at, str)
+                 and (_parse(r.timing.finished_at) or at) >= at]
+        seconds, source = measured_seconds(timed)
         low, high = float(est.get("cpu_minutes_low", 0.0)), float(est.get("cpu_minutes_high", 0.0))
         measured = sum(seconds) / 60
         within = (1 - WITHIN) * low <= measured <= (1 + WITHIN) * high
@@ -110,7 +126,7 @@ def estimate_text(records: list[RunRecord], results: Path) -> str:
         parts.append(
             f"{label}: estimated {span} CPU-minutes of training on {at.strftime('%Y-%m-%d %H:%M UTC')} "
             f"({est.get('runs', '?')} runs and {est.get('chains', '?')} search chains left, {est.get('workers', '?')} "
-            f"worker(s)); measured {measured:,.0f} CPU-minutes in the {len(seconds)} runs finished since ({ratio}): "
+            f"worker(s)); measured {measured:,.0f} CPU-minutes in the {len(seconds)} runs finished since{source} ({ratio}): "
             + ("within" if within else "outside") + f" ±{WITHIN:.0%}"
             + (" so far (the suite is incomplete)" if data.get("complete") is False else ""))
     return "; ".join(parts) or "—"
