@@ -45,6 +45,11 @@ def test_generalise_regular_both_ways():
     failed = generalise_regular(summarise(frame(regular(lstm=0.5))))
     assert failed.verdict == NOT_REPRODUCED
     assert failed.numbers["recurrent below"] == ["cycle_navigation/lstm", "parity_check/lstm"]
+    never = "recurrent below that never learned the task (training-length accuracy < 0.9)"
+    assert failed.numbers[never] == []  # they learned it at the training lengths (train 1.0)
+    untrained = frame(regular(rnn=0.2))
+    untrained.loc[(untrained["row"] == "rnn") & (untrained["task"] == "cycle_navigation"), "train"] = 0.3
+    assert generalise_regular(summarise(untrained)).numbers[never] == ["cycle_navigation/rnn"]
     # A Transformer that extrapolates breaks the claim's second half.
     assert generalise_regular(summarise(frame(regular(transformer=0.95)))).verdict == NOT_REPRODUCED
     # Without the Transformer's runs the comparison is not measured.
