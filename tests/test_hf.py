@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 
 from seqbench.config import ModelConfig, RunConfig
 from seqbench.errors import UserError
@@ -94,3 +95,31 @@ def test_a_run_writes_the_resolved_config_and_kernel(name, tmp_path):
     assert abs(record.params.params - 20000) <= 1000
     assert record.model_info.causal and record.model_info.hf["config"]["hidden_size"] == record.params.width
     assert record.model_info.kernel == presets()[name].kernel("cpu")
+
+
+def test_mamba_trains_on_mambapys_parallel_scan_which_computes_the_loops_recurrence():
+    """The preset asks transformers for mamba.py's parallel scan on the reference path: the same
+    outputs and gradients as its loop over T, so only the speed differs, and the run file names it."""
+    task = get_task("recall")
+    model = build_model(ModelConfig(name="hf:mamba", params=20000), task)
+    assert model.encoder.config.use_mambapy is True
+    assert model.encoder.info("cpu")["hf"]["scan"] == "mambapy"  # mambapy is a `data` dependency
+    torch.manual_seed(0)
+    x = torch.randn(3, 12, model.encoder.config.hidden_size)
+    outputs, grads = [], []
+    for use_mambapy in (True, False):
+        model.encoder.backbone.train()
+        for layer in model.encoder.backbone.layers:
+            layer.mixer.use_mambapy = use_mambapy
+        model.zero_grad()
+        out = model.encoder.backbone(inputs_embeds=x).last_hidden_state
+        out.square().sum().backward()
+        outputs.append(out.detach())
+        grads.append(torch.cat([p.grad.flatten() for p in model.encoder.backbone.parameters() if p.grad is not None]))
+    assert torch.allclose(outputs[0], outputs[1], atol=1e-5, rtol=1e-4)
+    assert torch.allclose(grads[0], grads[1], atol=1e-4, rtol=1e-3)
+
+
+def test_a_preset_without_a_scan_package_records_none():
+    model = build_model(ModelConfig(name="hf:rwkv", params=20000), get_task("recall"))
+    assert model.encoder.info("cpu")["hf"]["scan"] is None

@@ -44,6 +44,7 @@ class HFPreset:
     fine_knob: str | None = None  # a field the budget solver tunes after the width (as the Transformer's ff_dim)
     fine_unit: float = 1  # the knob's step (1: an integer field)
     kernels: list = field(default_factory=list)  # modules of fused CUDA kernels; without them, the reference scan
+    scan: str | None = None  # a parallel-scan package the reference path uses when importable
     state: str = "cache"  # what it carries between positions: the output's cache, or the states the modules of backbone.<state> return
     config: dict = field(default_factory=dict)  # config fields; `model.hf` overrides them
 
@@ -61,14 +62,18 @@ class HFPreset:
     def kernels_present(self) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in self.kernels)
 
+    def scan_present(self) -> bool:
+        return self.scan is not None and importlib.util.find_spec(self.scan) is not None
+
     def kernel_note(self) -> str:
         """For `seqbench list`: whether the fused kernels are importable here."""
         if not self.kernels:
             return "none needed"
         missing = [m for m in self.kernels if importlib.util.find_spec(m) is None]
+        scan = f"{self.scan}'s parallel scan" if self.scan_present() else "reference scan"
         if missing:
-            return f"reference scan ({', '.join(missing)} not installed; slow)"
-        return f"fast on CUDA ({', '.join(self.kernels)}); reference scan on CPU"
+            return f"{scan} ({', '.join(missing)} not installed; slow)"
+        return f"fast on CUDA ({', '.join(self.kernels)}); {scan} on CPU"
 
     def resolve(self, width: int, cfg: ModelConfig) -> dict[str, Any]:
         """The config fields of a model of `width`: preset, scaled fields, layers, then `cfg.hf`."""
@@ -186,10 +191,13 @@ class HFEncoder(Encoder):
         return dict(named_tensors({k: v for k, v in out.items() if k != "last_hidden_state"}, "out"))
 
     def info(self, device: torch.device | str = "cpu") -> dict:
-        """What the run file records beside the native models' info: the resolved config and kernel."""
+        """What the run file records beside the native models' info: the resolved config, the kernel and,
+        on the reference path, the parallel-scan package it used (None: transformers' loop over T)."""
+        kernel = self.preset.kernel(device)
+        scan = self.preset.scan if kernel == "reference" and self.preset.scan_present() else None
         # to_diff_dict: the fields that differ from the config class's defaults, which rebuild it exactly
-        return {"kernel": self.preset.kernel(device),
-                "hf": {"model_type": self.preset.model_type, "recurrent": self.preset.recurrent,
+        return {"kernel": kernel,
+                "hf": {"model_type": self.preset.model_type, "recurrent": self.preset.recurrent, "scan": scan,
                        "transformers": transformers_version(), "config": self.config.to_diff_dict()}}
 
 
