@@ -88,3 +88,16 @@ def test_searched_lengths_fill_the_rows_and_say_which_seeds_got_there():
     assert "(n=1 of 3 seeds: the others' searches stopped below this length)" in lstm["256"][4]
     (rnn,) = [row for row in rows if row[2] == "rnn"]
     assert rnn[4] == "no run at these lengths: longest solved L 8, so its search stopped below them"
+
+
+def test_a_floor_missed_within_the_seeds_interval_says_so_and_one_missed_outside_it_does_not():
+    """SST-2 bilstm in v1: 0.809 [0.795–0.822] against >= 0.810 is a miss the seeds' noise explains."""
+    from seqbench.report.literature_section import _missed_text
+    from seqbench.report.numbers import Spread
+
+    inside = _missed_text(Spread(0.80853, 0.795, 0.822, 3, "t95"), 0.81)
+    assert inside == ("missed by 0.00147, within noise: the 3 seeds' 95% interval [0.795–0.822] "
+                      "contains the floor")
+    assert _missed_text(Spread(0.70, 0.68, 0.72, 3, "t95"), 0.81) == "missed by 0.11"
+    assert "range [" in _missed_text(Spread(0.80, 0.79, 0.83, 2, "range"), 0.81)
+    assert _missed_text(Spread(0.80, 0.80, 0.80, 1, "single"), 0.81) == "missed by 0.01"
