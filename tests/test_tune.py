@@ -192,6 +192,29 @@ def test_dry_run_counts_deferred_work_at_one_lr_per_group(monkeypatch, tmp_path)
     assert summary["estimate_deferred_s"] > 0 and summary["estimate_deferred_search_s"][0] > 0
 
 
+def test_a_widened_search_estimates_the_reopened_groups_at_the_lr_their_seeds_ran_at(monkeypatch, tmp_path):
+    """Searched to 64, lstm's seed 0 chooses 1e-2 and gru's 3e-3 (a tie at >= 64 broken on MSE); the
+    other seeds run there. Widened to 256, the tuning chains reopen, so no choice is known, and the
+    dry-run prices the other seeds where they already ran, not at the grid's first rate."""
+    narrow = SUITE.replace("max: 256, refine: 2", "max: 64, refine: 0")
+    results = tmp_path / "r"
+    run_sweep(monkeypatch, suite_file(tmp_path, narrow), results, FakeTrainer())
+    assert {(m, lr) for t, m, L, lr, s in on_disk(results) if t == "adding" and s == 1} == {("lstm", 1e-2), ("gru", 3e-3)}
+    priced = []
+
+    def capture(chains, results_dir):
+        from seqbench.estimate import SearchEstimate
+        priced.extend(chain for chain, _ in chains)
+        return SearchEstimate()
+
+    monkeypatch.setattr("seqbench.estimate.estimate_searches", capture)
+    wide = SUITE.replace("max: 256, refine: 2", "max: 256, refine: 0")
+    summary = run_sweep(monkeypatch, suite_file(tmp_path, wide), results, FakeTrainer(), dry_run=True)
+    assert summary["deferred_chains"] == 4
+    released = {(c.model, c.seed, c.overrides["train"]["lr"]) for c in priced if c.seed != 0}
+    assert released == {("lstm", 1, 1e-2), ("lstm", 2, 1e-2), ("gru", 1, 3e-3), ("gru", 2, 3e-3)}
+
+
 def test_without_tune_the_sweep_is_todays(monkeypatch, tmp_path):
     trainer = FakeTrainer()
     summary = run_sweep(monkeypatch, suite_file(tmp_path, SUITE.replace("tune: {seed: 0}\n", "")), tmp_path / "r", trainer)

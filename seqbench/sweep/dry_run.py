@@ -26,9 +26,30 @@ def estimate(p: SweepPlan, display: Display) -> dict:
     return out
 
 
+def _done_on_disk(items, results) -> int:
+    """How many runs of a group's release (fixed runs, and each chain's probes) have run files."""
+    done = 0
+    for item in items:
+        if isinstance(item, Chain):
+            state = ChainState(item)
+            state.next_probe(results)
+            done += len(state.probes)
+        else:
+            done += file_status(results, item.run_id) is not None
+    return done
+
+
+def _provisional_lr(group, results) -> float:
+    """The lr a group not yet chosen is estimated at: the one its seeds already ran at (released by an
+    earlier sitting, whose choice a widened search has reopened), else the grid's first."""
+    tuning = list(group.group.tuning)
+    return max(tuning, key=lambda lr: (_done_on_disk(group.group.release(lr), results), -tuning.index(lr)))
+
+
 def _estimate_deferred(p: SweepPlan, display: Display) -> dict:
     """The deferred seeds' work, at the chosen lr where the tuning runs on disk choose it, else at the
-    grid's first lr: one lr per group, as the sweep will run it."""
+    lr they already ran at (a widened search reopens a choice), else at the grid's first lr: one lr
+    per group, as the sweep will run it."""
     from ..estimate import estimate_searches, estimate_seconds
 
     by_key = {state.chain.key: state for state in p.chains}
@@ -36,7 +57,7 @@ def _estimate_deferred(p: SweepPlan, display: Display) -> dict:
     for group in p.deferred:
         selection = group.choose(p.results, by_key)
         known += selection is not None
-        lr = selection["chosen"] if selection else next(iter(group.group.tuning))
+        lr = selection["chosen"] if selection else _provisional_lr(group, p.results)
         for item in group.group.release(lr):
             if isinstance(item, Chain):
                 state = ChainState(item)
