@@ -103,6 +103,14 @@ class Suite:
         """The models a task entry runs: its `run_models`, or the suite's."""
         return tuple(settings.get("run_models", self.models))
 
+    @property
+    def plan_key(self) -> str:
+        """A fingerprint of what the suite plans (its tasks, models, seeds, rates, grid, budgets): it
+        changes when, say, a search's ceiling is raised, and not with the description or the workers."""
+        plan = {"tasks": self.tasks, "models": self.models, "seeds": self.seeds, "lr": self.lr, "grid": self.grid,
+                "train": self.train, "model": self.model, "tune": self.tune, "device": self.device}
+        return hashlib.sha256(json.dumps(plan, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
 
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)

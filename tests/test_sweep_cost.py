@@ -41,6 +41,29 @@ def test_a_chain_at_its_ceiling_records_the_next_length_and_its_estimate(monkeyp
     assert not again.calls and (results / "suites" / "searchy.json").read_bytes() == before
 
 
+def test_a_raised_ceiling_re_records_the_estimate_and_keeps_the_earlier_one(monkeypatch, suite_file, tmp_path):
+    """gru solves the ceiling (256); raised to 512 its chain reopens, the plan changed, so the sweep
+    prices what is left of the new plan, and the record keeps the old estimate in `earlier`. Resumed
+    on the same plan, it keeps the estimate it has."""
+    results = tmp_path / "r"
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    first = _record_of(results)["estimate"]
+    suite_file.write_text(suite_file.read_text().replace("max: 256", "max: 512"))
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer(), dry_run=False)
+    est = _record_of(results)["estimate"]
+    assert est["plan"] != first["plan"] and est["earlier"] == [first]
+    assert est["chains"] >= 1  # the reopened gru chain
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    assert _record_of(results)["estimate"] == est
+    # A record from before `plan` was recorded is re-estimated by a sweep with work to do, as a changed plan.
+    old = _record_of(results)
+    old["estimate"] = {k: v for k, v in first.items() if k != "plan"}
+    write_json_atomic(results / "suites" / "searchy.json", old)
+    suite_file.write_text(suite_file.read_text().replace("max: 512", "max: 1024"))
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    assert _record_of(results)["estimate"]["earlier"] == [old["estimate"]]
+
+
 def test_an_old_record_gets_the_next_length_but_no_estimate_from_a_sweep_with_nothing_to_run(
         monkeypatch, suite_file, tmp_path):
     results = tmp_path / "r"
@@ -159,6 +182,18 @@ def test_an_estimate_off_by_more_than_a_quarter_is_outside(tmp_path):
     early = _timed(_chain_records(), 3, 1200.0)[:5] + _timed(_chain_records(), 10, 600.0)[5:]
     _suite_record(tmp_path, early, estimate=ESTIMATE)
     assert "measured 10 CPU-minutes in the 1 runs" in estimate_text(early, tmp_path)
+
+
+def test_the_report_names_the_estimate_a_changed_plan_replaced(tmp_path):
+    records = _timed(_chain_records(), 10, 600.0)
+    earlier = {**ESTIMATE, "at": "2026-11-30T20:23:00Z", "cpu_minutes_low": 40.0, "cpu_minutes_high": 40.0}
+    _suite_record(tmp_path, records, estimate={**ESTIMATE, "earlier": [earlier]})
+    text = estimate_text(records, tmp_path)
+    assert "within ±25%" in text
+    assert text.endswith("(re-estimated when the suite's plan changed; the earlier estimate, of the plan before: "
+                         "40 CPU-minutes on 2026-11-30 20:23 UTC)")
+    _suite_record(tmp_path, records, estimate=ESTIMATE)
+    assert "re-estimated" not in estimate_text(records, tmp_path)
 
 
 def test_a_record_without_an_estimate_says_it_was_not_recorded(tmp_path):

@@ -101,6 +101,16 @@ def measured_seconds(timed: list[Timing]) -> tuple[list[float], str]:
                      + f"; {wall:,.0f} minutes of wall-clock training)")
 
 
+def _earlier_text(earlier: list) -> str:
+    """The estimates a changed plan replaced (a raised ceiling): what each priced, and when."""
+    made = [f"{float(e.get('cpu_minutes_high', 0.0)):,.0f} CPU-minutes on {when.strftime('%Y-%m-%d %H:%M UTC')}"
+            for e in earlier if isinstance(e, dict) and (when := _parse(e.get("at"))) is not None]
+    if not made:
+        return ""
+    return (f" (re-estimated when the suite's plan changed; the earlier estimate{'s' * (len(made) > 1)}, of the plan "
+            f"before: {', '.join(made)})")
+
+
 def estimate_text(records: list[RunRecord], results: Path) -> str:
     """Per suite record: its dry-run estimate (made at its first sweep with work to do) against the
     training time of its runs that finished after it, and whether that is within ±25%."""
@@ -128,5 +138,6 @@ def estimate_text(records: list[RunRecord], results: Path) -> str:
             f"({est.get('runs', '?')} runs and {est.get('chains', '?')} search chains left, {est.get('workers', '?')} "
             f"worker(s)); measured {measured:,.0f} CPU-minutes in the {len(seconds)} runs finished since{source} ({ratio}): "
             + ("within" if within else "outside") + f" ±{WITHIN:.0%}"
-            + (" so far (the suite is incomplete)" if data.get("complete") is False else ""))
+            + (" so far (the suite is incomplete)" if data.get("complete") is False else "")
+            + _earlier_text(est.get("earlier") or []))
     return "; ".join(parts) or "—"

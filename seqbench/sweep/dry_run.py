@@ -79,12 +79,13 @@ def _estimate_deferred(p: SweepPlan, display: Display) -> dict:
 
 
 def recorded_estimate(p: SweepPlan) -> dict:
-    """The dry-run estimate of what is left, as the suite record keeps it (`estimate`, made once: at the
-    first sweep of the suite with work to do), so the report can set the measured cost against it:
+    """The dry-run estimate of what is left, as the suite record keeps it (`estimate`, made at the first
+    sweep of the suite with work to do, and again when its plan changes: `plan`, Suite.plan_key), so the
+    report can set the measured cost against it:
     CPU-minutes of training, low (every search probe solved up to `max`) to high (plus the bisections),
     deferred seeds included at one lr per group; the workers and threads the sweep ran with; and when.
 
-    {"at": "2026-12-06T04:10:00Z", "cpu_minutes_low": 1450.2, "cpu_minutes_high": 1536.0, "runs": 310,
+    {"at": "2026-12-06T04:10:00Z", "plan": "3f2a9c01b7de", "cpu_minutes_low": 1450.2, "cpu_minutes_high": 1536.0, "runs": 310,
      "chains": 96, "workers": 1, "threads": 1}
     """
     out = estimate(p, Silent())
@@ -93,7 +94,7 @@ def recorded_estimate(p: SweepPlan) -> dict:
     for key in ("estimate_search_s", "estimate_deferred_search_s"):
         if key in out:
             low, high = low + out[key][0], high + out[key][1]
-    return {"at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    return {"at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "plan": p.suite.plan_key,
             "cpu_minutes_low": round(low / 60, 1), "cpu_minutes_high": round(high / 60, 1),
             "runs": len(p.todo) + out.get("deferred_runs", 0),
             "chains": sum(state.open for state in p.chains) + out.get("deferred_chains", 0),

@@ -66,7 +66,8 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
     join those of the suite's other models. `complete`: the sweep ended with nothing left to run (the
     report marks an incomplete suite); a `--models` sweep keeps the suite's value. `estimate`: the
     dry-run estimate made at the suite's first sweep with work to do (sweep.dry_run.recorded_estimate);
-    the record keeps the first one it was given."""
+    the record keeps the first one it was given for a plan, and one for a changed plan replaces it, the
+    ones it replaces listed in its `earlier`."""
     before = suite_manifest(results, suite.name) or {}
     run_ids = {cfg.run_id for cfg in runs} | {p["run_id"] for state in chains for p in state.probes}
     known = {s["chain"]: s["next"] for s in before.get("searches", []) if "next" in s}
@@ -78,7 +79,7 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
         run_ids |= set(before.get("run_ids", []))
         searches = [s for s in before.get("searches", []) if s.get("model") not in added] + searches
         state = {"complete": before["complete"]} if "complete" in before else {}  # the suite's own sweep says
-    estimate = before.get("estimate") or estimate
+    estimate = _kept_estimate(before.get("estimate"), estimate)
     data = {"name": suite.name, "version": suite.version, "description": suite.description,
             "path": str(suite_path), "run_ids": sorted(run_ids), **state, **({"estimate": estimate} if estimate else {})}
     if searches:
@@ -86,3 +87,12 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
         # done writes the same file as the sweep that finished it.
         data["searches"] = sorted(searches, key=lambda s: s["chain"])
     write_json_atomic(suite_record_path(results, suite.name), data)
+
+
+def _kept_estimate(before: dict | None, given: dict | None) -> dict | None:
+    """The record's estimate while the plan it priced stands; the given one, with the record's before it
+    in `earlier`, when it prices a changed plan (`plan`: Suite.plan_key)."""
+    if before is None or given is None or before.get("plan") == given.get("plan"):
+        return before or given
+    earlier = before.get("earlier", [])
+    return {**given, "earlier": [*earlier, {k: v for k, v in before.items() if k != "earlier"}]}

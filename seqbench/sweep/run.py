@@ -55,10 +55,12 @@ def prepare(p: SweepPlan, display: Display) -> None:
     if p.deferred:
         display.message(f"lr tuning: {len(p.deferred)} group(s) run their lr grid on the tuning seed first; their "
                         f"other seeds run at the lr chosen on validation when it is known")
-    # The estimate the report sets the measured cost against: made once, before the suite's first runs.
+    # The estimate the report sets the measured cost against: made before the suite's first runs, and
+    # again when the suite's plan has changed since (a raised ceiling), since the old one priced another plan.
     work_left = p.todo or any(state.open for state in p.chains) or any(
         group.pending(p.results, by_key) for group in p.deferred)
-    if not p.added and work_left and "estimate" not in (suite_manifest(p.results, p.suite.name) or {}):
+    recorded = (suite_manifest(p.results, p.suite.name) or {}).get("estimate")
+    if not p.added and work_left and (recorded is None or recorded.get("plan") != p.suite.plan_key):
         p.estimate = recorded_estimate(p)
     p.write_manifest()
     # VERSION (what this leaderboard is, for `seqbench cite`) names the code that last ran one of its
