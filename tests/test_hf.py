@@ -123,3 +123,17 @@ def test_mamba_trains_on_mambapys_parallel_scan_which_computes_the_loops_recurre
 def test_a_preset_without_a_scan_package_records_none():
     model = build_model(ModelConfig(name="hf:rwkv", params=20000), get_task("recall"))
     assert model.encoder.info("cpu")["hf"]["scan"] is None
+
+
+def test_the_step_time_cache_key_follows_the_presets_config(monkeypatch):
+    """A preset change (use_mambapy) changes the step's cost, so a step time cached before it is not reused."""
+    import dataclasses
+
+    task = get_task("recall")
+    cfg = task.resolve("hf:mamba", 8, 0, {"model": {"params": 30000}})
+    before = cache_key(cfg, 20)
+    loop = dataclasses.replace(presets()["hf:mamba"], config={**presets()["hf:mamba"].config, "use_mambapy": False})
+    monkeypatch.setitem(presets(), "hf:mamba", loop)
+    assert cache_key(cfg, 20) != before
+    lstm = task.resolve("lstm", 8, 0, {"model": {"params": 30000}})
+    assert "hf={}" in cache_key(lstm, 20)  # the native models' keys are as they were

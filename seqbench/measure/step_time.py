@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from ..config import RunConfig
+from ..models.hf import presets
 from ..models.model import build_model
 
 CACHE = Path("measure") / "step-times.json"
@@ -23,7 +24,10 @@ TIMED_STEPS = 3  # after one warm-up step
 
 def cache_key(cfg: RunConfig, seq_len: int) -> str:
     m, t = cfg.model, cfg.train
-    hf = json.dumps(m.hf, sort_keys=True)
+    # An hf model's cost is set by its preset's config too (use_mambapy: a 7x faster scan), not only by
+    # the run's overrides, so a preset change re-times it.
+    preset = presets().get(m.name)
+    hf = json.dumps({**preset.config, **m.hf} if preset else m.hf, sort_keys=True, default=str)
     return (f"{cfg.task}|{m.name}|T={seq_len}|B={t.batch_size}|params={m.params}|layers={m.n_layers}|hf={hf}"
             f"|{t.device}|{t.precision}|threads=1|v{cfg.task_version}")
 
