@@ -14,7 +14,7 @@ def shown(value, limit: int = 60) -> str:
 
 # The optional dependencies of pyproject.toml's [project.optional-dependencies], by the module they
 # install: a command that needs one that is missing says, in one line, which extra to install.
-EXTRAS = {"datasets": "data", "tokenizers": "data", "transformers": "data", "seqeval": "data",
+EXTRAS = {"datasets": "data", "tokenizers": "data", "transformers": "data", "seqeval": "data", "mambapy": "data",
           "matplotlib": "report", "seaborn": "report", "ray": "ray"}
 
 
