@@ -280,6 +280,21 @@ def test_searched_lengths_compare_lrs_on_the_seeds_they_share():
     assert searched_longest(full).iloc[0]["longest"] == 16
 
 
+def test_a_widened_search_reads_its_ceiling_from_the_probes_run_under_it():
+    """v1 searched to 32, v2 to 64 on the same chains: the probes to 32 hold max 32, the probe at 64
+    max 64. Every seed solved 64, the new ceiling: `≥ 64`, whichever probe the row reads first."""
+    frame = _chains({(1e-3, 0): 64, (1e-3, 1): 64, (1e-3, 2): 64})
+    frame.loc[frame["length"] <= 32, "search/max"] = 32
+    for order in (frame, frame.iloc[::-1]):
+        row = searched_longest(order.reset_index(drop=True)).iloc[0]
+        assert row["label"] == "≥ 64" and bool(row["censored"]) and row["max"] == 64
+    # A chain that failed at 64 is not censored, and its row's ceiling is still the widest bound.
+    failed = _chains({(1e-3, 0): 32, (1e-3, 1): 32, (1e-3, 2): 32})
+    failed.loc[failed["length"] <= 32, "search/max"] = 32
+    row = searched_longest(failed).iloc[0]
+    assert row["label"] == "32" and not bool(row["censored"])
+
+
 def test_tied_searches_keep_the_rate_that_validated_better_at_every_length():
     # Every rate failed at L=8 on seed 0; 1e-2 came closest there, so seeds 1 and 2 ran at 1e-2 and
     # every length's cell shows them, not seed 0 of whichever rate scored best at that length alone.

@@ -173,12 +173,14 @@ def chosen_ids(frame: pd.DataFrame) -> set[str]:
 # ---- the longest solved length ----
 
 def row_search(group: pd.DataFrame) -> LengthSearch:
-    """The search a table row's chains ran (their run files' `search` block); for fixed lengths, the
-    lengths tried read as one: from the shortest to the longest, no bisection."""
+    """The search a table row's chains ran (their run files' `search` blocks, widest bounds); for fixed
+    lengths, the lengths tried read as one: from the shortest to the longest, no bisection."""
     chains = group[group["search/chain"].notna()] if "search/chain" in group else group.iloc[0:0]
     if len(chains):
-        first = chains.iloc[0]
-        return LengthSearch(int(first["search/start"]), int(first["search/max"]), int(first["search/refine"] or 0))
+        # A widened search (v2 raised v1's ceilings) continues the same chains, so the row's probes hold
+        # the bounds of each sweep that ran them: the search is the widest, the bounds the last sweep had.
+        refine = chains["search/refine"].fillna(0)
+        return LengthSearch(int(chains["search/start"].min()), int(chains["search/max"].max()), int(refine.max()))
     return LengthSearch(int(group["length"].min()), int(group["length"].max()), 0)
 
 
