@@ -64,6 +64,8 @@ def test_the_table_reads_the_pairs_axis_and_the_state(decisions):
     # The cache grows with the pairs read: 3 tokens a pair plus the 16-token gap, 512 bytes a position.
     assert rows["transformer"]["state (bytes)"] == f"{512 * 28:,}–{512 * 112:,}, grows with T (T=28–112)"
     assert "Most pairs solved: per seed the search's result over n_pairs at L=16" in table.note
+    assert "Ranked by the most pairs solved, then the mean." in table.note and "length" not in table.note.split(
+        "Cells:")[1].split("Most pairs")[0]
     assert "key-value cache" in table.note
 
 

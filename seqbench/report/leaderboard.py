@@ -243,11 +243,13 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
     first = summary.iloc[0]
     parts = [f"Protocol `{first['protocol']}`: {first['protocol_text']}."]
     parts.append("Cells: mean over seeds [min–max] (n < 3) or [95% t-interval, clipped to the metric's range]. "
-                 "Learning rate chosen per model and length on validation.")
+                 + ("Learning rate chosen per model: the rate whose searches solved the most (ties broken on "
+                    "validation)." if searched else "Learning rate chosen per model and length on validation."))
     if ranked:
-        parts.append("Ranked by the longest solved length, then the mean." if searched else
+        result = "longest solved length" if axis == "length" else headline(axis)
+        parts.append(f"Ranked by the {result}, then the mean." if searched else
                      "Ranked by the mean over the lengths shown." if multi else "Ranked by the mean.")
-        parts.append("Bold: best at that length.")
+        parts.append("Bold: best at that length." if axis == "length" else "Bold: best in its column.")
     if multi and axis != "length":
         name = axis_label(axis)
         parts.append(f"{headline(axis).capitalize()}: per seed the search's result over {axis} at {at}; the median "
