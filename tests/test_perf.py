@@ -223,3 +223,23 @@ def test_kernel_study_records_a_kernel_that_fails(monkeypatch):
     monkeypatch.setattr(kernels, "recorded_ops", no_bf16)
     row, = kernel_study(torch.device("cpu"), models=("rnn",), T=4, batch=2, compile_models=(), min_run_time=0.01)["rows"]
     assert row["bf16"] == {"error": "no bf16 kernel here"} and "train_ms" in row["fp32"] and "bf16_speedup" not in row
+
+
+def test_mamba_scans_time_both_paths_of_one_model_and_they_agree():
+    from seqbench.measure.fused import mamba_scans
+
+    rows = mamba_scans(lengths=(8,), batch=2, params=20_000, repeats=1)
+    assert [row["T"] for row in rows] == [8]
+    assert rows[0]["loop_ms"] > 0 and rows[0]["scan_ms"] > 0 and rows[0]["speedup"] > 0
+    assert rows[0]["max_abs_diff"] < 1e-4  # the same recurrence, computed two ways
+
+
+def test_the_perf_section_shows_the_mamba_scans_only_where_measured(tmp_path):
+    report = {**_fake_report(), "mamba_scans": [{"T": 112, "loop_ms": 1700.0, "scan_ms": 240.0, "speedup": 7.08,
+                                                  "max_abs_diff": 2e-6}]}
+    (tmp_path / "perf.json").write_text(json.dumps(report))
+    _, tables = perf_tables(tmp_path)
+    scans, = [t for t in tables if t.title.startswith("hf:mamba on CPU")]
+    assert [c.text for c in scans.rows[0]] == ["112", "", "1700.0", "240.0", "7.1×", "2.0e-06"]
+    (tmp_path / "perf.json").write_text(json.dumps(_fake_report()))  # an older perf.json: no table
+    assert not [t for t in perf_tables(tmp_path)[1] if t.title.startswith("hf:mamba on CPU")]

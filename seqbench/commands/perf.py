@@ -6,7 +6,8 @@ interleaved, so machine noise hits both alike:
 1. harness overhead: `fit()`'s step against a bare PyTorch loop (measure/harness.py);
 2. data: synthetic batch generation as a share of a step; real datasets' first against cached
    load (measure/data_cost.py);
-3. fused `nn.LSTM` against a per-step `LSTMCell` loop (measure/fused.py);
+3. fused `nn.LSTM` against a per-step `LSTMCell` loop, and hf:mamba's loop over T against mamba.py's
+   parallel scan (measure/fused.py);
 4. sweep throughput: default workers x threads against one worker with all threads (sweep/throughput.py);
 5. length scaling: seconds per step against sequence length from the run files (measure/scaling.py);
 6. kernels: kernel paths, bf16 against fp32, MFU, torch.compile (measure/kernels.py), on the GPU when present.
@@ -33,7 +34,7 @@ def run_perf(results: Path, quick: bool = False, device: str | None = None) -> d
 
     from .. import sweep
     from ..measure.data_cost import data_share, real_data_loads
-    from ..measure.fused import fused_vs_naive
+    from ..measure.fused import fused_vs_naive, mamba_scans
     from ..measure.harness import harness_overhead
     from ..measure.kernels import kernel_study
     from ..measure.scaling import length_scaling
@@ -51,6 +52,9 @@ def run_perf(results: Path, quick: bool = False, device: str | None = None) -> d
     report["data_share"] = data_share(steps=30 if quick else 100, device=device)
     report["real_data_loads"] = real_data_loads()
     report["fused_vs_naive"] = fused_vs_naive(lengths=(16, 64) if quick else (16, 64, 256), repeats=3 if quick else 5)
+    # recall_mqar's sequence at 4 and 32 pairs (L = 16): 28 and 112 positions
+    report["mamba_scans"] = mamba_scans(lengths=(28,) if quick else (28, 112), batch=16 if quick else 64,
+                                        repeats=2 if quick else 3)
     report["sweep_throughput"] = sweep_throughput(TASKS_DIR / "suites" / "quick.yaml", workers, threads,
                                                   step_scale=0.1 if quick else 1.0, repeats=1 if quick else 2)
     report["length_scaling"] = length_scaling(results)

@@ -50,3 +50,46 @@ def fused_vs_naive(lengths=(16, 64, 256), batch: int = 64, width: int = 128, rep
                      "speedup": statistics.median(n) / statistics.median(f),
                      "max_abs_diff": float((out_f - out_n).abs().max())})
     return rows
+
+
+def mamba_scans(lengths=(28, 112), batch: int = 64, params: int = 100_000, repeats: int = 3) -> list[dict]:
+    """hf:mamba's reference path two ways, forward + backward at the budget's width: transformers' loop
+    over T against mamba.py's parallel scan (the preset's `use_mambapy`). Per T: median ms of each,
+    the speed-up, and how far apart their outputs are. Empty where transformers or mambapy is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("transformers") is None or importlib.util.find_spec("mambapy") is None:
+        return []
+    from ..config import ModelConfig
+    from ..models.model import build_model
+    from ..tasks import get_task
+
+    torch.manual_seed(0)
+    backbone = build_model(ModelConfig(name="hf:mamba", params=params), get_task("recall_mqar")).encoder.backbone.train()
+
+    def use(parallel: bool) -> None:
+        for layer in backbone.layers:
+            layer.mixer.use_mambapy = parallel
+
+    def once(parallel: bool, x: torch.Tensor) -> tuple[float, torch.Tensor]:
+        use(parallel)
+        backbone.zero_grad(set_to_none=True)
+        start = time.perf_counter()
+        out = backbone(inputs_embeds=x).last_hidden_state
+        out.square().sum().backward()
+        return time.perf_counter() - start, out.detach()
+
+    rows = []
+    for T in lengths:
+        x = torch.randn(batch, T, backbone.config.hidden_size, generator=torch.Generator().manual_seed(T))
+        loop, scan = [], []
+        for _ in range(repeats):  # interleaved, so machine noise hits both alike
+            seconds, out_loop = once(False, x)
+            loop.append(seconds)
+            seconds, out_scan = once(True, x)
+            scan.append(seconds)
+        rows.append({"T": T, "loop_ms": 1000 * statistics.median(loop), "scan_ms": 1000 * statistics.median(scan),
+                     "speedup": statistics.median(loop) / statistics.median(scan),
+                     "max_abs_diff": float((out_loop - out_scan).abs().max())})
+    use(True)
+    return rows

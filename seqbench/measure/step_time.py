@@ -24,7 +24,7 @@ TIMED_STEPS = 3  # after one warm-up step
 
 def cache_key(cfg: RunConfig, seq_len: int) -> str:
     m, t = cfg.model, cfg.train
-    # An hf model's cost is set by its preset's config too (use_mambapy: a 7x faster scan), not only by
+    # An hf model's cost is set by its preset's config too (use_mambapy: up to 6x faster a step), not only by
     # the run's overrides, so a preset change re-times it.
     preset = presets().get(m.name)
     hf = json.dumps({**preset.config, **m.hf} if preset else m.hf, sort_keys=True, default=str)

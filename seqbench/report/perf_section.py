@@ -48,6 +48,13 @@ def perf_tables(results: Path, records: list[RunRecord] | None = None) -> tuple[
               [[Cell(str(row["T"])), Cell(""), Cell(f"{row['fused_ms']:.2f}"), Cell(f"{row['naive_ms']:.2f}"),
                 Cell(f"{row['speedup']:.1f}×", row["speedup"])] for row in report.get("fused_vs_naive", [])]),
     ]
+    if report.get("mamba_scans"):
+        tables.append(Table(
+            "hf:mamba on CPU: transformers' loop over T against mamba.py's parallel scan (forward + backward, 100k parameters)",
+            ["T", "", "loop ms", "parallel scan ms", "speed-up", "max |difference|"],
+            [[Cell(str(row["T"])), Cell(""), Cell(f"{row['loop_ms']:.1f}"), Cell(f"{row['scan_ms']:.1f}"),
+              Cell(f"{row['speedup']:.1f}×", row["speedup"]), Cell(f"{row['max_abs_diff']:.1e}")]
+             for row in report["mamba_scans"]]))
     kernels = report.get("kernels")
     if kernels:
         tables.append(kernel_table(kernels))
