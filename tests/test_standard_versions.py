@@ -2,6 +2,7 @@
 version its VERSION names, and `make standard` / `make standard-v1` sweep the suite file of that version
 (so on a complete checkout they only re-render). `seqbench cite` names each."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +31,15 @@ def suite_of(path: str) -> tuple[str, int]:
 
 @pytest.mark.parametrize("target, results", [("standard", "results/standard"), ("standard-v1", "results/standard-v1")])
 def test_make_sweeps_the_suite_of_the_version_the_directory_holds(target, results):
-    (line,) = make_sweeps(target)
-    suite_file, into = line[line.index("sweep") + 1], line[line.index("--results") + 1]
+    """The version's suite first; v2's pairs axis for the hf models (standard-hf) after it, into the same
+    directory, so its rows rank with the five's; v1 has no such suite."""
+    first, *rest = make_sweeps(target)
+    version = read_version(REPO / results)["suites"]["standard"]
+    suite_file, into = first[first.index("sweep") + 1], first[first.index("--results") + 1]
     assert into == results
-    assert suite_of(suite_file) == ("standard", read_version(REPO / results)["suites"]["standard"])
+    assert suite_of(suite_file) == ("standard", version)
+    extra = [(suite_of(line[line.index("sweep") + 1])[0], line[line.index("--results") + 1]) for line in rest]
+    assert extra == ([("standard-hf", results)] if version == 2 else [])
 
 
 def test_make_standard_follows_the_version_to_v2(tmp_path):
@@ -69,8 +75,14 @@ def test_results_standard_says_whether_its_version_is_final():
     version = read_version(standard)["suites"]["standard"]
     record = json.loads((standard / "suites" / "standard.json").read_text())
     assert record["version"] == version and suite_of(record["path"]) == ("standard", version)
-    banner = f"**Incomplete: the sweep of standard v{version} has runs left"
-    assert (banner in (standard / "leaderboard.md").read_text()) == (record["complete"] is False)
+    # The banner names every suite of the directory with runs left (v2's pairs axis for the hf models,
+    # standard-hf, is swept into the same directory).
+    records = [json.loads(p.read_text()) for p in (standard / "suites").glob("*.json")]
+    left = {f"{r['name']} v{r['version']}" for r in records if r.get("complete") is False}
+    text = (standard / "leaderboard.md").read_text()
+    banner = re.search(r"\*\*Incomplete: the sweep of (.+?) has runs left", text)
+    assert (set(banner.group(1).split(", ")) if banner else set()) == left
+    assert (f"standard v{version}" in left) == (record["complete"] is False)
     finished = {p.stem for p in (standard / "runs").glob("*.json")}
     assert finished >= {p.stem for p in (RESULTS / "standard-v1" / "runs").glob("*.json")}  # v2 reuses v1's runs
 
