@@ -37,13 +37,18 @@ bench: $(BIN)/.installed
 	$(BIN)/seqbench speed --max-length 1024 --results $(RESULTS)
 	$(BIN)/seqbench report --results $(RESULTS) --out $(RESULTS)
 
-# A citable leaderboard: sweep its suite into its results directory (resuming whatever is there, so on a
-# complete checkout nothing runs and no data is read), keep its speed probe, render its report.
-# $(call leaderboard,SUITE FILE,RESULTS DIR). The sweep writes DIR/VERSION when it runs something.
+# A citable leaderboard: sweep its suites, in order, into its results directory (resuming whatever is there,
+# so on a complete checkout nothing runs and no data is read), keep its speed probe, render its report.
+# $(call leaderboard,SUITE FILES,RESULTS DIR). The sweep writes DIR/VERSION when it runs something.
 define leaderboard
-	$(BIN)/seqbench sweep $(1) --results $(2) $(if $(WORKERS),--workers $(WORKERS))
+	$(foreach suite,$(1),$(call sweep_into,$(suite),$(2)))
 	$(BIN)/seqbench speed --max-length 1024 --results $(2) --keep-existing
 	$(BIN)/seqbench report --results $(2) --out $(2)
+endef
+# One sweep as a recipe line of its own (the blank line ends it), so a failed sweep stops the ones after it.
+define sweep_into
+$(BIN)/seqbench sweep $(1) --results $(2) $(if $(WORKERS),--workers $(WORKERS))
+
 endef
 
 # results/standard is the standard leaderboard of the version its VERSION names (`standard: N`): v2 now
@@ -55,10 +60,7 @@ STANDARD_SUITE := tasks/suites/$(if $(filter 1,$(STANDARD_VERSION)),standard.yam
 # into the same directory after v2's own, so its rows rank with the five's.
 STANDARD_HF := $(if $(filter 1,$(STANDARD_VERSION)),,tasks/suites/standard-hf.yaml)
 standard: $(BIN)/.installed
-	$(BIN)/seqbench sweep $(STANDARD_SUITE) --results results/standard $(if $(WORKERS),--workers $(WORKERS))
-	$(if $(STANDARD_HF),$(BIN)/seqbench sweep $(STANDARD_HF) --results results/standard $(if $(WORKERS),--workers $(WORKERS)))
-	$(BIN)/seqbench speed --max-length 1024 --results results/standard --keep-existing
-	$(BIN)/seqbench report --results results/standard --out results/standard
+	$(call leaderboard,$(STANDARD_SUITE) $(STANDARD_HF),results/standard)
 
 # Standard v1 as it was committed, citable on its own (seqbench cite --results results/standard-v1).
 standard-v1: $(BIN)/.installed
