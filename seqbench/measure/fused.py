@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Callable
 
 import torch
 
@@ -29,6 +30,26 @@ class NaiveLSTM(torch.nn.Module):
         return torch.stack(outs, 1)
 
 
+def timed_pair(slow: Callable[[], torch.Tensor], fast: Callable[[], torch.Tensor], repeats: int) -> dict:
+    """Two paths to the same output, each timed forward + backward, interleaved so machine noise hits both
+    alike: median ms of each, the speed-up of the fast one, and how far apart their outputs are."""
+    def once(run: Callable[[], torch.Tensor]) -> tuple[float, torch.Tensor]:
+        start = time.perf_counter()
+        out = run()
+        out.square().sum().backward()
+        return time.perf_counter() - start, out.detach()
+
+    slow_s, fast_s = [], []
+    for _ in range(repeats):
+        seconds, out_slow = once(slow)
+        slow_s.append(seconds)
+        seconds, out_fast = once(fast)
+        fast_s.append(seconds)
+    return {"slow_ms": 1000 * statistics.median(slow_s), "fast_ms": 1000 * statistics.median(fast_s),
+            "speedup": statistics.median(slow_s) / statistics.median(fast_s),
+            "max_abs_diff": float((out_slow - out_fast).abs().max())}
+
+
 def fused_vs_naive(lengths=(16, 64, 256), batch: int = 64, width: int = 128, repeats: int = 5) -> list[dict]:
     """Per T: median ms of each, the speed-up, and how far apart their outputs are."""
     rows = []
@@ -36,19 +57,9 @@ def fused_vs_naive(lengths=(16, 64, 256), batch: int = 64, width: int = 128, rep
     naive = NaiveLSTM(fused)
     for T in lengths:
         x = torch.randn(batch, T, 32)
-
-        def once(module, call):
-            start = time.perf_counter()
-            out = call(module)
-            out.sum().backward()
-            return time.perf_counter() - start
-        f = [once(fused, lambda m: m(x)[0]) for _ in range(repeats)]
-        n = [once(naive, lambda m: m(x)) for _ in range(repeats)]
-        with torch.no_grad():
-            out_f, out_n = fused(x)[0], naive(x)
-        rows.append({"T": T, "fused_ms": 1000 * statistics.median(f), "naive_ms": 1000 * statistics.median(n),
-                     "speedup": statistics.median(n) / statistics.median(f),
-                     "max_abs_diff": float((out_f - out_n).abs().max())})
+        pair = timed_pair(lambda: naive(x), lambda: fused(x)[0], repeats)
+        rows.append({"T": T, "fused_ms": pair["fast_ms"], "naive_ms": pair["slow_ms"], "speedup": pair["speedup"],
+                     "max_abs_diff": pair["max_abs_diff"]})
     return rows
 
 
@@ -71,25 +82,18 @@ def mamba_scans(lengths=(28, 112), batch: int = 64, params: int = 100_000, repea
         for layer in backbone.layers:
             layer.mixer.use_mambapy = parallel
 
-    def once(parallel: bool, x: torch.Tensor) -> tuple[float, torch.Tensor]:
-        use(parallel)
-        backbone.zero_grad(set_to_none=True)
-        start = time.perf_counter()
-        out = backbone(inputs_embeds=x).last_hidden_state
-        out.square().sum().backward()
-        return time.perf_counter() - start, out.detach()
+    def run(parallel: bool) -> Callable[[], torch.Tensor]:
+        def forward() -> torch.Tensor:
+            use(parallel)
+            backbone.zero_grad(set_to_none=True)
+            return backbone(inputs_embeds=x).last_hidden_state
+        return forward
 
     rows = []
     for T in lengths:
         x = torch.randn(batch, T, backbone.config.hidden_size, generator=torch.Generator().manual_seed(T))
-        loop, scan = [], []
-        for _ in range(repeats):  # interleaved, so machine noise hits both alike
-            seconds, out_loop = once(False, x)
-            loop.append(seconds)
-            seconds, out_scan = once(True, x)
-            scan.append(seconds)
-        rows.append({"T": T, "loop_ms": 1000 * statistics.median(loop), "scan_ms": 1000 * statistics.median(scan),
-                     "speedup": statistics.median(loop) / statistics.median(scan),
-                     "max_abs_diff": float((out_loop - out_scan).abs().max())})
+        pair = timed_pair(run(False), run(True), repeats)
+        rows.append({"T": T, "loop_ms": pair["slow_ms"], "scan_ms": pair["fast_ms"], "speedup": pair["speedup"],
+                     "max_abs_diff": pair["max_abs_diff"]})
     use(True)
     return rows
