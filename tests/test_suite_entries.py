@@ -65,7 +65,7 @@ def test_standard_v2_plans_the_pairs_axis_the_ablation_and_the_wider_grids():
     assert pairs == {"rnn", "lstm", "gru", "bilstm", "transformer"}
     assert {c.search.param for c in found.chains if c.task == "recall_mqar"} == {"n_pairs"}
     copy_max = {c.model: c.search.max for c in found.chains if c.task == "copy" and c.config(8).model.init != "identity"}
-    assert copy_max["lstm"] == 256 and copy_max["transformer"] == 128
+    assert copy_max["lstm"] == 256 and copy_max["transformer"] == 256
     adding_max = {c.model: c.search.max for c in found.chains if c.task == "adding" and c.model != "rnn"}
     assert adding_max == {"lstm": 1024, "gru": 1024, "bilstm": 1024, "transformer": 512}
     irnn = [c for c in found.chains if c.config(16).model.init == "identity"]
