@@ -480,3 +480,32 @@ def test_wall_clock_joins_overlapping_runs_into_sittings():
     assert wall_clock_text(records).startswith(
         "1.0 h in 2 sittings, 2026-11-25 10:00 UTC to 2026-11-25 12:00 UTC")
     assert wall_clock_text([]) == "—"
+
+
+def _ceiling_report(tmp_path, lstm_max: int, lstm_solves: tuple) -> str:
+    """adding: gru solves every length to its ceiling 64 with a worse MSE; lstm solves `lstm_solves` of
+    its search to `lstm_max` with a better one."""
+    from fixture_runs import record
+
+    from seqbench.store import write_run
+    probes = [("gru", s, L, True, 64, 0.01) for s in (0, 1) for L in (8, 16, 32, 64)]
+    probes += [("lstm", s, L, L in lstm_solves, lstm_max, 0.001) for s in (0, 1) for L in (8, 16, 32, 64) if L <= lstm_max]
+    for model, seed, L, ok, top, mse in probes:
+        r = record("adding", model, L, seed, 3e-3, mse if ok else 0.1, mse if ok else 0.1, "solved" if ok else "converged")
+        write_run(tmp_path, r.replace(search=Search(chain=f"{model}-{seed}", start=8, max=top, refine=0)))
+    write_report(tmp_path, tmp_path / "out")
+    return _section((tmp_path / "out" / "leaderboard.md").read_text(), "## adding")
+
+
+def test_a_search_censored_at_a_lower_ceiling_is_not_ranked_below_one_that_went_further(tmp_path):
+    # lstm `≥ 32` (never tried at 64) against gru `≥ 64`: no order at 64, so the better MSE ranks first.
+    main = _ceiling_report(tmp_path, lstm_max=32, lstm_solves=(8, 16, 32))
+    assert "| 1 | lstm |" in main and "| 2 | gru |" in main and "| ≥ 32 |" in main and "| ≥ 64 |" in main
+    assert "Ranked by the longest solved length up to 32, the lowest ceiling" in main
+
+
+def test_a_search_that_failed_below_another_models_ceiling_ranks_below_it(tmp_path):
+    # lstm tried 64 and failed there: gru's `≥ 64` is ahead of its 32, whatever the MSE.
+    main = _ceiling_report(tmp_path, lstm_max=64, lstm_solves=(8, 16, 32))
+    assert "| 1 | gru |" in main and "| 2 | lstm |" in main
+    assert "Ranked by the longest solved length, then the mean." in main and "up to" not in main

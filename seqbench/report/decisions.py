@@ -249,6 +249,19 @@ def longest_of(seeds: pd.DataFrame) -> dict:
             "text": text, "searched": bool(first["searched"]), "seeds": len(values), "start": start, "max": top}
 
 
+def rank_ceiling(longest: pd.DataFrame) -> float | None:
+    """The longest value a table's searches can be ranked on, or None where no cap is needed. A row
+    censored at its ceiling (`≥ 512`) is not behind a row that solved more (`≥ 1024`): its model was
+    never tried there. So a ranking compares the longest solved values capped at the lowest ceiling of
+    a censored row, where some row's value lies beyond it."""
+    searched = longest[longest["searched"].astype(bool)]
+    censored = searched[searched["censored"].astype(bool)]
+    if censored.empty:
+        return None
+    cap = float(censored["max"].min())
+    return cap if bool((searched["longest"] > cap).any()) else None
+
+
 def longest_solved(frame: pd.DataFrame, seeds: pd.DataFrame) -> pd.DataFrame:
     """Per table row (task, protocol, model, variant): `longest_of` its seeds, and the values it tried."""
     rows = []

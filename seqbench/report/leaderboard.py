@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..status import FINISHED
-from .decisions import Decisions, protocol_order
+from .decisions import Decisions, protocol_order, rank_ceiling
 from .capacity import COLUMN as STATE_COLUMN, NOTE as STATE_NOTE, has_state, state_text
 from .frame import arrow, axis_label, axis_of
 from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, versus
@@ -147,6 +147,7 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
     columns = (["#"] if ranked else []) + ["model"] + length_cols + ([headline(axis)] if multi else []) + \
         ["status", "lr", "params"] + ([STATE_COLUMN] if stateful else []) + \
         ["step (ms)", "steps to solve", "time to solve (s)", "train time (s)", "eval tokens/s", "peak memory (MB)"]
+    cap = rank_ceiling(longest) if searched else None
     best = {}
     for L in lengths:
         at = summary[(summary["length"] == L) & summary["n"].gt(0)]
@@ -193,7 +194,8 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
                   Cell(fmt(group["peak_mb"].median()), group["peak_mb"].median())]
         # A search ranks by its headline (longest solved), a fixed-length table by the mean over lengths.
         quality = math.nan if math.isnan(score) else (score if up else -score)
-        key = (-reach if searched else 0.0, math.isnan(quality), -quality if not math.isnan(quality) else 0.0)
+        ranked_reach = min(reach, cap) if cap is not None else reach
+        key = (-ranked_reach if searched else 0.0, math.isnan(quality), -quality if not math.isnan(quality) else 0.0)
         entries.append((key, cells))
     if ranked:
         entries.sort(key=lambda e: e[0])
@@ -203,7 +205,7 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
     footer = baseline_lines(summary, lengths, len(columns), ranked)
     title = heading or f"{task}: test {metric} {arrow(up)}"
     at = ", ".join(f"L={int(L)}" for L in sorted(frame["config/length"].unique())) if axis != "length" else ""
-    note = table_note(summary, marks, multi, searched, ranked, axis, at) + (" " + STATE_NOTE if stateful else "")
+    note = table_note(summary, marks, multi, searched, ranked, axis, at, cap) + (" " + STATE_NOTE if stateful else "")
     return Table(title, columns, rows, note=note, footer=footer)
 
 
@@ -238,8 +240,9 @@ def shared_memory_note(summary: pd.DataFrame) -> str | None:
 
 
 def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, ranked: bool, axis: str = "length",
-               at: str = "") -> str:
-    """`axis`: the table's axis (frame.axis_of); `at`: where a search over a task parameter ran ('L=16')."""
+               at: str = "", cap: float | None = None) -> str:
+    """`axis`: the table's axis (frame.axis_of); `at`: where a search over a task parameter ran ('L=16');
+    `cap`: the value the ranking caps the searches' results at (decisions.rank_ceiling), if any."""
     first = summary.iloc[0]
     parts = [f"Protocol `{first['protocol']}`: {first['protocol_text']}."]
     parts.append("Cells: mean over seeds [min–max] (n < 3) or [95% t-interval, clipped to the metric's range]. "
@@ -247,8 +250,12 @@ def table_note(summary: pd.DataFrame, marks: set, multi: bool, searched: bool, r
                     "validation)." if searched else "Learning rate chosen per model and length on validation."))
     if ranked:
         result = "longest solved length" if axis == "length" else headline(axis)
-        parts.append(f"Ranked by the {result}, then the mean." if searched else
-                     "Ranked by the mean over the lengths shown." if multi else "Ranked by the mean.")
+        if searched and cap is not None:
+            parts.append(f"Ranked by the {result} up to {cap:g}, the lowest ceiling a model's search ended `≥` at "
+                         f"(beyond it not every model was tried, so no order is claimed there), then the mean.")
+        else:
+            parts.append(f"Ranked by the {result}, then the mean." if searched else
+                         "Ranked by the mean over the lengths shown." if multi else "Ranked by the mean.")
         parts.append("Bold: best at that length." if axis == "length" else "Bold: best in its column.")
     if multi and axis != "length":
         name = axis_label(axis)
