@@ -67,7 +67,7 @@ def test_standard_v2_plans_the_pairs_axis_the_ablation_and_the_wider_grids():
     copy_max = {c.model: c.search.max for c in found.chains if c.task == "copy" and c.config(8).model.init != "identity"}
     assert copy_max["lstm"] == 256 and copy_max["transformer"] == 256
     adding_max = {c.model: c.search.max for c in found.chains if c.task == "adding" and c.model != "rnn"}
-    assert adding_max == {"lstm": 1024, "gru": 1024, "bilstm": 1024, "transformer": 512}
+    assert adding_max == {"lstm": 1024, "gru": 1024, "bilstm": 1024, "transformer": 1024}
     irnn = [c for c in found.chains if c.config(16).model.init == "identity"]
     assert irnn and {c.model for c in irnn} == {"rnn"} and {c.task for c in irnn} == {"adding", "copy"}
     conll = {c.train.lr for c in found.runs if c.task == "conll2003" and c.model.name == "transformer"}
