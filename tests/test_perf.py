@@ -243,3 +243,35 @@ def test_the_perf_section_shows_the_mamba_scans_only_where_measured(tmp_path):
     assert [c.text for c in scans.rows[0]] == ["112", "", "1700.0", "240.0", "7.1×", "2.0e-06"]
     (tmp_path / "perf.json").write_text(json.dumps(_fake_report()))  # an older perf.json: no table
     assert not [t for t in perf_tables(tmp_path)[1] if t.title.startswith("hf:mamba on CPU")]
+
+
+def _budget_run(run_id: str, model: str, seconds: float, steps: int, budget: int, status: str = "solved") -> RunRecord:
+    return minimal_record(run_id=run_id, status=status, steps=steps, task={"name": "copy", "seq_len": 30},
+                          config={"task": "copy", "model": {"name": model}, "length": 10, "seed": 0,
+                                  "train": {"steps": budget}},
+                          timing={"train_time_s": seconds, "median_step_ms": 1.0})
+
+
+def test_the_budget_share_weighs_runs_by_their_cost():
+    """100 s at 50 of 100 steps and 10 s at all 100: 110 s of the 210 s the full budgets would take."""
+    from seqbench.estimate import budget_share
+    runs = [_budget_run("a", "lstm", 100.0, 50, 100), _budget_run("b", "lstm", 10.0, 100, 100),
+            _budget_run("c", "rnn", 5.0, 10, 100, status="diverged"),  # failed: no share learnt from it
+            _budget_run("d", "gru", 8.0, 200, 100)]  # ran past its budget (a resumed run): capped at 1
+    assert budget_share(runs) == pytest.approx({("copy", "lstm"): 110 / 210, ("copy", "gru"): 1.0})
+
+
+def test_the_dry_run_prices_a_run_at_its_budget_share_and_a_ceiling_at_the_full_budget(tmp_path, monkeypatch):
+    """estimate_seconds (the dry-run) multiplies by the share the (task, model)'s runs used; predicted_seconds
+    (the cost of a probe not tried, the LPT order) stays at the full budget; a model with no runs: full budget."""
+    import seqbench.estimate as estimate
+    history = [_budget_run("a", "lstm", 10.0, 250, 1000), _budget_run("b", "lstm", 10.0, 250, 1000)]
+    monkeypatch.setattr(estimate, "load_runs", lambda results: (history, []))
+    runs = plan(load_suite(_suite(tmp_path, {"copy": {"lengths": [10]}}, steps=1000))).runs
+    (full, _), = predicted_seconds(runs, tmp_path)
+    assert full == pytest.approx(1000 * 10.0 / 250)
+    est = estimate.estimate_seconds(runs, tmp_path)
+    assert est.total_s == pytest.approx(full / 4)
+    assert "share of its step budget" in est.summary(1) and "(25%–25%;" in est.summary(1)
+    monkeypatch.setattr(estimate, "load_runs", lambda results: ([], []))
+    assert estimate.estimate_seconds(runs, tmp_path).steps.startswith("every run at its full step budget")

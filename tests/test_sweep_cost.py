@@ -64,6 +64,16 @@ def test_a_raised_ceiling_re_records_the_estimate_and_keeps_the_earlier_one(monk
     assert _record_of(results)["estimate"]["earlier"] == [old["estimate"]]
 
 
+def test_an_estimate_by_another_method_is_replaced_and_kept_in_earlier():
+    from seqbench.sweep.manifest import _kept_estimate
+    old = {"at": "2026-12-07T03:57:00Z", "plan": "p1", "cpu_minutes_high": 986.0}  # before `method`: full budget
+    new = {"at": "2026-12-07T08:00:00Z", "plan": "p1", "method": "budget-share", "cpu_minutes_high": 300.0}
+    assert _kept_estimate(old, new) == {**new, "earlier": [old]}
+    assert _kept_estimate(old, {**new, "method": "full-budget"}) == old  # same plan, same method: kept
+    assert _kept_estimate({**new, "earlier": [old]}, {**new, "at": "later"}) == {**new, "earlier": [old]}
+    assert _kept_estimate(None, new) == new and _kept_estimate(old, None) == old
+
+
 def test_an_old_record_gets_the_next_length_but_no_estimate_from_a_sweep_with_nothing_to_run(
         monkeypatch, suite_file, tmp_path):
     results = tmp_path / "r"
@@ -190,8 +200,12 @@ def test_the_report_names_the_estimate_a_changed_plan_replaced(tmp_path):
     _suite_record(tmp_path, records, estimate={**ESTIMATE, "earlier": [earlier]})
     text = estimate_text(records, tmp_path)
     assert "within ±25%" in text
-    assert text.endswith("(re-estimated when the suite's plan changed; the earlier estimate, of the plan before: "
-                         "40 CPU-minutes on 2026-11-30 20:23 UTC)")
+    assert text.endswith("(re-estimated when the suite's plan or the estimate's method changed; the earlier "
+                         "estimate: 40 CPU-minutes on 2026-11-30 20:23 UTC (every run at its full step budget))")
+    assert "estimated 50–60 CPU-minutes of training on 2026-12-01 09:00 UTC, every run at its full step budget (" in text
+    _suite_record(tmp_path, records, estimate={**ESTIMATE, "method": "budget-share"})
+    assert ("2026-12-01 09:00 UTC, each run at the share of its step budget that its task and model's finished "
+            "runs used (") in estimate_text(records, tmp_path)
     _suite_record(tmp_path, records, estimate=ESTIMATE)
     assert "re-estimated" not in estimate_text(records, tmp_path)
 

@@ -101,14 +101,26 @@ def measured_seconds(timed: list[Timing]) -> tuple[list[float], str]:
                      + f"; {wall:,.0f} minutes of wall-clock training)")
 
 
+METHODS = {  # how an estimate priced a run (seqbench/estimate.py METHOD; records before it: full-budget)
+    "full-budget": "every run at its full step budget",
+    "budget-share": "each run at the share of its step budget that its task and model's finished runs used",
+}
+
+
+def _method_text(est: dict) -> str:
+    method = str(est.get("method", "full-budget"))
+    return METHODS.get(method, f"method {method!r}")
+
+
 def _earlier_text(earlier: list) -> str:
-    """The estimates a changed plan replaced (a raised ceiling): what each priced, and when."""
+    """The estimates a changed plan or method replaced (a raised ceiling): what each priced, how, and when."""
     made = [f"{float(e.get('cpu_minutes_high', 0.0)):,.0f} CPU-minutes on {when.strftime('%Y-%m-%d %H:%M UTC')}"
+            f" ({_method_text(e)})"
             for e in earlier if isinstance(e, dict) and (when := _parse(e.get("at"))) is not None]
     if not made:
         return ""
-    return (f" (re-estimated when the suite's plan changed; the earlier estimate{'s' * (len(made) > 1)}, of the plan "
-            f"before: {', '.join(made)})")
+    return (f" (re-estimated when the suite's plan or the estimate's method changed; the earlier "
+            f"estimate{'s' * (len(made) > 1)}: {', '.join(made)})")
 
 
 def estimate_text(records: list[RunRecord], results: Path) -> str:
@@ -134,8 +146,8 @@ def estimate_text(records: list[RunRecord], results: Path) -> str:
         span = f"{low:,.0f}" if round(low) == round(high) else f"{low:,.0f}–{high:,.0f}"
         ratio = f"{measured / high:.0%} of the high end" if high > 0 else "no estimate to compare"
         parts.append(
-            f"{label}: estimated {span} CPU-minutes of training on {at.strftime('%Y-%m-%d %H:%M UTC')} "
-            f"({est.get('runs', '?')} runs and {est.get('chains', '?')} search chains left, {est.get('workers', '?')} "
+            f"{label}: estimated {span} CPU-minutes of training on {at.strftime('%Y-%m-%d %H:%M UTC')}, "
+            f"{_method_text(est)} ({est.get('runs', '?')} runs and {est.get('chains', '?')} search chains left, {est.get('workers', '?')} "
             f"worker(s)); measured {measured:,.0f} CPU-minutes in the {len(seconds)} runs finished since{source} ({ratio}): "
             + ("within" if within else "outside") + f" ±{WITHIN:.0%}"
             + (" so far (the suite is incomplete)" if data.get("complete") is False else "")

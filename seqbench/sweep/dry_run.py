@@ -83,18 +83,22 @@ def recorded_estimate(p: SweepPlan) -> dict:
     sweep of the suite with work to do, and again when its plan changes: `plan`, Suite.plan_key), so the
     report can set the measured cost against it:
     CPU-minutes of training, low (every search probe solved up to `max`) to high (plus the bisections),
-    deferred seeds included at one lr per group; the workers and threads the sweep ran with; and when.
+    deferred seeds included at one lr per group; `method`: how runs were priced (seqbench/estimate.py:
+    "budget-share", at the share of the step budget finished runs used; records without it priced every
+    run at its full budget); the workers and threads the sweep ran with; and when.
 
-    {"at": "2026-12-06T04:10:00Z", "plan": "3f2a9c01b7de", "cpu_minutes_low": 1450.2, "cpu_minutes_high": 1536.0, "runs": 310,
+    {"at": "2026-12-06T04:10:00Z", "plan": "3f2a9c01b7de", "method": "budget-share", "cpu_minutes_low": 1450.2, "cpu_minutes_high": 1536.0, "runs": 310,
      "chains": 96, "workers": 1, "threads": 1}
     """
+    from ..estimate import METHOD
+
     out = estimate(p, Silent())
     low = out["estimate_s"] + out.get("estimate_deferred_s", 0.0)
     high = low
     for key in ("estimate_search_s", "estimate_deferred_search_s"):
         if key in out:
             low, high = low + out[key][0], high + out[key][1]
-    return {"at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "plan": p.suite.plan_key,
+    return {"at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "plan": p.suite.plan_key, "method": METHOD,
             "cpu_minutes_low": round(low / 60, 1), "cpu_minutes_high": round(high / 60, 1),
             "runs": len(p.todo) + out.get("deferred_runs", 0),
             "chains": sum(state.open for state in p.chains) + out.get("deferred_chains", 0),

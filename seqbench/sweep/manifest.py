@@ -89,10 +89,16 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
     write_json_atomic(suite_record_path(results, suite.name), data)
 
 
+FULL_BUDGET = "full-budget"  # the method of an estimate recorded before `method` was: every run at its step budget
+
+
 def _kept_estimate(before: dict | None, given: dict | None) -> dict | None:
-    """The record's estimate while the plan it priced stands; the given one, with the record's before it
-    in `earlier`, when it prices a changed plan (`plan`: Suite.plan_key)."""
-    if before is None or given is None or before.get("plan") == given.get("plan"):
+    """The record's estimate while the plan it priced and its method stand; the given one, with the
+    record's before it in `earlier`, when it prices a changed plan (`plan`: Suite.plan_key) or is made
+    by another method (`method`, seqbench/estimate.py)."""
+    if before is None or given is None or (
+            before.get("plan") == given.get("plan")
+            and before.get("method", FULL_BUDGET) == given.get("method", FULL_BUDGET)):
         return before or given
     earlier = before.get("earlier", [])
     return {**given, "earlier": [*earlier, {k: v for k, v in before.items() if k != "earlier"}]}
