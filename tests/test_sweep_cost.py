@@ -74,6 +74,24 @@ def test_an_estimate_by_another_method_is_replaced_and_kept_in_earlier():
     assert _kept_estimate(None, new) == new and _kept_estimate(old, None) == old
 
 
+def test_a_sweep_re_estimates_a_record_priced_by_the_old_method_on_the_same_plan(monkeypatch, suite_file, tmp_path):
+    """An estimate recorded before `method` (every run at its full budget) is replaced by a sweep with work
+    left, though the plan is the same; the old one stays in `earlier`. A sweep with nothing left keeps it."""
+    results = tmp_path / "r"
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    old = _record_of(results)
+    first = old["estimate"]
+    assert first["method"] == "budget-share"
+    old["estimate"] = {k: v for k, v in first.items() if k != "method"}
+    write_json_atomic(results / "suites" / "searchy.json", old)
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())  # nothing left to run: kept as it is
+    assert _record_of(results)["estimate"] == old["estimate"]
+    next(iter(sorted((results / "runs").glob("*.json")))).unlink()  # work left on the same plan
+    run_sweep(monkeypatch, suite_file, results, FakeTrainer())
+    est = _record_of(results)["estimate"]
+    assert est["plan"] == first["plan"] and est["method"] == "budget-share" and est["earlier"] == [old["estimate"]]
+
+
 def test_an_old_record_gets_the_next_length_but_no_estimate_from_a_sweep_with_nothing_to_run(
         monkeypatch, suite_file, tmp_path):
     results = tmp_path / "r"

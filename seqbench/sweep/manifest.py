@@ -92,13 +92,16 @@ def write_manifest(results: Path, suite: Suite, suite_path: Path, runs: list[Run
 FULL_BUDGET = "full-budget"  # the method of an estimate recorded before `method` was: every run at its step budget
 
 
+def same_basis(recorded: dict, plan_key: str, method: str) -> bool:
+    """Whether a recorded estimate priced this plan (Suite.plan_key) by this method (seqbench/estimate.py
+    METHOD): while both stand the record keeps it; otherwise a sweep with work left re-estimates."""
+    return recorded.get("plan") == plan_key and recorded.get("method", FULL_BUDGET) == method
+
+
 def _kept_estimate(before: dict | None, given: dict | None) -> dict | None:
-    """The record's estimate while the plan it priced and its method stand; the given one, with the
-    record's before it in `earlier`, when it prices a changed plan (`plan`: Suite.plan_key) or is made
-    by another method (`method`, seqbench/estimate.py)."""
-    if before is None or given is None or (
-            before.get("plan") == given.get("plan")
-            and before.get("method", FULL_BUDGET) == given.get("method", FULL_BUDGET)):
+    """The record's estimate while the plan it priced and its method stand (same_basis); the given one,
+    with the record's before it in `earlier`, when it prices a changed plan or is made by another method."""
+    if before is None or given is None or same_basis(before, given.get("plan"), given.get("method", FULL_BUDGET)):
         return before or given
     earlier = before.get("earlier", [])
     return {**given, "earlier": [*earlier, {k: v for k, v in before.items() if k != "earlier"}]}

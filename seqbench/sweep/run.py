@@ -8,7 +8,7 @@ from ..leaderboard_version import read_version, snapshot_references, write_versi
 from ..store import check_writable
 from .display import Display, Silent
 from .dry_run import estimate, recorded_estimate
-from .manifest import suite_manifest
+from .manifest import same_basis, suite_manifest
 from .executors import EXECUTORS
 from .locks import clear_stale_locks
 from .plan import SweepPlan, plan_sweep
@@ -41,7 +41,7 @@ def sweep(suite_path: Path, results: Path, workers: int | None = None, threads: 
 def prepare(p: SweepPlan, display: Display) -> None:
     """Before any run: the results directory is writable, dead sweeps' locks are gone, the data is
     there, and the suite record and VERSION say what is being made."""
-    from ..estimate import longest_first
+    from ..estimate import METHOD, longest_first
     from ..tasks import get_task
 
     check_writable(p.results)
@@ -56,11 +56,12 @@ def prepare(p: SweepPlan, display: Display) -> None:
         display.message(f"lr tuning: {len(p.deferred)} group(s) run their lr grid on the tuning seed first; their "
                         f"other seeds run at the lr chosen on validation when it is known")
     # The estimate the report sets the measured cost against: made before the suite's first runs, and
-    # again when the suite's plan has changed since (a raised ceiling), since the old one priced another plan.
+    # again when the suite's plan has changed since (a raised ceiling), since the old one priced another
+    # plan, or when the estimator's method has (manifest.same_basis).
     work_left = p.todo or any(state.open for state in p.chains) or any(
         group.pending(p.results, by_key) for group in p.deferred)
     recorded = (suite_manifest(p.results, p.suite.name) or {}).get("estimate")
-    if not p.added and work_left and (recorded is None or recorded.get("plan") != p.suite.plan_key):
+    if not p.added and work_left and (recorded is None or not same_basis(recorded, p.suite.plan_key, METHOD)):
         p.estimate = recorded_estimate(p)
     p.write_manifest()
     # VERSION (what this leaderboard is, for `seqbench cite`) names the code that last ran one of its
