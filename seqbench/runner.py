@@ -52,6 +52,17 @@ def set_deterministic(mode: bool, compiling: bool) -> None:
         torch._C._set_deterministic_algorithms(mode, warn_only=True)
 
 
+def validation_batches(task: Task, cfg: RunConfig, device: torch.device) -> list[Batch]:
+    """The run's fixed validation set, split into evaluation batches."""
+    return task.eval_set("val", cfg.length, cfg.seed, cfg.train.val_examples, device).split(cfg.train.eval_batch_size)
+
+
+def state_block(model, val: list[Batch]) -> State:
+    """What the model carries (measure/state_size.py), measured on the first validation sequence. The
+    bytes depend on the model's shapes, not its weights (tools/add_state.py relies on that)."""
+    return State.from_dict(measure_state(model, val[0]).block())
+
+
 def memory_block(model, task: Task, cfg: RunConfig, device: torch.device) -> dict:
     """Peak memory of one fresh training step of this model (measure/memory.py), on a copy."""
     tc = cfg.train
@@ -162,7 +173,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     tc = cfg.train
     if tc.compile:
         model.compile()  # in place: names, state_dict keys and attributes stay as they were
-    val = task.eval_set("val", cfg.length, cfg.seed, tc.val_examples, device).split(tc.eval_batch_size)
+    val = validation_batches(task, cfg, device)
     test = test_batches(task, cfg, device)
 
     probe = first_examples(val)  # gradient flow on a fixed val batch, before and after training
@@ -195,7 +206,7 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         search=Search.optional(search),
         lr_selection=LrSelection.optional(lr_selection),
         generalisation=Generalisation.optional(generalisation_block(task, cfg, frame, val_frame)),
-        state=State.from_dict(measure_state(model, val[0]).block()),  # on the first validation sequence
+        state=state_block(model, val),
     )
     if fitted.status in FINISHED:
         lm = task.source.analyse(model, cfg.length, tc.eval_batch_size, device)  # language models

@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 from .errors import UserError
@@ -142,6 +142,24 @@ def load_runs(results: Path) -> tuple[list[RunRecord], list[str]]:
         except CorruptRun as exc:
             skipped.append(str(exc))
     return records, skipped
+
+
+def rewrite_runs(results: Path, change: Callable[[RunRecord], RunRecord | None]) -> tuple[int, list[str]]:
+    """Rewrite each run file for which `change` returns a new record (None: leave it), atomically and with
+    its content hash recomputed. (files rewritten, one message per file that could not be read). For
+    one-off upgrades of old files (tools/)."""
+    rewritten, problems = 0, []
+    for path in sorted((Path(results) / "runs").glob("*.json")):
+        try:
+            record = read_run(path)
+        except CorruptRun as exc:
+            problems.append(str(exc))
+            continue
+        changed = change(record)
+        if changed is not None:
+            write_run(results, changed)
+            rewritten += 1
+    return rewritten, problems
 
 
 def flatten(run: RunRecord) -> dict:

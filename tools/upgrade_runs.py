@@ -21,7 +21,7 @@ from pathlib import Path
 
 from seqbench.record import RunRecord
 from seqbench.runner import metric_directions, recipe_block
-from seqbench.store import CorruptRun, read_run, write_run
+from seqbench.store import rewrite_runs
 from seqbench.tasks import get_task
 
 
@@ -38,18 +38,7 @@ def upgrade_record(record: RunRecord) -> RunRecord | None:
 
 def upgrade_results(results: Path) -> tuple[int, list[str]]:
     """(files rewritten, messages for files that could not be read)."""
-    rewritten, problems = 0, []
-    for path in sorted((Path(results) / "runs").glob("*.json")):
-        try:
-            record = read_run(path)
-        except CorruptRun as exc:
-            problems.append(str(exc))
-            continue
-        upgraded = upgrade_record(record)
-        if upgraded is not None:
-            write_run(results, upgraded)
-            rewritten += 1
-    return rewritten, problems
+    return rewrite_runs(results, upgrade_record)
 
 
 def main(argv: list[str]) -> int:

@@ -29,7 +29,9 @@ PAIRS = "n_pairs"  # the axis of recall capacity (RunRecord.axis of a pairs sear
 TITLE = "Recall capacity: accuracy against state size"
 NOTE = ("State (bytes): what the model carries from one position to the next when it reads left to right, measured "
         "by running it (measure/state_size.py): the recurrent state, fixed; none for bilstm, which reads the whole "
-        "sequence first; the causal Transformer's key-value cache, which grows with T.")
+        "sequence first; the causal Transformer's key-value cache, which grows with T. Run files made before the probe "
+        "(those reused from v1) had theirs added afterwards from the model rebuilt from the run's config, untrained "
+        "(tools/add_state.py; the bytes depend on the shapes only).")
 
 
 def has_state(rows: pd.DataFrame) -> bool:
