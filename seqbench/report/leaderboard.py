@@ -134,7 +134,11 @@ def status_text(group: pd.DataFrame) -> str:
 def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame, ranked: bool = True,
                heading: str = "") -> Table:
     """Rows: model (and variant) of one (task, protocol); columns: the primary metric per length, the
-    longest solved length, statuses, then costs. `summary`, `frame` and `longest` hold that protocol only."""
+    longest solved length, statuses, then costs. `summary`, `frame` and `longest` hold that protocol only;
+    rows of `longest` for models or variants this table does not show (the ablation's, the hf models') are
+    left out, so they neither set the ranking's cap nor show in its note."""
+    shown = set(zip(summary["model"], summary["variant"]))
+    longest = longest[[key in shown for key in zip(longest["model"], longest["variant"])]]
     task = summary["task"].iloc[0]
     metric = summary["metric"].dropna().iloc[0]
     up = bool(summary["higher_is_better"].dropna().iloc[0])
