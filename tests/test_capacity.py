@@ -113,3 +113,18 @@ def test_the_figures_label_the_pairs_axis_and_keep_it_out_of_the_length_figure(d
     assert paths == ["figures/recall_mqar_accuracy_vs_length.png"]
     from seqbench.report.frame import axis_label, axis_of
     assert axis_of(decisions.frame) == "n_pairs" and axis_label("n_pairs") == "pairs" and axis_label("length") == "L"
+
+
+def test_the_note_says_where_a_state_was_added_afterwards():
+    """tools/add_state.py marks the blocks it adds; only a table holding one says so."""
+    (plain,) = [b for b in boards(decide(pairs_records())) if b.task == "recall_mqar" and b.kind == "main"]
+    assert "key-value cache" in plain.table.note and "added afterwards" not in plain.table.note
+
+    def mark(r):
+        data = r.to_dict()
+        if r.config.model.name == "rnn":
+            data["state"] = {**data["state"], "note": "added afterwards by tools/add_state.py: ..."}
+        return RunRecord.from_dict(data)
+    (marked,) = [b for b in boards(decide([mark(r) for r in pairs_records()]))
+                 if b.task == "recall_mqar" and b.kind == "main"]
+    assert "was added afterwards" in marked.table.note and "tools/add_state.py" in marked.table.note

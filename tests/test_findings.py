@@ -120,18 +120,28 @@ def test_gradient_decay_both_ways():
     assert evaluate(frame([run("adding", "rnn", 100, slope_init=-0.2)])).verdict == NOT_MEASURED
 
 
-def _ablation(diverged_clip, diverged_noclip):
+def _ablation(diverged_clip, diverged_noclip, n=4):
     rows = [run("adding", "rnn", 50, s, status="diverged" if s < diverged_clip else "converged", main=False, protocol="ablation")
-            for s in range(4)]
+            for s in range(n)]
     rows += [run("adding", "rnn", 50, s, status="diverged" if s < diverged_noclip else "converged", main=False,
-                 protocol="ablation", clip=None) for s in range(4)]
+                 protocol="ablation", clip=None) for s in range(n)]
     return frame(rows)
 
 
 def test_clipping_both_ways():
     evaluate = FINDINGS.get("clipping")
-    assert evaluate(_ablation(0, 2)).verdict == REPRODUCED
+    finding = evaluate(_ablation(0, 6, n=12))
+    assert finding.verdict == REPRODUCED and finding.numbers["Fisher's exact p (one-sided)"] < 0.05
     assert evaluate(_ablation(1, 1)).verdict == NOT_REPRODUCED
+    # The right direction on too few runs is not evidence: 0/4 against 2/4 (p = 0.21), or 1/27 against 2/24.
+    assert evaluate(_ablation(0, 2)).verdict == NOT_REPRODUCED
+    few = frame([run("adding", "rnn", 50, s, status="diverged" if s < 1 else "converged", main=False,
+                     protocol="ablation") for s in range(27)] +
+                [run("adding", "rnn", 50, s, status="diverged" if s < 2 else "converged", main=False,
+                     protocol="ablation", clip=None) for s in range(24)])
+    finding = evaluate(few)
+    assert finding.verdict == NOT_REPRODUCED and finding.numbers["diverged with clipping"] == "1/27"
+    assert finding.numbers["Fisher's exact p (one-sided)"] > 0.3
     assert evaluate(frame([run("adding", "rnn", 50, main=False, protocol="ablation")])).verdict == NOT_MEASURED
 
 
@@ -188,9 +198,9 @@ def test_attention_quadratic_both_ways():
 
 def test_mse_vs_ce_both_ways():
     evaluate = FINDINGS.get("mse-vs-ce")
-    def rows(ce_step, mse_step):
+    def rows(ce_step, mse_step, seeds=6):
         out = []
-        for s in range(2):
+        for s in range(seeds):
             out.append(run("copy", "lstm", 10, s, solved=ce_step is not None, solved_step=ce_step, main=False, protocol="ablation"))
             out.append(run("copy", "lstm", 10, s, solved=mse_step is not None, solved_step=mse_step, main=False,
                            protocol="ablation", loss="mse"))
@@ -198,6 +208,11 @@ def test_mse_vs_ce_both_ways():
     assert evaluate(rows(400, 1200)).verdict == REPRODUCED
     assert evaluate(rows(400, None)).verdict == REPRODUCED  # MSE never solved
     assert evaluate(rows(1200, 400)).verdict == NOT_REPRODUCED
+    # Cross-entropy faster in both of 2 pairs: the right direction, but a sign test gives p = 0.25.
+    finding = evaluate(rows(400, 1200, seeds=2))
+    assert finding.verdict == NOT_REPRODUCED and finding.numbers["sign test p (one-sided)"] == 0.25
+    assert evaluate(rows(400, 1200)).numbers["sign test p (one-sided)"] == round(1 / 64, 4)  # 6 of 6
+    assert evaluate(rows(None, None)).verdict == NOT_REPRODUCED  # every pair tied: nothing to count
     assert evaluate(frame([run("copy", "lstm", 10)])).verdict == NOT_MEASURED
 
 

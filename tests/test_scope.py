@@ -102,7 +102,7 @@ def test_a_standard_results_directory_keeps_its_own_claims_not_measured(tmp_path
     assert in_json == in_md
     verdicts = {f["id"]: f["verdict"] for f in json.loads((results / "findings.json").read_text())["findings"]}
     assert verdicts["adding-gating"] == verdicts["relu-identity"] == verdicts["mse-vs-ce"] == NOT_MEASURED
-    assert verdicts["clipping"] == "reproduced"
+    assert verdicts["clipping"] == "not reproduced"  # 1/6 diverged with clipping, 1/2 without: too few to tell
     assert not {"ner-bidirectional", "recall-attention", "recall-capacity", "attention-parallel"} & set(verdicts)
     assert not set(GENERALISATION) & set(verdicts)  # no formal task, no generalisation suite
     assert "Clipping and initialisation ablation" in summary["sections"]

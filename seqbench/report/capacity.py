@@ -29,9 +29,19 @@ PAIRS = "n_pairs"  # the axis of recall capacity (RunRecord.axis of a pairs sear
 TITLE = "Recall capacity: accuracy against state size"
 NOTE = ("State (bytes): what the model carries from one position to the next when it reads left to right, measured "
         "by running it (measure/state_size.py): the recurrent state, fixed; none for bilstm, which reads the whole "
-        "sequence first; the causal Transformer's key-value cache, which grows with T. Run files made before the probe "
-        "(those reused from v1) had theirs added afterwards from the model rebuilt from the run's config, untrained "
-        "(tools/add_state.py; the bytes depend on the shapes only).")
+        "sequence first; the causal Transformer's key-value cache, which grows with T.")
+ADDED_NOTE = ("The state of runs made before the probe (those reused from an earlier version) was added afterwards, "
+              "measured on the model rebuilt from the run's config, untrained (tools/add_state.py; the bytes depend "
+              "on the shapes only).")
+ADDED_MARK = "tools/add_state.py"  # what the tool writes into a state block's note
+
+
+def state_note(rows: pd.DataFrame) -> str:
+    """The table note's sentences on state: what the column holds, and, where some of these runs had
+    theirs added afterwards (tools/add_state.py), that too."""
+    notes = rows["state/note"].dropna() if "state/note" in rows else pd.Series(dtype=object)
+    added = notes.astype(str).str.contains(ADDED_MARK, regex=False).any()
+    return NOTE + (" " + ADDED_NOTE if added else "")
 
 
 def has_state(rows: pd.DataFrame) -> bool:

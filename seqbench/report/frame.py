@@ -148,7 +148,7 @@ def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
         row["axis"], row["length"] = r.axis
         row["config/length"] = r.config.length  # the sequence length, also where `length` holds the axis
         state = r.state or State()
-        row.update({f"state/{k}": getattr(state, k) for k in ("kind", "bytes", "seq_len")})
+        row.update({f"state/{k}": getattr(state, k) for k in ("kind", "bytes", "seq_len", "note")})
         protocol = Protocol.of_record(r)
         row["protocol"] = protocol.key
         row["protocol_text"] = protocol.describe()

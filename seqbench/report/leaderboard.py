@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..status import FINISHED
 from .decisions import Decisions, protocol_order, rank_ceiling
-from .capacity import COLUMN as STATE_COLUMN, NOTE as STATE_NOTE, has_state, state_text
+from .capacity import COLUMN as STATE_COLUMN, has_state, state_note, state_text
 from .frame import arrow, axis_label, axis_of
 from .numbers import BUDGET_MARK, EDGE_MARK, PARTIAL_MARK, Spread, cell_text, fmt, versus
 from .table import Cell, Table
@@ -209,7 +209,7 @@ def task_table(summary: pd.DataFrame, frame: pd.DataFrame, longest: pd.DataFrame
     footer = baseline_lines(summary, lengths, len(columns), ranked)
     title = heading or f"{task}: test {metric} {arrow(up)}"
     at = ", ".join(f"L={int(L)}" for L in sorted(frame["config/length"].unique())) if axis != "length" else ""
-    note = table_note(summary, marks, multi, searched, ranked, axis, at, cap) + (" " + STATE_NOTE if stateful else "")
+    note = table_note(summary, marks, multi, searched, ranked, axis, at, cap) + (" " + state_note(frame) if stateful else "")
     return Table(title, columns, rows, note=note, footer=footer)
 
 

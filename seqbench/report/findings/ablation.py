@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from scipy import stats
 
-from .base import (FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, STANDARD, Evidence, Finding, Needs,
+from .base import (ALPHA, FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, STANDARD, Evidence, Finding, Needs,
                    longest_solved, longest_text)
 
 
@@ -22,15 +23,18 @@ def _rnn_ablation(runs: pd.DataFrame) -> pd.DataFrame:
 @FINDINGS.register("clipping", needs=Needs(tasks=("adding", "copy"), by=STANDARD))
 def clipping(evidence: Evidence) -> Finding:
     claim = "In the vanilla-RNN ablation, gradient clipping lowers the share of diverged runs."
-    rule = "reproduced when the diverged share with clipping is below the share without"
+    rule = (f"reproduced when the diverged share with clipping is below the share without, and Fisher's exact "
+            f"test (one-sided) puts the difference beyond chance: p < {ALPHA}")
     runs = _rnn_ablation(evidence.runs)
     if runs.empty or runs["clip"].notna().all() or runs["clip"].isna().all():
         return Finding("clipping", claim, NOT_MEASURED, {}, rule)
     clipped, unclipped = runs[runs["clip"].notna()], runs[runs["clip"].isna()]
-    share = lambda f: float((f["status"] == "diverged").mean())  # noqa: E731
-    numbers = {"diverged with clipping": f"{int((clipped['status'] == 'diverged').sum())}/{len(clipped)}",
-               "diverged without clipping": f"{int((unclipped['status'] == 'diverged').sum())}/{len(unclipped)}"}
-    ok = share(clipped) < share(unclipped)
+    diverged = lambda f: int((f["status"] == "diverged").sum())  # noqa: E731
+    a, b = diverged(clipped), diverged(unclipped)
+    p = float(stats.fisher_exact([[a, len(clipped) - a], [b, len(unclipped) - b]], alternative="less").pvalue)
+    numbers = {"diverged with clipping": f"{a}/{len(clipped)}", "diverged without clipping": f"{b}/{len(unclipped)}",
+               "Fisher's exact p (one-sided)": round(p, 4)}
+    ok = a / len(clipped) < b / len(unclipped) and p < ALPHA
     return Finding("clipping", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)
 
 
@@ -55,7 +59,8 @@ def relu_identity(evidence: Evidence) -> Finding:
 def mse_vs_ce(evidence: Evidence) -> Finding:
     claim = "Cross-entropy trains classification (copy) faster than MSE on one-hot targets: fewer steps to solve."
     rule = ("reproduced when, pairing runs of one protocol by model, length and seed, cross-entropy solves in "
-            "fewer steps in more pairs than MSE does (a run that never solves, or fails, counts as slower)")
+            "fewer steps in more pairs than MSE does (a run that never solves, or fails, counts as slower; a pair "
+            f"neither solves is a tie), and a one-sided sign test over the pairs not tied gives p < {ALPHA}")
     runs = evidence.runs
     if runs.empty or "loss" not in runs:
         return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
@@ -79,4 +84,8 @@ def mse_vs_ce(evidence: Evidence) -> Finding:
                "median steps to solve, cross-entropy": med("ce"), "median steps to solve, MSE": med("mse"),
                "solved, cross-entropy": f"{int(paired['solved_ce'].sum())}/{len(paired)}",
                "solved, MSE": f"{int(paired['solved_mse'].sum())}/{len(paired)}"}
-    return Finding("mse-vs-ce", claim, REPRODUCED if ce_faster > mse_faster else NOT_REPRODUCED, numbers, rule)
+    decided = ce_faster + mse_faster
+    p = float(stats.binomtest(ce_faster, decided, 0.5, alternative="greater").pvalue) if decided else 1.0
+    numbers["sign test p (one-sided)"] = round(p, 4)
+    ok = ce_faster > mse_faster and p < ALPHA
+    return Finding("mse-vs-ce", claim, REPRODUCED if ok else NOT_REPRODUCED, numbers, rule)

@@ -41,6 +41,9 @@ RECURRENT = ("rnn", "lstm", "gru", "bilstm")
 # What each claim reads (scope.Needs, declared at its registration): a results directory without it
 # leaves the claim out and names it on one line, with what would decide it.
 STANDARD, STANDARD_V2 = "the `standard` suite", "the `standard` suite, v2"
+# Claims decided by counting runs (how many diverged, how many pairs one side won) must beat chance:
+# one diverged run out of 27 against two out of 24 is no evidence either way.
+ALPHA = 0.05  # a count-based claim is reproduced only where its one-sided test gives p below this
 
 
 @dataclass(frozen=True)
