@@ -213,6 +213,17 @@ def test_mse_vs_ce_both_ways():
     assert finding.verdict == NOT_REPRODUCED and finding.numbers["sign test p (one-sided)"] == 0.25
     assert evaluate(rows(400, 1200)).numbers["sign test p (one-sided)"] == round(1 / 64, 4)  # 6 of 6
     assert evaluate(rows(None, None)).verdict == NOT_REPRODUCED  # every pair tied: nothing to count
+    # Seed 0 tuned MSE's rate: the rates not chosen are not more pairs (nor more wins for either side).
+    out = []
+    for s in range(6):
+        out.append(run("copy", "lstm", 10, s, solved=True, solved_step=400, main=False, protocol="ablation", chosen=True))
+        out.append(run("copy", "lstm", 10, s, solved=True, solved_step=1200, main=False, protocol="ablation",
+                       loss="mse", chosen=True))
+    out += [run("copy", "lstm", 10, 0, solved=True, solved_step=100, main=False, protocol="ablation", loss="mse",
+                chosen=False, lr=lr) for lr in (1e-3, 1e-2)]
+    finding = evaluate(frame(out))
+    assert finding.numbers["pairs"] == 6 and finding.numbers["cross-entropy faster"] == 6
+    assert finding.verdict == REPRODUCED
     assert evaluate(frame([run("copy", "lstm", 10)])).verdict == NOT_MEASURED
 
 

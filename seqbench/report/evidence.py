@@ -72,7 +72,11 @@ def evidence_of(decisions: Decisions, results: Path) -> Evidence:
     """One row per run, with what decisions.py decided about it: `chosen` (the run is of its group's
     chosen rate; findings that compare metrics read only those), `in_main_protocol` and its seed's
     longest solved length (`chain_*`); and the formal tasks' summary (generalisation.summarise)."""
-    chosen, chains = decisions.chosen_ids, chain_columns(decisions)
+    # At its group's chosen rate: the main rows as the tables read them, and the ablation's variants at
+    # theirs (mse-vs-ce pairs each seed's run at the rate chosen for its side, never one per rate tried).
+    frame = decisions.frame
+    chosen = set(frame.loc[frame["chosen"].astype(bool), "run_id"]) if "chosen" in frame else set()
+    chains = chain_columns(decisions)
     main = decisions.main_protocol
     runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen,
                           "in_main_protocol": main.get(r.config.task) == protocol_key(r), **chains.get(r.run_id, {})}

@@ -8,7 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from .base import (ALPHA, FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, STANDARD, Evidence, Finding, Needs,
-                   longest_solved, longest_text)
+                   chosen_of, longest_solved, longest_text)
 
 
 def _rnn_ablation(runs: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def mse_vs_ce(evidence: Evidence) -> Finding:
     runs = evidence.runs
     if runs.empty or "loss" not in runs:
         return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
-    copy = runs[runs["task"] == "copy"]
+    copy = chosen_of(runs[runs["task"] == "copy"])  # each side at its chosen rate: one pair per seed
     mse = copy[copy["loss"] == "mse"]
     if mse.empty:
         return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)

@@ -7,7 +7,7 @@ status is `solved`), solved_step, clip, init, nonlinearity, loss, slope_init / s
 gradient-flow probe's fitted ln-norm slope per step) and protocol (see seqbench/protocol.py); and,
 where known, lr, chain (a length search's chain id) and search_max (its longest length); adapter
 ('hf' for a transformers model), recurrent (an hf model's preset says it scans) and chosen (the run is
-of the learning rate chosen for its task, protocol, model and length: decisions.chosen_ids);
+at the learning rate chosen for its table row, an ablation variant's included: decisions.mark_chosen);
 axis (what `length` holds: "length", or the task parameter a search varied, e.g. "n_pairs" on
 recall_mqar, whose probes then carry the pair count in `length`: RunRecord.axis); state_kind and
 state_bytes (the state block: measure/state_size.py); xent_per_step and memoryless_xent_per_step
