@@ -177,6 +177,12 @@ class ModelInfo(Block):
         """hf models: whether the adapter's preset is recurrent (None for native models)."""
         return (self.hf or {}).get("recurrent")
 
+    @property
+    def scan(self) -> str | None:
+        """hf models without fused kernels: the parallel-scan package that ran instead of transformers'
+        reference scan (mambapy for Mamba), or None."""
+        return (self.hf or {}).get("scan")
+
 
 @dataclass(frozen=True)
 class Provenance(Block):

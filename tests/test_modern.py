@@ -38,8 +38,8 @@ def test_modern_runs_get_their_section_and_finding_and_leave_the_main_table_alon
     assert "Modern recurrent models" in summary["sections"]
     modern = md.split("## Modern recurrent models")[1].split("\n## ")[0]
     assert "hf:mamba" in modern and "hf:llama" in modern and "transformer" in modern
-    assert "reference scan" in modern and "hf:mamba" in modern.split("reference scan")[1]
-    assert "hf:llama" not in modern.split("reference scan")[1]
+    unfused = next(line for line in modern.splitlines() if line.startswith("Ran without fused kernels"))
+    assert "hf:mamba on transformers' PyTorch reference scan" in unfused and "hf:llama" not in unfused
     assert summary["findings"]["recall-modern"] == "reproduced"  # mamba 0.6 against the Transformer's 0.95
     assert summary["findings"]["recall-attention"] == "reproduced"  # read on the main suite's protocol
 
@@ -50,3 +50,18 @@ def test_no_hf_runs_no_section(tmp_path):
     summary = write_report(tmp_path, tmp_path / "out")
     assert "Modern recurrent models" not in summary["sections"]
     assert summary["findings"]["recall-modern"] == "not measured"
+
+
+def test_the_note_names_the_parallel_scan_a_model_ran_on():
+    """Mamba with mamba.py installed runs its parallel scan, not transformers' reference loop: the run
+    file's model_info.hf.scan says so, and so does the note."""
+    import pandas as pd
+
+    from seqbench.report.modern_section import kernel_note
+    frame = pd.DataFrame({"model": ["hf:mamba", "hf:xlstm", "hf:rwkv", "lstm"],
+                          "kernel": ["reference", "reference", "none needed", None],
+                          "scan": ["mambapy", None, None, None]})
+    note = kernel_note(frame)
+    assert "hf:mamba on mambapy's parallel scan" in note and "hf:xlstm on transformers' PyTorch reference scan" in note
+    assert "hf:rwkv" not in note and " lstm" not in note.split(":", 1)[1]  # only the unfused hf models
+    assert kernel_note(frame[frame["kernel"] != "reference"]) == ""

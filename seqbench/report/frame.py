@@ -177,6 +177,7 @@ def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
         row["threads"] = r.provenance.threads
         row["adapter"] = r.adapter
         row["kernel"] = r.model_info.kernel if r.model_info else None
+        row["scan"] = r.model_info.scan if r.model_info else None
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:

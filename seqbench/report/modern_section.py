@@ -3,9 +3,11 @@ the transformers adapter) ranked beside the five, one table per (task, protocol)
 
 Each table holds one protocol, as every leaderboard table does (seqbench/protocol.py), so the five
 and the modern models share a budget, schedule and data; the leaderboard's main tables keep the
-five alone. Models that ran transformers' PyTorch reference scan instead of fused kernels are named.
+five alone. Models that ran without fused kernels are named, with the scan they ran on (kernel_note).
 """
 from __future__ import annotations
+
+import pandas as pd
 
 from .decisions import Decisions
 from .leaderboard import task_table
@@ -33,8 +35,23 @@ def modern_section(decisions: Decisions) -> Section | None:
             continue
         table = task_table(rows, runs, longest[(longest["task"] == task) & (longest["protocol"] == protocol)])
         blocks += [Text(f"**{task}**, protocol `{protocol}`."), table]
-    reference = sorted(set(frame.loc[frame["kernel"] == "reference", "model"]))
-    if reference:
-        blocks.append(Text("Ran on transformers' PyTorch reference scan (no mamba_ssm / causal_conv1d / mlstm_kernels "
-                           f"here), so their step times are not those of the fused kernels: {', '.join(reference)}."))
+    note = kernel_note(frame)
+    if note:
+        blocks.append(Text(note))
     return Section(TITLE, blocks)
+
+
+def kernel_note(frame: pd.DataFrame) -> str:
+    """Which models ran without their fused kernels, and on what: a parallel-scan package where the run
+    file names one (mamba.py for Mamba), else transformers' PyTorch reference scan."""
+    unfused = frame[frame["kernel"] == "reference"]
+    if unfused.empty:
+        return ""
+    scans = unfused["scan"] if "scan" in unfused else pd.Series(None, index=unfused.index)
+    by_scan: dict[str, set] = {}
+    for model, scan in zip(unfused["model"], scans):
+        ran = f"{scan}'s parallel scan" if isinstance(scan, str) and scan else "transformers' PyTorch reference scan"
+        by_scan.setdefault(ran, set()).add(model)
+    on = "; ".join(f"{', '.join(sorted(models))} on {ran}" for ran, models in sorted(by_scan.items()))
+    return ("Ran without fused kernels (no mamba_ssm / causal_conv1d / mlstm_kernels here), so their step times are not "
+            f"those of the fused kernels: {on}.")
