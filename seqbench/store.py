@@ -148,13 +148,9 @@ def rewrite_runs(results: Path, change: Callable[[RunRecord], RunRecord | None])
     """Rewrite each run file for which `change` returns a new record (None: leave it), atomically and with
     its content hash recomputed. (files rewritten, one message per file that could not be read). For
     one-off upgrades of old files (tools/)."""
-    rewritten, problems = 0, []
-    for path in sorted((Path(results) / "runs").glob("*.json")):
-        try:
-            record = read_run(path)
-        except CorruptRun as exc:
-            problems.append(str(exc))
-            continue
+    records, problems = load_runs(results)
+    rewritten = 0
+    for record in records:
         changed = change(record)
         if changed is not None:
             write_run(results, changed)

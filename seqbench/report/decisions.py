@@ -170,6 +170,11 @@ def chosen_ids(frame: pd.DataFrame) -> set[str]:
     return set(chosen_runs(frame)["run_id"]) if not frame.empty else set()
 
 
+def at_chosen_rate_ids(frame: pd.DataFrame) -> set[str]:
+    """The run ids at their group's chosen rate, the ablation's variants included (`chosen_ids`: main rows only)."""
+    return set(frame.loc[frame["chosen"].astype(bool), "run_id"]) if not frame.empty else set()
+
+
 # ---- the longest solved length ----
 
 def row_search(group: pd.DataFrame) -> LengthSearch:

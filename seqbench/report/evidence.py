@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..protocol import protocol_key
 from ..record import GradFlow, RunRecord, Search
-from .decisions import Decisions
+from .decisions import Decisions, at_chosen_rate_ids
 from .findings import COLUMNS, Evidence, Finding
 from .generalisation import generalisation_frame, summarise as generalisation_summary
 from .scope import Needs, left_out_text
@@ -74,9 +74,7 @@ def evidence_of(decisions: Decisions, results: Path) -> Evidence:
     longest solved length (`chain_*`); and the formal tasks' summary (generalisation.summarise)."""
     # At its group's chosen rate: the main rows as the tables read them, and the ablation's variants at
     # theirs (mse-vs-ce pairs each seed's run at the rate chosen for its side, never one per rate tried).
-    frame = decisions.frame
-    chosen = set(frame.loc[frame["chosen"].astype(bool), "run_id"]) if "chosen" in frame else set()
-    chains = chain_columns(decisions)
+    chosen, chains = at_chosen_rate_ids(decisions.frame), chain_columns(decisions)
     main = decisions.main_protocol
     runs = pd.DataFrame([{**evidence_row(r), "chosen": r.run_id in chosen,
                           "in_main_protocol": main.get(r.config.task) == protocol_key(r), **chains.get(r.run_id, {})}

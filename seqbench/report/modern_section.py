@@ -47,9 +47,8 @@ def kernel_note(frame: pd.DataFrame) -> str:
     unfused = frame[frame["kernel"] == "reference"]
     if unfused.empty:
         return ""
-    scans = unfused["scan"] if "scan" in unfused else pd.Series(None, index=unfused.index)
     by_scan: dict[str, set] = {}
-    for model, scan in zip(unfused["model"], scans):
+    for model, scan in zip(unfused["model"], unfused["scan"]):  # runs_frame's columns
         ran = f"{scan}'s parallel scan" if isinstance(scan, str) and scan else "transformers' PyTorch reference scan"
         by_scan.setdefault(ran, set()).add(model)
     on = "; ".join(f"{', '.join(sorted(models))} on {ran}" for ran, models in sorted(by_scan.items()))
