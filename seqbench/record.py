@@ -122,6 +122,9 @@ class Timing(Block):
     median_step_ms: float | None = None
     eval_tokens_per_s: float | None = None
     finished_at: str | None = None  # UTC, ISO 8601
+    # The steps from which training went on after an interruption (resume.py); absent: one attempt.
+    # train_time_s and cpu_s then sum the attempts' spans up to those steps and the last one's rest.
+    resumed_at: list | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .measure.memory import step_peak
 from .measure.state_size import measure as measure_state
 from .models.model import build_model, count_params
 from .provenance import provenance
+from .resume import discard, resume_path
 from .record import (Generalisation, GradFlow, GradNorm, LmAnalysis, LrSelection, Memory, ModelInfo, Params,
                      Provenance, Recipe, RunRecord, Search, State, TaskInfo, Timing)
 from .status import FINISHED
@@ -178,7 +179,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
 
     probe = first_examples(val)  # gradient flow on a fixed val batch, before and after training
     gradflow = {"init": gradient_profile(model, probe, task.output)}
-    fitted = fit(model, task, tc, cfg.length, cfg.seed, device, val, progress=progress)
+    resume_file = resume_path(results, cfg.run_id)
+    fitted = fit(model, task, tc, cfg.length, cfg.seed, device, val, progress=progress, resume_file=resume_file)
     gradflow["final"] = gradient_profile(model, probe, task.output)
     frame, tokens_per_s = evaluate(model, test, task, tc.precision)
     val_frame, _ = evaluate(model, val, task, tc.precision)
@@ -200,7 +202,8 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         grad_norm=grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
         gradflow=GradFlow(**gradflow),
         timing=Timing(train_time_s=fitted.train_time_s, cpu_s=fitted.cpu_s, median_step_ms=fitted.median_step_ms,
-                      eval_tokens_per_s=tokens_per_s, finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                      eval_tokens_per_s=tokens_per_s, finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                      resumed_at=fitted.resumed_at or None),
         model_info=model_block(model, task, cfg, device),
         provenance=Provenance.from_dict(provenance(device)),
         search=Search.optional(search),
@@ -219,4 +222,6 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
     predictions = task.source.save_predictions(frame, Path(results) / "runs" / cfg.run_id)
     if predictions is not None:
         record = record.replace(task=dataclasses.replace(record.task, predictions_file=predictions.name))
-    return record, write_run(results, record)
+    path = write_run(results, record)
+    discard(resume_file)  # only now: until the run file is on disk, an interruption resumes from it
+    return record, path

@@ -186,6 +186,11 @@ def check_writable(results: Path) -> None:
         raise UserError(f"results directory {results} is not writable ({exc.strerror or exc}); pass --results DIR") from exc
 
 
+# A run in flight has a lock (sweep/locks.py) and, after its first validation, its saved training
+# state (resume.py); neither is left over from a replaced run.
+IN_FLIGHT = (".lock", ".resume.pt")
+
+
 def orphans(results: Path) -> list[Path]:
     """Files in `runs/` that belong to no run file: a run's companions (`<run_id>.predictions.tsv`)
     share its id, so one whose `<run_id>.json` is gone is left over from a replaced run."""
@@ -194,4 +199,5 @@ def orphans(results: Path) -> list[Path]:
         return []
     ids = finished_ids(results)
     return sorted(p for p in directory.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.name.split(".")[0] not in ids)
+                  if p.is_file() and not p.name.startswith(".") and not p.name.endswith(IN_FLIGHT)
+                  and p.name.split(".")[0] not in ids)

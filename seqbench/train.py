@@ -4,13 +4,15 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from . import resume
 from .config import TrainConfig
 from .data.batch import IGNORE, Batch
 from .losses import LOSSES
@@ -35,6 +37,7 @@ class FitResult:
     val_seconds: list = field(default_factory=list)  # training seconds at each validation
     best_step: int | None = None  # the step whose checkpoint is tested
     grad_norms: list = field(default_factory=list)  # global pre-clip grad norm per step
+    resumed_at: list = field(default_factory=list)  # steps an interrupted attempt had saved (resume.py)
 
 
 # A training loss this large has exploded even where it is still finite (an IRNN without clipping
@@ -56,10 +59,12 @@ def lr_schedule(cfg: TrainConfig):
 
 
 def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list[Batch],
-        progress=None) -> FitResult:
+        progress=None, resume_file: Path | None = None) -> FitResult:
     """Train `model` on `task`; validate every `eval_every` steps and keep the best checkpoint.
 
     `progress`, if given, is called as progress(step, loss) after each logged chunk of steps.
+    `resume_file`, if given, is where the loop's state is saved at each validation, and where an
+    interrupted attempt's state is picked up from (resume.py).
     """
     metric = METRICS.get(task.metric)
     rule = stop_rule(task, cfg)
@@ -71,8 +76,18 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     result = FitResult()
     best_score, best_state = None, None
     pending_losses, pending_norms, chunk_ms = [], [], []
-    start = chunk_start = time.perf_counter()
-    start_cpu = time.process_time()  # this process's CPU time: a sweep worker runs one run at a time
+    done, done_s, done_cpu = 0, 0.0, 0.0
+    saved = resume.load(resume_file) if resume_file is not None else None
+    if saved is not None:
+        restore(saved, model, optimizer, scheduler, stream, device)
+        result = FitResult(**saved.result)
+        result.resumed_at.append(saved.step)
+        best_score, best_state = saved.best_score, saved.best_state
+        pending_losses, pending_norms, chunk_ms = saved.pending_losses, saved.pending_norms, saved.chunk_ms
+        done, done_s, done_cpu = saved.step, saved.train_s, saved.cpu_s
+    start = time.perf_counter() - done_s  # training seconds count the interrupted attempt's too
+    chunk_start = time.perf_counter()
+    start_cpu = time.process_time() - done_cpu  # this process's CPU time: a sweep worker runs one run at a time
 
     def validate(step: int) -> None:
         nonlocal best_score, best_state
@@ -85,7 +100,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
             best_score, best_state, result.best_step = value, copy.deepcopy(model.state_dict()), step
 
     model.train()
-    for step in range(1, cfg.steps + 1):
+    for step in range(done + 1, cfg.steps + 1):
         loss, norm = train_step(model, optimizer, loss_fn, next(stream), device, cfg.precision, clip)
         scheduler.step()
         pending_losses.append(loss.detach())
@@ -116,6 +131,13 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
                 result.stopped_by = verdict
         if result.stopped_by != "steps":
             break
+        if resume_file is not None and step % cfg.eval_every == 0 and step < cfg.steps:
+            resume.save(resume_file, resume.FitState(
+                step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                scheduler=scheduler.state_dict(), result=asdict(result), best_score=best_score,
+                best_state=best_state, pending_losses=pending_losses, pending_norms=pending_norms,
+                chunk_ms=chunk_ms, train_s=time.perf_counter() - start, cpu_s=time.process_time() - start_cpu,
+                **resume.rng_state(device)))
     result.train_time_s = time.perf_counter() - start
     result.cpu_s = time.process_time() - start_cpu
     if result.status != DIVERGED:
@@ -128,6 +150,16 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     if best_state is not None:
         model.load_state_dict(best_state)
     return result
+
+
+def restore(saved: resume.FitState, model, optimizer, scheduler, stream, device) -> None:
+    """Put the model, optimiser, schedule, batch stream and RNG where the interrupted attempt was."""
+    model.load_state_dict(saved.model)
+    optimizer.load_state_dict(saved.optimizer)
+    scheduler.load_state_dict(saved.scheduler)
+    for _ in range(saved.step):  # the stream is a function of the run's seed: replay it to the step
+        next(stream)
+    resume.restore_rng(saved, device)
 
 
 def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:

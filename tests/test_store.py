@@ -50,13 +50,16 @@ def test_unwritable_results_dir_is_caught_early(tmp_path):
 
 def test_orphans_are_the_files_of_runs_that_are_gone(tmp_path):
     """A run's companions share its id; a file whose `<run_id>.json` is gone is an orphan. Run files
-    themselves (even unreadable ones, which the report names apart) and hidden files are not."""
+    themselves (even unreadable ones, which the report names apart), hidden files and a run in flight's
+    lock and saved state are not."""
     assert orphans(tmp_path) == []  # no runs/ at all
     write_run(tmp_path, RECORD)
     runs = tmp_path / "runs"
     (runs / "abc123.predictions.tsv").write_text("index\tlabel\tpred\n")
     (runs / "garbage.json").write_text("{not json")
     (runs / ".abc999.json.tmp").write_text("")  # a write in progress
+    (runs / "abc999.lock").write_text("host:1")  # a run in flight: its lock and its saved state
+    (runs / "abc999.resume.pt").write_bytes(b"")
     assert orphans(tmp_path) == []
     (runs / "abc999.predictions.tsv").write_text("index\tlabel\tpred\n")
     (runs / "abc999.predictions.conll").write_text("")

@@ -1,0 +1,86 @@
+"""Where an interrupted run picks up: the state `fit` leaves at each validation.
+
+A sweep worker that dies (its session ends, the machine is taken back) loses the run it was
+training, and the longest probes of a standard suite take hours of CPU. So at each validation `fit`
+writes what it needs to go on to `runs/<run_id>.resume.pt`, atomically, and the next attempt at the
+same run id (the config hash) starts from there instead of from step 0; the runner deletes the file
+once the run file is written. The batch stream is a function of the run's seed, so it is replayed
+up to the saved step, and the RNG, optimiser, schedule, curves and best weights are restored: on
+the same CPU, a resumed run is bitwise the run an uninterrupted attempt makes (tests/test_resume.py).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+SUFFIX = ".resume.pt"
+
+
+def resume_path(results: Path, run_id: str) -> Path:
+    return Path(results) / "runs" / f"{run_id}{SUFFIX}"
+
+
+@dataclass
+class FitState:
+    """Everything the training loop carries from one step to the next, at a validation step."""
+    step: int  # the last optimiser step taken
+    model: dict
+    optimizer: dict
+    scheduler: dict
+    result: dict  # FitResult's fields so far (curves, norms, best step)
+    best_score: float | None
+    best_state: dict | None
+    pending_losses: list  # per-step tensors since the last logged chunk (a validation need not end one)
+    pending_norms: list
+    chunk_ms: list
+    train_s: float  # training seconds before the interruption (validation included, as train_time_s)
+    cpu_s: float
+    rng: torch.Tensor  # torch's CPU generator (dropout); the batch stream has its own seeded generator
+    cuda_rng: torch.Tensor | None  # the current CUDA device's generator, on a GPU run
+
+
+def rng_state(device: torch.device) -> dict:
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return {"rng": torch.get_rng_state(), "cuda_rng": cuda}
+
+
+def restore_rng(state: FitState, device: torch.device) -> None:
+    torch.set_rng_state(state.rng)
+    if state.cuda_rng is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state.cuda_rng, device)
+
+
+def save(path: Path, state: FitState) -> None:
+    """Write `state` atomically: a worker killed mid-write leaves the previous file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(vars(state), handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> FitState | None:
+    """The state saved at `path`, or None where there is none to trust (then the run starts over,
+    which is always correct, only slower). The file is named by the run id, the config's hash."""
+    if not path.is_file():
+        return None
+    try:
+        state = FitState(**torch.load(path, map_location="cpu", weights_only=True))
+    except Exception as exc:  # an older layout or a damaged file: not worth failing the run for
+        warnings.warn(f"{path.name}: cannot resume from it ({exc}); training from step 0", stacklevel=2)
+        return None
+    return state
+
+
+def discard(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
