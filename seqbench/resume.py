@@ -1,8 +1,8 @@
-"""Where an interrupted run picks up: the state `fit` leaves at each validation.
+"""Where an interrupted run picks up: the state `fit` leaves at each validation (and every few minutes).
 
 A sweep worker that dies (its session ends, the machine is taken back) loses the run it was
-training, and the longest probes of a standard suite take hours of CPU. So at each validation `fit`
-writes what it needs to go on to `runs/<run_id>.resume.pt`, atomically, and the next attempt at the
+training, and the longest probes of a standard suite take hours of CPU. So at each validation, and
+at the end of a logged chunk once `SAVE_EVERY_S` have passed, `fit` writes what it needs to go on to `runs/<run_id>.resume.pt`, atomically, and the next attempt at the
 same run id (the config hash) starts from there instead of from step 0; the runner deletes the file
 once the run file is written. The batch stream is a function of the run's seed, so it is replayed
 up to the saved step, and the RNG, optimiser, schedule, curves and best weights are restored: on
@@ -19,6 +19,14 @@ from pathlib import Path
 import torch
 
 SUFFIX = ".resume.pt"
+# Also save at the end of a logged chunk once this long has passed since the last save: on the
+# longest probes (the Transformer on adding at 1,024, 3-4 s a step) validations are 30 minutes apart.
+SAVE_EVERY_S = 300.0
+
+
+def due(step: int, cfg, since_save_s: float) -> bool:
+    """Whether `fit` saves its state after `step` (`cfg`: the run's TrainConfig)."""
+    return step % cfg.eval_every == 0 or (step % cfg.log_every == 0 and since_save_s >= SAVE_EVERY_S)
 
 
 def resume_path(results: Path, run_id: str) -> Path:

@@ -63,8 +63,8 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
     """Train `model` on `task`; validate every `eval_every` steps and keep the best checkpoint.
 
     `progress`, if given, is called as progress(step, loss) after each logged chunk of steps.
-    `resume_file`, if given, is where the loop's state is saved at each validation, and where an
-    interrupted attempt's state is picked up from (resume.py).
+    `resume_file`, if given, is where the loop's state is saved (resume.due says when), and where
+    an interrupted attempt's state is picked up from (resume.py).
     """
     metric = METRICS.get(task.metric)
     rule = stop_rule(task, cfg)
@@ -86,7 +86,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
         pending_losses, pending_norms, chunk_ms = saved.pending_losses, saved.pending_norms, saved.chunk_ms
         done, done_s, done_cpu = saved.step, saved.train_s, saved.cpu_s
     start = time.perf_counter() - done_s  # training seconds count the interrupted attempt's too
-    chunk_start = time.perf_counter()
+    chunk_start = saved_at = time.perf_counter()
     start_cpu = time.process_time() - done_cpu  # this process's CPU time: a sweep worker runs one run at a time
 
     def validate(step: int) -> None:
@@ -131,13 +131,14 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
                 result.stopped_by = verdict
         if result.stopped_by != "steps":
             break
-        if resume_file is not None and step % cfg.eval_every == 0 and step < cfg.steps:
+        if resume_file is not None and step < cfg.steps and resume.due(step, cfg, time.perf_counter() - saved_at):
             resume.save(resume_file, resume.FitState(
                 step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
                 scheduler=scheduler.state_dict(), result=asdict(result), best_score=best_score,
                 best_state=best_state, pending_losses=pending_losses, pending_norms=pending_norms,
                 chunk_ms=chunk_ms, train_s=time.perf_counter() - start, cpu_s=time.process_time() - start_cpu,
                 **resume.rng_state(device)))
+            saved_at = time.perf_counter()
     result.train_time_s = time.perf_counter() - start
     result.cpu_s = time.process_time() - start_cpu
     if result.status != DIVERGED:

@@ -18,9 +18,9 @@ class Interrupted(Exception):
     """Stands in for the worker being killed."""
 
 
-def config(model: str):
+def config(model: str, **train):
     model_overrides = {**TINY["model"], "io_dropout": 0.2}
-    return get_task("copy").resolve(model, 6, 0, {"train": dict(TRAIN), "model": model_overrides})
+    return get_task("copy").resolve(model, 6, 0, {"train": {**TRAIN, **train}, "model": model_overrides})
 
 
 def kill_at(step: int):
@@ -50,6 +50,20 @@ def test_a_resumed_run_is_bitwise_the_uninterrupted_one(model, tmp_path):
     assert record.timing.resumed_at == [8]
     assert comparable(split) == comparable(whole)
     assert not saved.exists()  # the run file is written: nothing left to resume
+
+
+def test_a_state_saved_between_validations_resumes_bitwise_too(tmp_path, monkeypatch):
+    """With the time rule due at once, the state is saved at every logged chunk (steps 3, 6, 9) as
+    well as at validations (5, 10). The kill comes in step 9's progress call, before its save, so
+    the run goes on from step 6: a chunk's end, not a validation."""
+    monkeypatch.setattr(resume, "SAVE_EVERY_S", 0.0)
+    cfg = config("gru", eval_every=5)
+    _, whole = execute(cfg, tmp_path / "whole")
+    with pytest.raises(Interrupted):
+        execute(cfg, tmp_path / "split", progress=kill_at(9))
+    record, split = execute(cfg, tmp_path / "split")
+    assert record.timing.resumed_at == [6]
+    assert comparable(split) == comparable(whole)
 
 
 def test_a_state_it_cannot_read_starts_the_run_over(tmp_path):
