@@ -321,6 +321,26 @@ def test_a_ctrl_c_that_lands_in_another_thread_still_stops_the_wait():
     assert done.stdout.strip() == "interrupted", done.stderr
 
 
+@pytest.mark.parametrize("in_run", [True, False])
+def test_a_worker_unwinds_on_sigterm_only_during_a_run(in_run, monkeypatch):
+    """During a run, SIGTERM unwinds it (its lock is released); a worker still starting or idle
+    holds nothing and leaves at once, since a SystemExit in the pool's initializer prints a
+    traceback on a clean stop (seen when the sweep stopped while its second worker was starting)."""
+    from seqbench.sweep import executors
+
+    class Exited(BaseException):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(executors, "_in_run", in_run)
+    monkeypatch.setattr(executors.os, "_exit", fake_exit)
+    with pytest.raises(SystemExit if in_run else Exited) as stopped:
+        executors._on_sigterm(signal.SIGTERM, None)
+    assert stopped.value.args[0] == 143
+
+
 @pytest.mark.slow
 def test_sigterm_stops_a_sweep_as_ctrl_c_does(tmp_path):
     """`kill <sweep>` (SIGTERM to the parent alone): it stops its workers, releases their locks, says how to resume."""

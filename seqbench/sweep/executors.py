@@ -4,6 +4,7 @@ time in this process, for tests and debugging). All write the same run files."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -27,16 +28,37 @@ def _exit_when_orphaned(parent: int, every_s: float = 1.0, grace_s: float = 5.0)
     os._exit(143)  # the pool's loop then waits for its next task, on a queue nobody will fill
 
 
+_in_run = False  # True while this worker trains a run (and so holds the run's lock)
+
+
+def _on_sigterm(*_) -> None:
+    """The parent stopping us. During a run: unwind it, so its lock is released and no file is
+    partial. Otherwise nothing is held, so leave at once: a SystemExit raised in the pool's
+    initializer (a worker still starting when the sweep stops) prints a traceback on a clean stop."""
+    if _in_run:
+        sys.exit(143)
+    os._exit(143)
+
+
+def _run(*args):
+    """run_one, marked as in progress for `_on_sigterm`."""
+    global _in_run
+    _in_run = True
+    try:
+        return run_one(*args)
+    finally:
+        _in_run = False
+
+
 def _worker_init(threads: int) -> None:
     import signal
-    import sys
     import threading
 
     import torch
     torch.set_num_threads(threads)
-    # Ctrl-C is the parent's to handle; SIGTERM (the parent stopping us) unwinds, releasing the lock.
+    # Ctrl-C is the parent's to handle; SIGTERM (the parent stopping us) is _on_sigterm's.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _on_sigterm)
     # The parent spawned us with SIGINT blocked (see run_local); now that it is ignored, a Ctrl-C
     # that arrived meanwhile is discarded.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -68,7 +90,7 @@ def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory
         # when it returns, not lost.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return pool.submit(run_one, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search,
+            return pool.submit(_run, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search,
                                job.lr_selection)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
