@@ -125,6 +125,9 @@ class Timing(Block):
     # The steps from which training went on after an interruption (resume.py); absent: one attempt.
     # train_time_s and cpu_s then sum the attempts' spans up to those steps and the last one's rest.
     resumed_at: list | None = None
+    # With resumed_at: each attempt's training on the clock, [start, end] in UTC, up to its last save
+    # for an interrupted one; the report's wall-clock reads these instead of finished_at less train_time_s.
+    spans: list | None = None
 
 
 @dataclass(frozen=True)

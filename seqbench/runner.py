@@ -157,6 +157,11 @@ def generalisation_block(task: Task, cfg: RunConfig, frame: pd.DataFrame, val_fr
             "score": "mean over test lengths", "test": per_length(frame), "val": per_length(val_frame)}
 
 
+def utc_iso(seconds: float) -> str:
+    """Seconds since the epoch as the run file writes times: UTC, ISO 8601, to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
 def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
             search: dict | None = None, lr_selection: dict | None = None) -> tuple[RunRecord, Path]:
     """`search`: for a length-search probe, its chain block ({"chain", "start", "max", "refine"});
@@ -202,8 +207,9 @@ def execute(cfg: RunConfig, results: Path, progress: Callable | None = None,
         grad_norm=grad_norm_summary(fitted.grad_norms[: fitted.diverged_at], tc.clip),
         gradflow=GradFlow(**gradflow),
         timing=Timing(train_time_s=fitted.train_time_s, cpu_s=fitted.cpu_s, median_step_ms=fitted.median_step_ms,
-                      eval_tokens_per_s=tokens_per_s, finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                      resumed_at=fitted.resumed_at or None),
+                      eval_tokens_per_s=tokens_per_s, finished_at=utc_iso(time.time()),
+                      resumed_at=fitted.resumed_at or None,
+                      spans=[[utc_iso(a), utc_iso(b)] for a, b in fitted.spans] or None),
         model_info=model_block(model, task, cfg, device),
         provenance=Provenance.from_dict(provenance(device)),
         search=Search.optional(search),

@@ -38,6 +38,9 @@ class FitResult:
     best_step: int | None = None  # the step whose checkpoint is tested
     grad_norms: list = field(default_factory=list)  # global pre-clip grad norm per step
     resumed_at: list = field(default_factory=list)  # steps an interrupted attempt had saved (resume.py)
+    # Of a resumed run: each attempt's training on the clock, (start, end) in seconds since the epoch,
+    # up to its last save for an interrupted one (what came after that was lost and is trained again).
+    spans: list = field(default_factory=list)
 
 
 # A training loss this large has exploded even where it is still finite (an IRNN without clipping
@@ -85,6 +88,7 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
         best_score, best_state = saved.best_score, saved.best_state
         pending_losses, pending_norms, chunk_ms = saved.pending_losses, saved.pending_norms, saved.chunk_ms
         done, done_s, done_cpu = saved.step, saved.train_s, saved.cpu_s
+    attempt_began = time.time()
     start = time.perf_counter() - done_s  # training seconds count the interrupted attempt's too
     chunk_start = saved_at = time.perf_counter()
     start_cpu = time.process_time() - done_cpu  # this process's CPU time: a sweep worker runs one run at a time
@@ -134,12 +138,15 @@ def fit(model, task, cfg: TrainConfig, length: int, seed: int, device, val: list
         if resume_file is not None and step < cfg.steps and resume.due(step, cfg, time.perf_counter() - saved_at):
             resume.save(resume_file, resume.FitState(
                 step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                scheduler=scheduler.state_dict(), result=asdict(result), best_score=best_score,
+                scheduler=scheduler.state_dict(), best_score=best_score,
+                result={**asdict(result), "spans": [*result.spans, (attempt_began, time.time())]},
                 best_state=best_state, pending_losses=pending_losses, pending_norms=pending_norms,
                 chunk_ms=chunk_ms, train_s=time.perf_counter() - start, cpu_s=time.process_time() - start_cpu,
                 **resume.rng_state(device)))
             saved_at = time.perf_counter()
     result.train_time_s = time.perf_counter() - start
+    if result.resumed_at:
+        result.spans.append((attempt_began, time.time()))
     result.cpu_s = time.process_time() - start_cpu
     if result.status != DIVERGED:
         values = [v for _, v in result.val_curve]

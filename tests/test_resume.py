@@ -48,6 +48,8 @@ def test_a_resumed_run_is_bitwise_the_uninterrupted_one(model, tmp_path):
     assert resume.load(saved).step == 8  # the last validation before the kill
     record, split = execute(cfg, tmp_path / "split")
     assert record.timing.resumed_at == [8]
+    (first_began, first_saved), (second_began, second_ended) = record.timing.spans  # on the clock, to the second
+    assert first_began <= first_saved <= second_began <= second_ended
     assert comparable(split) == comparable(whole)
     assert not saved.exists()  # the run file is written: nothing left to resume
 
@@ -74,5 +76,5 @@ def test_a_state_it_cannot_read_starts_the_run_over(tmp_path):
     saved.write_bytes(b"not a torch file")
     with pytest.warns(UserWarning, match="cannot resume"):
         record, path = execute(cfg, tmp_path / "damaged")
-    assert record.timing.resumed_at is None
+    assert record.timing.resumed_at is None and record.timing.spans is None
     assert comparable(path) == comparable(whole)

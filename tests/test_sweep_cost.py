@@ -5,7 +5,7 @@ import json
 
 from seqbench.record import Search, Timing
 from seqbench.report.decisions import decide
-from seqbench.report.render import efficiency_text
+from seqbench.report.render import efficiency_text, wall_clock_text
 from seqbench.report.sweep_cost import ceiling_section, estimate_text
 from seqbench.search import LengthSearch
 from seqbench.store import write_json_atomic
@@ -244,6 +244,17 @@ def test_scheduling_efficiency_counts_the_workers_that_ran_at_once():
     # One after the other, no pause: one worker, always busy.
     serial = [two[0], dataclasses.replace(two[1], timing=Timing(train_time_s=3600.0, finished_at="2026-12-01T12:00:00Z"))]
     assert efficiency_text(serial).startswith("100%: 2.0 worker-hours of training in 2.0 h × 1 worker ")
+
+
+def test_a_resumed_run_counts_its_attempts_as_they_were_on_the_clock():
+    """An hour of training in two half-hour attempts, 10:00-10:30 and, after a pause the machine was
+    away, 14:00-14:30: two sittings of half an hour, not one stretch reaching back to 13:30."""
+    base = _chain_records(seeds=(0,))
+    timing = Timing(train_time_s=3600.0, finished_at="2026-12-01T14:30:00Z", resumed_at=[500],
+                    spans=[["2026-12-01T10:00:00Z", "2026-12-01T10:30:00Z"], ["2026-12-01T14:00:00Z", "2026-12-01T14:30:00Z"]])
+    resumed = dataclasses.replace(base[0], timing=timing)
+    assert efficiency_text([resumed]).startswith("100%: 1.0 worker-hours of training in 1.0 h × 1 worker ")
+    assert wall_clock_text([resumed]).startswith("1.0 h in 2 sittings, 2026-12-01 10:00 UTC to 2026-12-01 14:30 UTC")
 
 
 def _with_cpu(records, cpu_s: float):

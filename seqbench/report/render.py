@@ -81,13 +81,21 @@ def training_time_text(records: list[RunRecord]) -> str:
 SITTING_GAP_S = 600  # a pause this long between runs' training starts a new sitting
 
 
+def utc(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 def training_intervals(records: list[RunRecord]) -> list[tuple[datetime, datetime]]:
-    """Each run's training loop as (start, end): end is timing.finished_at, start that less train_time_s."""
+    """Each run's training loop as (start, end): end is timing.finished_at, start that less train_time_s;
+    a resumed run's attempts as they were on the clock (timing.spans), not as one stretch that would
+    reach back into the pause between them."""
     out = []
     for r in records:
         end, seconds = r.timing.finished_at, r.timing.train_time_s
-        if isinstance(end, str) and isinstance(seconds, (int, float)):
-            finished = datetime.fromisoformat(end.replace("Z", "+00:00"))
+        if r.timing.spans:
+            out += [(utc(a), utc(b)) for a, b in r.timing.spans]
+        elif isinstance(end, str) and isinstance(seconds, (int, float)):
+            finished = utc(end)
             out.append((finished - timedelta(seconds=seconds), finished))
     return sorted(out)
 
@@ -156,7 +164,7 @@ def newest_run_text(records: list[RunRecord]) -> str:
     """The report's date: when its newest run finished, so the same run files give the same report
     (a date from the clock would make every re-render differ)."""
     finished = [r.timing.finished_at for r in records]
-    finished = [datetime.fromisoformat(x.replace("Z", "+00:00")) for x in finished if isinstance(x, str)]
+    finished = [utc(x) for x in finished if isinstance(x, str)]
     return (max(finished).strftime("%Y-%m-%d %H:%M UTC") + " (the newest run's timing.finished_at)") if finished else "—"
 
 
