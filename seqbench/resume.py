@@ -2,21 +2,22 @@
 
 A sweep worker that dies (its session ends, the machine is taken back) loses the run it was
 training, and the longest probes of a standard suite take hours of CPU. So at each validation, and
-at the end of a logged chunk once `SAVE_EVERY_S` have passed, `fit` writes what it needs to go on to `runs/<run_id>.resume.pt`, atomically, and the next attempt at the
-same run id (the config hash) starts from there instead of from step 0; the runner deletes the file
-once the run file is written. The batch stream is a function of the run's seed, so it is replayed
-up to the saved step, and the RNG, optimiser, schedule, curves and best weights are restored: on
-the same CPU, a resumed run is bitwise the run an uninterrupted attempt makes (tests/test_resume.py).
+at the end of a logged chunk once `SAVE_EVERY_S` have passed, `fit` writes what it needs to go on
+to `runs/<run_id>.resume.pt`, atomically, and the next attempt at the same run id (the config hash)
+starts from there instead of from step 0; the runner deletes the file once the run file is written.
+The batch stream is a function of the run's seed, so it is replayed up to the saved step, and the
+RNG, optimiser, schedule, curves and best weights are restored: on the same CPU, a resumed run is
+bitwise the run an uninterrupted attempt makes (tests/test_resume.py).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from .atomic import write_atomic
 
 SUFFIX = ".resume.pt"
 # Also save at the end of a logged chunk once this long has passed since the last save: on the
@@ -35,7 +36,8 @@ def resume_path(results: Path, run_id: str) -> Path:
 
 @dataclass
 class FitState:
-    """Everything the training loop carries from one step to the next, at a validation step."""
+    """Everything the training loop carries from one step to the next, as saved at a validation step
+    or at a logged chunk's end (`due`)."""
     step: int  # the last optimiser step taken
     model: dict
     optimizer: dict
@@ -65,15 +67,7 @@ def restore_rng(state: FitState, device: torch.device) -> None:
 
 def save(path: Path, state: FitState) -> None:
     """Write `state` atomically: a worker killed mid-write leaves the previous file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(vars(state), handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda handle: torch.save(vars(state), handle))
 
 
 def load(path: Path) -> FitState | None:

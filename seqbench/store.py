@@ -8,12 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 
+from .atomic import write_atomic
 from .errors import UserError
 from .record import SCHEMA_VERSION, RecordError, RunRecord
 
@@ -78,18 +78,9 @@ def to_json(data: Any) -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(to_json(data))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `data` as JSON, whole or not at all (see `atomic.write_atomic`)."""
+    text = to_json(data).encode()
+    write_atomic(path, lambda handle: handle.write(text))
 
 
 def run_file(run: RunRecord) -> dict:
