@@ -24,3 +24,9 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """`write_atomic` for text (UTF-8)."""
+    data = text.encode()
+    write_atomic(path, lambda handle: handle.write(data))

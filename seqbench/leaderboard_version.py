@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__
+from .atomic import write_text_atomic
 from .errors import UserError
 from .paths import builtin_tasks_dir
 from .provenance import git_state
@@ -48,9 +49,8 @@ def write_version(results: Path, suite: str, suite_version: int) -> dict:
     state = git_state()
     data = {"suites": {**(old.get("suites") or {}), suite: suite_version}, "seqbench": __version__,
             "commit": state["commit"] or "unknown", "dirty": bool(state["dirty"])}
-    results.mkdir(parents=True, exist_ok=True)
     text = "# written by seqbench sweep/report: what this leaderboard is (seqbench cite --results DIR)\n"
-    (results / VERSION_FILE).write_text(text + yaml.safe_dump(data, sort_keys=False))
+    write_text_atomic(results / VERSION_FILE, text + yaml.safe_dump(data, sort_keys=False))
     return data
 
 

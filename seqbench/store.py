@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 
-from .atomic import write_atomic
+from .atomic import write_text_atomic
 from .errors import UserError
 from .record import SCHEMA_VERSION, RecordError, RunRecord
 
@@ -79,8 +79,7 @@ def to_json(data: Any) -> str:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write `data` as JSON, whole or not at all (see `atomic.write_atomic`)."""
-    text = to_json(data).encode()
-    write_atomic(path, lambda handle: handle.write(text))
+    write_text_atomic(path, to_json(data))
 
 
 def run_file(run: RunRecord) -> dict:

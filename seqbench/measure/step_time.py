@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from ..atomic import write_text_atomic
 from ..config import RunConfig
 from ..models.hf import presets
 from ..models.model import build_model
@@ -74,8 +75,5 @@ def measured_step_seconds(cfg: RunConfig, task, seq_len: int, results: Path) -> 
     key = cache_key(cfg, seq_len)
     if key not in cache:
         cache[key] = time_steps(cfg, task, seq_len)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(cache, indent=1, sort_keys=True))
     return float(cache[key])

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .. import __version__
+from ..atomic import write_text_atomic
 from ..leaderboard_version import read_version, version_suites
 from ..record import RunRecord
 from ..store import load_runs, suite_label, suite_records, unfinished_suites, write_json_atomic
@@ -294,13 +295,13 @@ def write_report(results: Path, out: Path) -> dict:
     if not summary.empty:
         longest = decisions.longest.rename(columns={"longest": "max_solved", "label": "longest_solved"})
         csv = summary.drop(columns=SUMMARY_ONLY).merge(longest[ROW + ["max_solved", "longest_solved"]], on=ROW, how="left")
-        csv.to_csv(out / "leaderboard.csv", index=False, float_format="%.6g")
+        write_text_atomic(out / "leaderboard.csv", csv.to_csv(index=False, float_format="%.6g"))
     else:
-        (out / "leaderboard.csv").write_text("")
+        write_text_atomic(out / "leaderboard.csv", "")
     tex_dir = out / "tables"
     tex_dir.mkdir(exist_ok=True)
     for board in boards_:
-        (tex_dir / f"{board.name}.tex").write_text(board.table.latex())
+        write_text_atomic(tex_dir / f"{board.name}.tex", board.table.latex())
 
     # Markdown
     md = ["# seqbench leaderboard", "",
@@ -328,7 +329,7 @@ def write_report(results: Path, out: Path) -> dict:
     if skipped:
         md += ["## Skipped files", ""] + [f"- {m}" for m in skipped] + [""]
     md += ["## Provenance", ""] + [f"- **{k}**: {v}" for k, v in prov.items()] + [""]
-    (out / "leaderboard.md").write_text("\n".join(md))
+    write_text_atomic(out / "leaderboard.md", "\n".join(md))
 
     # HTML: one self-contained page.
     body = [f"<h1>seqbench leaderboard</h1><p class=note>{html.escape(md[2])}</p>"
@@ -353,7 +354,7 @@ def write_report(results: Path, out: Path) -> dict:
     body.append('<h2>Provenance</h2><dl class="provenance">' + "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in prov.items()) + "</dl>")
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>seqbench leaderboard</title>'
             f"<style>{CSS}</style><script>{JS}</script></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
-    (out / "leaderboard.html").write_text(page)
+    write_text_atomic(out / "leaderboard.html", page)
     write_json_atomic(out / "provenance.json", prov)
     return {"runs": len(records), "skipped": skipped, "tables": list(tables), "figures": figs,
             "other": [b.name for b in grouped["other"]], "ablations": [b.name for b in grouped["ablation"]],
