@@ -321,11 +321,12 @@ def test_a_ctrl_c_that_lands_in_another_thread_still_stops_the_wait():
     assert done.stdout.strip() == "interrupted", done.stderr
 
 
-@pytest.mark.parametrize("in_run", [True, False])
-def test_a_worker_unwinds_on_sigterm_only_during_a_run(in_run, monkeypatch):
-    """During a run, SIGTERM unwinds it (its lock is released); a worker still starting or idle
-    holds nothing and leaves at once, since a SystemExit in the pool's initializer prints a
-    traceback on a clean stop (seen when the sweep stopped while its second worker was starting)."""
+@pytest.mark.parametrize("started", [True, False])
+def test_a_worker_unwinds_on_sigterm_once_started(started, monkeypatch):
+    """Once started, SIGTERM unwinds a worker, in a run (its lock is released) or waiting for one (the
+    pool queue's read lock is released: see the test below). A worker still starting holds nothing
+    and leaves at once, since a SystemExit in the pool's initializer prints a traceback on a clean
+    stop (seen when the sweep stopped while its second worker was starting)."""
     from seqbench.sweep import executors
 
     class Exited(BaseException):
@@ -334,11 +335,43 @@ def test_a_worker_unwinds_on_sigterm_only_during_a_run(in_run, monkeypatch):
     def fake_exit(code):
         raise Exited(code)
 
-    monkeypatch.setattr(executors, "_in_run", in_run)
+    monkeypatch.setattr(executors, "_started", started)
     monkeypatch.setattr(executors.os, "_exit", fake_exit)
-    with pytest.raises(SystemExit if in_run else Exited) as stopped:
+    with pytest.raises(SystemExit if started else Exited) as stopped:
         executors._on_sigterm(signal.SIGTERM, None)
     assert stopped.value.args[0] == 143
+
+
+@pytest.mark.slow
+def test_an_idle_worker_stopped_by_sigterm_leaves_the_pool_queue_usable():
+    """An idle worker waits for its next run inside the pool's queue, holding the queue's read lock.
+    Stopped with SIGTERM, it must unwind out of that wait, not `os._exit`: a lock held by a dead
+    process is held forever, and the other worker, unwinding its own run, then blocks on it and the
+    sweep's shutdown never ends (a CI run hung in test_ctrl_c_stops_cleanly_and_says_how_to_resume)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from seqbench.sweep import executors
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=executors._worker_init,
+                               initargs=(1,))
+    try:
+        worker_pid = pool.submit(os.getpid).result(timeout=120)
+        read_lock = pool._call_queue._rlock  # the lock an idle worker holds while it waits for work
+
+        def worker_waits_holding_it():
+            if read_lock.acquire(block=False):
+                read_lock.release()  # the worker has not gone back to waiting yet
+                return False
+            return True
+
+        wait_for(worker_waits_holding_it, "the worker to wait for its next run")
+        os.kill(worker_pid, signal.SIGTERM)
+        wait_for(lambda: _gone(worker_pid), f"worker {worker_pid} to stop", timeout=60)
+        assert read_lock.acquire(timeout=10), "the stopped worker left the pool's queue locked"
+        read_lock.release()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.mark.slow

@@ -28,26 +28,18 @@ def _exit_when_orphaned(parent: int, every_s: float = 1.0, grace_s: float = 5.0)
     os._exit(143)  # the pool's loop then waits for its next task, on a queue nobody will fill
 
 
-_in_run = False  # True while this worker trains a run (and so holds the run's lock)
+_started = False  # set once this worker's initializer has finished
 
 
 def _on_sigterm(*_) -> None:
-    """The parent stopping us. During a run: unwind it, so its lock is released and no file is
-    partial. Otherwise nothing is held, so leave at once: a SystemExit raised in the pool's
-    initializer (a worker still starting when the sweep stops) prints a traceback on a clean stop."""
-    if _in_run:
+    """The parent stopping us. Once started, unwind wherever we are: a run (its lock is released, no
+    file is partial) or the wait for the next one, inside the pool's queue, whose read lock the
+    waiting worker holds; `os._exit` there would leave that lock held for ever, and the other worker
+    would block on it and never exit. While still starting, nothing is held, so leave at once: a
+    SystemExit raised in the pool's initializer prints a traceback on a clean stop."""
+    if _started:
         sys.exit(143)
     os._exit(143)
-
-
-def _run(*args):
-    """run_one, marked as in progress for `_on_sigterm`."""
-    global _in_run
-    _in_run = True
-    try:
-        return run_one(*args)
-    finally:
-        _in_run = False
 
 
 def _worker_init(threads: int) -> None:
@@ -63,6 +55,8 @@ def _worker_init(threads: int) -> None:
     # that arrived meanwhile is discarded.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    global _started
+    _started = True
 
 
 def wait_first(futures: list, poll_s: float = 1.0) -> set:
@@ -90,7 +84,7 @@ def run_local(work: WorkQueue, results: Path, workers: int, threads: int, memory
         # when it returns, not lost.
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            return pool.submit(_run, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search,
+            return pool.submit(run_one, job.cfg.to_dict(), str(results), threads, memory_limit_mb, job.search,
                                job.lr_selection)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
