@@ -1,7 +1,8 @@
-"""A file is written whole or not at all: the run files (store) and the training state (resume)."""
+"""A file is written whole or not at all: run files (store), training state (resume), report figures."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +39,27 @@ def test_json_goes_through_the_same_write(tmp_path):
     with pytest.raises(TypeError):
         write_json_atomic(target, {"a": object()})  # not serialisable: fails before the rename
     assert json.loads(target.read_text()) == {"a": 1}
+
+
+def test_a_report_figure_that_fails_to_render_leaves_the_previous_one(tmp_path):
+    from seqbench.report.style import new_figure, plotting, save
+
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "curve.png").write_bytes(b"old png")
+    with plotting():
+        fig, axes = new_figure(3, 2)
+        axes[0][0].plot([1, 2], [2, 1])
+
+        def fail(target, **kwargs):  # writes part of the image, then dies
+            if isinstance(target, (str, Path)):
+                Path(target).write_bytes(b"half")
+            else:
+                target.write(b"half")
+            raise RuntimeError("killed mid-render")
+
+        fig.savefig = fail
+        with pytest.raises(RuntimeError, match="killed mid-render"):
+            save(fig, tmp_path, "curve")
+    assert (figures / "curve.png").read_bytes() == b"old png"
+    assert sorted(p.name for p in figures.iterdir()) == ["curve.png"]

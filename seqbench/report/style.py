@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..atomic import write_atomic
 from .frame import model_rank
 
 
@@ -74,7 +75,9 @@ def seed_points(ax, x, y, color, **kw) -> None:
 def save(fig, out: Path, name: str) -> str:
     """Write figures/<name>.png and .svg under `out`; return the PNG path relative to `out`."""
     directory = Path(out) / "figures"
-    directory.mkdir(parents=True, exist_ok=True)
-    fig.savefig(directory / f"{name}.png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(directory / f"{name}.svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    # Whole or not at all, as the report's text files: a report killed mid-render keeps the old figure.
+    write_atomic(directory / f"{name}.png", lambda handle: fig.savefig(
+        handle, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None}))
+    write_atomic(directory / f"{name}.svg", lambda handle: fig.savefig(
+        handle, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}))
     return f"figures/{name}.png"
