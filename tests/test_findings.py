@@ -121,11 +121,15 @@ def test_gradient_decay_both_ways():
 
 
 def _ablation(diverged_clip, diverged_noclip, n=4):
+    return frame(_ablation_rows(diverged_clip, diverged_noclip, n))
+
+
+def _ablation_rows(diverged_clip, diverged_noclip, n=4):
     rows = [run("adding", "rnn", 50, s, status="diverged" if s < diverged_clip else "converged", main=False, protocol="ablation")
             for s in range(n)]
     rows += [run("adding", "rnn", 50, s, status="diverged" if s < diverged_noclip else "converged", main=False,
                  protocol="ablation", clip=None) for s in range(n)]
-    return frame(rows)
+    return rows
 
 
 def test_clipping_both_ways():
@@ -143,6 +147,18 @@ def test_clipping_both_ways():
     assert finding.verdict == NOT_REPRODUCED and finding.numbers["diverged with clipping"] == "1/27"
     assert finding.numbers["Fisher's exact p (one-sided)"] > 0.3
     assert evaluate(frame([run("adding", "rnn", 50, main=False, protocol="ablation")])).verdict == NOT_MEASURED
+
+
+def test_clipping_leaves_out_the_mse_runs():
+    """The copy/loss runs (train.loss=mse) share the ablation's protocol but are not part of it: a
+    clipped MSE run, diverged or not, must not enter the clipping counts."""
+    evaluate = FINDINGS.get("clipping")
+    rows = _ablation_rows(0, 6, n=12)
+    mse = [run("adding", "rnn", 50, s, status="diverged", main=False, protocol="ablation", loss="mse")
+           for s in range(12)]
+    alone, mixed = evaluate(frame(rows)), evaluate(frame(rows + mse))
+    assert mixed.numbers == alone.numbers and mixed.numbers["diverged with clipping"] == "0/12"
+    assert mixed.verdict == REPRODUCED
 
 
 def test_relu_identity_both_ways():

@@ -12,10 +12,12 @@ from .base import (ALPHA, FINDINGS, NOT_MEASURED, NOT_REPRODUCED, REPRODUCED, ST
 
 
 def _rnn_ablation(runs: pd.DataFrame) -> pd.DataFrame:
-    """The rnn runs of every protocol that holds rnn variants (the ablation), default recipe included."""
+    """The rnn runs of every protocol that holds rnn variants (the ablation), default recipe included;
+    only those trained on the task's own loss: the MSE-vs-cross-entropy runs share the protocol but
+    test another setting, so counting them would shift the clipping and IRNN pools."""
     if runs.empty:
         return runs
-    rnn = runs[runs["model"] == "rnn"]
+    rnn = runs[(runs["model"] == "rnn") & (runs["loss"] == "default")]
     ablated = set(rnn.loc[~rnn["main"].astype(bool), "protocol"])
     return rnn[rnn["protocol"].isin(ablated)]
 
