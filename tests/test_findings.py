@@ -243,6 +243,22 @@ def test_mse_vs_ce_both_ways():
     assert evaluate(frame([run("copy", "lstm", 10)])).verdict == NOT_MEASURED
 
 
+def test_mse_vs_ce_pairs_within_one_recipe():
+    """An rnn MSE run (clipping on) pairs with the cross-entropy run of its recipe only: the clipping-off
+    and IRNN variants of the rnn ablation at the same length and seed are other recipes, not more pairs."""
+    evaluate = FINDINGS.get("mse-vs-ce")
+    out = []
+    for s in range(6):
+        out.append(run("copy", "rnn", 16, s, solved=True, solved_step=400, protocol="ablation"))
+        out.append(run("copy", "rnn", 16, s, solved=True, solved_step=1200, main=False, protocol="ablation", loss="mse"))
+        out.append(run("copy", "rnn", 16, s, solved=False, main=False, protocol="ablation", clip=None))
+        out.append(run("copy", "rnn", 16, s, solved=False, main=False, protocol="ablation", nonlinearity="relu",
+                       init="identity"))
+    finding = evaluate(frame(out))
+    assert finding.numbers["pairs"] == 6 and finding.numbers["cross-entropy faster"] == 6
+    assert finding.numbers["MSE faster"] == 0 and finding.verdict == REPRODUCED
+
+
 def test_every_finding_copes_with_no_runs():
     for finding in evaluate_findings(Evidence(pd.DataFrame(columns=["task", "model", "main"]))):
         assert finding.verdict == NOT_MEASURED, finding.id

@@ -71,7 +71,10 @@ def mse_vs_ce(evidence: Evidence) -> Finding:
     if mse.empty:
         return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
     ce = copy[(copy["loss"] == "default") & copy["model"].isin(mse["model"].unique())]
-    key = ["protocol", "model", "length", "seed"]  # loss is a recipe setting: both sides share the protocol
+    # loss is a recipe setting: both sides share the protocol. The other recipe settings are in the key
+    # too, so an MSE run pairs with the cross-entropy run of its own recipe, not also with the rnn
+    # ablation's variants (clipping off, the IRNN) at the same length and seed.
+    key = ["protocol", "model", "length", "seed", "clip", "nonlinearity", "init"]
     paired = ce.merge(mse, on=key, suffixes=("_ce", "_mse"))
     if paired.empty:
         return Finding("mse-vs-ce", claim, NOT_MEASURED, {}, rule)
