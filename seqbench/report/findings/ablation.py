@@ -60,8 +60,9 @@ def relu_identity(evidence: Evidence) -> Finding:
 @FINDINGS.register("mse-vs-ce", needs=Needs(tasks=("copy",), by=STANDARD))
 def mse_vs_ce(evidence: Evidence) -> Finding:
     claim = "Cross-entropy trains classification (copy) faster than MSE on one-hot targets: fewer steps to solve."
-    rule = ("reproduced when, pairing runs of one protocol by model, length and seed, cross-entropy solves in "
-            "fewer steps in more pairs than MSE does (a run that never solves, or fails, counts as slower; a pair "
+    rule = ("reproduced when, pairing runs of one protocol and recipe (clip, nonlinearity, init) by model, length "
+            "and seed, cross-entropy solves in fewer steps in more pairs than MSE does (a run that never solves, "
+            "or fails, counts as slower; a pair "
             f"neither solves is a tie), and a one-sided sign test over the pairs not tied gives p < {ALPHA}")
     runs = evidence.runs
     if runs.empty or "loss" not in runs:
